@@ -1,0 +1,21 @@
+/**
+ * The typed event bus. Hooks are for doing, events for observing: embedders and
+ * plugins subscribe to lifecycle events without taking part in the operation.
+ */
+import { EventEmitter } from 'eventemitter3';
+
+export interface VzEvents {
+  've:created': [ctid: number];
+  've:starting': [ctid: number];
+  've:started': [ctid: number, pid: number];
+  've:stopping': [ctid: number];
+  've:stopped': [ctid: number];
+  've:destroyed': [ctid: number];
+  've:mounted': [ctid: number];
+  've:unmounted': [ctid: number];
+  've:updated': [ctid: number, keys: string[]];
+  'ubc:failcnt': [ctid: number, resource: string, failcnt: number];
+  warning: [ctid: number | undefined, message: string];
+}
+
+export class EventBus extends EventEmitter<VzEvents> {}

@@ -1,0 +1,208 @@
+/**
+ * The Host interface: the only way anything in vzkit reaches the kernel. `LinuxHost`
+ * (@vzkit/linux) implements it with syscalls, cgroup files and the native launcher;
+ * `FakeHost` (@vzkit/core/testing) models the same state in memory and fails where the
+ * kernel would. Plugins never import node:fs or node:child_process for host work.
+ */
+import type { LaunchSpec, Namespace } from './plan.js';
+
+export interface FileStat {
+  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+  mode: number;
+  size: number;
+  uid: number;
+  gid: number;
+  /** Device of the filesystem holding the file; differs across mount points. */
+  dev: number;
+}
+
+/** Files on the host (VE private areas, templates, /proc, /sys). Paths are absolute. */
+export interface HostFs {
+  exists(path: string): Promise<boolean>;
+  stat(path: string): Promise<FileStat | undefined>;
+  readFile(path: string): Promise<string>;
+  writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean }): Promise<void>;
+  mkdir(path: string, opts?: { mode?: number; recursive?: boolean }): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  symlink(target: string, path: string): Promise<void>;
+  readlink(path: string): Promise<string>;
+  copyFile(src: string, dst: string, opts?: { mode?: number }): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  /**
+   * Removes a file or (with recursive) a tree without crossing into other mounted
+   * filesystems: a mount point found inside makes it fail with EBUSY instead of deleting
+   * the mounted files (the classic `rm -rf` of a still-mounted VE root).
+   */
+  remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
+}
+
+export type MountFlag =
+  | 'rdonly' | 'nosuid' | 'nodev' | 'noexec' | 'relatime' | 'noatime'
+  | 'bind' | 'rec' | 'remount' | 'private' | 'slave' | 'shared' | 'unbindable' | 'move' | 'strictatime';
+
+export interface MountSpec {
+  source: string;
+  target: string;
+  fstype?: string;
+  flags?: MountFlag[];
+  data?: string;
+  /** Directory to resolve relative paths in `data` from (overlay lowerdir/upperdir). */
+  cwd?: string;
+}
+
+export interface MountEntry {
+  id: number;
+  parent: number;
+  target: string;
+  fstype: string;
+  source: string;
+  options: string;
+}
+
+export interface MountService {
+  mount(spec: MountSpec): Promise<void>;
+  /** Unmounts; `detach` = MNT_DETACH, `recursive` also unmounts everything below first. */
+  umount(target: string, opts?: { detach?: boolean; recursive?: boolean }): Promise<void>;
+  /** The calling process's mount table (/proc/self/mountinfo). */
+  list(): Promise<MountEntry[]>;
+  isMountPoint(path: string): Promise<boolean>;
+}
+
+/**
+ * Limits in the words of the resources, not of cgroup files: the CgroupManager backend
+ * (v1 or v2) turns them into files. `null` means "no limit".
+ */
+export interface CgroupResources {
+  pids?: { max?: number | null };
+  memory?: {
+    /** Hard RAM limit in bytes (v1 memory.limit_in_bytes, v2 memory.max). */
+    max?: number | null;
+    /** Swap allowed on top of max, bytes (v1 memsw = max + swap, v2 memory.swap.max). */
+    swap?: number | null;
+    /** Best-effort protection (v1 soft limit, v2 memory.low). */
+    low?: number | null;
+    /** Kernel memory limit (v1 kmem only; ignored where the kernel ignores it). */
+    kmem?: number | null;
+    /** TCP buffer limit (v1 kmem.tcp only). */
+    kmemTcp?: number | null;
+  };
+  cpu?: {
+    /** Relative weight 1..10000, default 100 (v2 cpu.weight; v1 shares = weight*1024/100). */
+    weight?: number;
+    /** Hard limit: microseconds of CPU per period; null = none. */
+    quota?: number | null;
+    period?: number;
+  };
+  cpuset?: { cpus?: string; mems?: string };
+}
+
+export interface CgroupStats {
+  pids?: { current: number; max: number | null; failcnt: number };
+  memory?: { usage: number; maxUsage: number; max: number | null; failcnt: number; swapUsage?: number; kmemUsage?: number; stat: Record<string, number> };
+  cpu?: { usageNs: number; throttledNs?: number };
+}
+
+/**
+ * A group name such as `vzkit/101` or `@self/vzkit-test-42/101`. `@self` is resolved per
+ * hierarchy to the calling process's own cgroup (from /proc/self/cgroup).
+ */
+export type CgroupRef = string;
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  /** Controllers available to vzkit on this host. */
+  controllers(): Promise<string[]>;
+  exists(group: CgroupRef): Promise<boolean>;
+  /** Creates the group (and missing parents) in every hierarchy vzkit uses. */
+  create(group: CgroupRef): Promise<void>;
+  attach(group: CgroupRef, pid: number): Promise<void>;
+  set(group: CgroupRef, resources: CgroupResources): Promise<void>;
+  stats(group: CgroupRef): Promise<CgroupStats>;
+  pids(group: CgroupRef): Promise<number[]>;
+  freeze(group: CgroupRef): Promise<void>;
+  thaw(group: CgroupRef): Promise<void>;
+  /** Kills every process in the group and waits until it is empty. */
+  kill(group: CgroupRef): Promise<void>;
+  /** Removes the group in every hierarchy; a missing group is not an error. */
+  destroy(group: CgroupRef): Promise<void>;
+  /** Absolute directory per hierarchy (for joining, and for the state file). */
+  paths(group: CgroupRef): Promise<Record<string, string>>;
+}
+
+export interface ProcessService {
+  /** Start time (clock ticks since boot, /proc/PID/stat field 22); undefined when gone. */
+  startTime(pid: number): Promise<number | undefined>;
+  /** True when pid runs and, if given, started at startTime (against pid reuse). */
+  alive(pid: number, startTime?: number): Promise<boolean>;
+  /** Sends a signal; false when the process no longer exists. */
+  signal(pid: number, signal: NodeJS.Signals | number): Promise<boolean>;
+  /** Waits up to timeoutMs for pid to exit; true when it did. Works for non-children. */
+  waitExit(pid: number, timeoutMs: number): Promise<boolean>;
+  /** Namespace identity (`pid:[4026531836]`) of a process, for checks and joins. */
+  namespaceId(pid: number, ns: Namespace): Promise<string | undefined>;
+}
+
+export interface LaunchResult {
+  /** Host pid of the VE's init. */
+  pid: number;
+  startTime: number;
+}
+
+export interface ExecSpec {
+  /** Host pid of the VE's init, whose namespaces are joined. */
+  pid: number;
+  namespaces: Namespace[];
+  /** Group to join before running (so the command is counted and limited with the VE). */
+  cgroup?: CgroupRef;
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  /** `inherit`: share vzctl's stdio; `pipe`: capture output (and feed `input`). */
+  stdio?: 'inherit' | 'pipe';
+  input?: string | Uint8Array;
+  /** Allocate a pseudo-terminal inside the VE and relay the caller's terminal to it. */
+  tty?: boolean;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** Exit status; 128+N when killed by signal N. */
+  code: number;
+  signal?: string;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** The native launcher: clone + handshake for start, setns + fork for exec/enter. */
+export interface Launcher {
+  /**
+   * Clones the VE's init with the spec's namespaces and stops it on the handshake;
+   * `attach` runs with the host pid (cgroup membership, veths, uid maps); then the child
+   * runs the spec's ops and execs init. Resolves once exec succeeded; if anything fails
+   * the child is killed and the promise rejects with the failing op named.
+   */
+  start(spec: LaunchSpec, attach: (pid: number) => Promise<void>): Promise<LaunchResult>;
+  exec(spec: ExecSpec): Promise<ExecResult>;
+}
+
+export interface SystemInfo {
+  pageSize: number;
+  cpus: number;
+  kernelRelease: string;
+  /** Total RAM in bytes. */
+  memTotal: number;
+  /** Clock ticks per second (for start times). */
+  clockTicks: number;
+  /** Host uptime in seconds (to turn start times into ages). */
+  uptime(): Promise<number>;
+}
+
+export interface Host {
+  readonly fs: HostFs;
+  readonly mounts: MountService;
+  readonly cgroups: CgroupManager;
+  readonly processes: ProcessService;
+  readonly launcher: Launcher;
+  readonly system: SystemInfo;
+}

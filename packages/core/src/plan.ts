@@ -1,0 +1,103 @@
+/**
+ * The launch plan: what the VE's init is cloned with and what the child does before it
+ * execs init. Plugins fill it in `prepare`; the Host's launcher carries it out. Ops are
+ * data so that FakeHost can model them and tests can assert the resulting state.
+ */
+
+export type Namespace = 'mnt' | 'uts' | 'ipc' | 'pid' | 'net' | 'user' | 'cgroup' | 'time';
+export const NAMESPACES: readonly Namespace[] = ['user', 'mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup', 'time'];
+
+import type { MountFlag } from './host.js';
+
+export type ChildOp =
+  | { op: 'mount'; source: string; target: string; fstype: string; flags: MountFlag[]; data?: string }
+  | { op: 'umount'; target: string; detach: boolean }
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'mknod'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'write'; path: string; data: string }
+  /** pivot_root into root, chdir /, detach the old root: no host mount stays visible. */
+  | { op: 'pivotRoot'; root: string }
+  | { op: 'chdir'; path: string }
+  | { op: 'sethostname'; name: string }
+  | { op: 'setdomainname'; name: string }
+  | { op: 'rlimit'; resource: string; soft: number; hard: number }
+  /** Capabilities removed from the bounding set (numbers, linux/capability.h). */
+  | { op: 'capDrop'; caps: number[] };
+
+/**
+ * Where an op runs in the child, whatever the plugin order: `early` before the root
+ * filesystem is built, `rootfs` while it is (paths still under the host-visible root),
+ * `pivot` the switch itself, `procfs` after it (paths are the VE's own, /proc mounted),
+ * `final` just before exec (rlimits, capabilities).
+ */
+export type Stage = 'early' | 'rootfs' | 'pivot' | 'procfs' | 'final';
+export const STAGES: readonly Stage[] = ['early', 'rootfs', 'pivot', 'procfs', 'final'];
+
+export interface InitSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+}
+
+/** The finished plan handed to the Host's launcher. */
+export interface LaunchSpec {
+  ctid: number;
+  namespaces: Namespace[];
+  ops: ChildOp[];
+  init: InitSpec;
+  /** Host file that receives init's stdout/stderr; /dev/null when unset. */
+  console?: string;
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
+}
+
+export interface IdMapping {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** Built up by plugins during `prepare`. */
+export class LaunchPlan {
+  readonly namespaces = new Set<Namespace>();
+  private readonly staged = new Map<Stage, ChildOp[]>(STAGES.map((s) => [s, []]));
+  private readonly finalizers: Array<(plan: LaunchPlan) => void> = [];
+  /** /proc/sys keys (relative, e.g. `kernel/hostname`, `net`) the VE's namespaces own: they stay writable. */
+  readonly writableProcSys = new Set<string>();
+  init: InitSpec = { argv: ['/sbin/init'], env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=linux', 'container=vzkit'], cwd: '/' };
+  console: string | undefined;
+  uidMap: IdMapping[] | undefined;
+  gidMap: IdMapping[] | undefined;
+
+  constructor(readonly ctid: number) {}
+
+  add(stage: Stage, ...ops: ChildOp[]): this {
+    this.staged.get(stage)!.push(...ops);
+    return this;
+  }
+
+  /** Runs after every plugin's prepare, in plugin order: for ops that depend on what the others asked. */
+  finalize(fn: (plan: LaunchPlan) => void): this {
+    this.finalizers.push(fn);
+    return this;
+  }
+
+  ops(stage?: Stage): ChildOp[] {
+    return stage ? [...this.staged.get(stage)!] : STAGES.flatMap((s) => this.staged.get(s)!);
+  }
+
+  /** Runs the finalizers once and returns the spec for the launcher. */
+  build(): LaunchSpec {
+    for (const fn of this.finalizers.splice(0)) fn(this);
+    return {
+      ctid: this.ctid,
+      namespaces: NAMESPACES.filter((n) => this.namespaces.has(n)),
+      ops: this.ops(),
+      init: this.init,
+      ...(this.console ? { console: this.console } : {}),
+      ...(this.uidMap ? { uidMap: this.uidMap } : {}),
+      ...(this.gidMap ? { gidMap: this.gidMap } : {}),
+    };
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The plugin API. A plugin declares the config keys it owns, the hooks it runs in the
+ * lifecycle, the vzlist columns and the commands it adds. The core knows no plugin by
+ * name: it orders them by `requires`, runs their hooks and generates the CLI from their
+ * declarations.
+ */
+import type { ValueType } from './values.js';
+import type { CgroupRef, ExecResult, ExecSpec, Host } from './host.js';
+import type { LaunchPlan } from './plan.js';
+import type { EventBus } from './events.js';
+import type { VePaths } from './paths.js';
+
+/** When a key may be given. */
+export type KeyScope = 'create' | 'set';
+
+/** A flag that edits a key incrementally instead of replacing it (`--ipadd`, `--ipdel`). */
+export interface EditFlag<T> {
+  flag: string;
+  arg: string;
+  description: string;
+  /** Combines the current value with one argument; throw ValueError on bad input. */
+  apply(current: T | undefined, arg: string): T;
+}
+
+export interface ConfigKeyDecl<T> {
+  /** The key in config files, upper case (`HOSTNAME`). */
+  name: string;
+  type: ValueType<T>;
+  /** The value a VE has when its config does not set the key. */
+  default?: T;
+  description: string;
+  /**
+   * Can it change on a running VE? `true`: the owning plugin's `update` applies it at
+   * once; `false`: it is saved and applies at the next start (the CLI says so).
+   */
+  live: boolean;
+  /** The CLI flag without dashes (`hostname`); none = config file only. */
+  flag?: string;
+  /** Commands that accept the flag; default both. */
+  scope?: KeyScope[];
+  /** `set` refuses the flag without --save (OpenVZ: --name, --ostemplate). */
+  saveOnly?: boolean;
+  /** Checks of the value alone; return the reason it is wrong. Cross-key rules go in `validate`. */
+  check?(value: T): string | undefined;
+  editFlags?: EditFlag<T>[];
+}
+
+/** A declared key; also the typed accessor: `ctx.config.get(HOSTNAME)` is a string. */
+export interface ConfigKey<T> extends Readonly<ConfigKeyDecl<T>> {
+  readonly __type?: T;
+}
+
+export function defineKey<T>(decl: ConfigKeyDecl<T>): ConfigKey<T> {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(decl.name)) throw new Error(`config key ${decl.name}: names are UPPER_SNAKE`);
+  return Object.freeze({ ...decl });
+}
+
+/** The parsed config of one VE: global defaults, then its own file, then pending changes. */
+export interface ConfigView {
+  get<T>(key: ConfigKey<T>): T | undefined;
+  /** True when the VE's files (not the key default) set the key. */
+  has(key: ConfigKey<unknown>): boolean;
+  /** Raw text of any key, including ones no plugin owns. */
+  raw(name: string): string | undefined;
+}
+
+export type VeStatus = 'stopped' | 'mounted' | 'running';
+
+/** What the registry keeps for one VE while an operation runs on it. */
+export interface VeContext {
+  readonly ctid: number;
+  readonly label: string;
+  readonly config: ConfigView;
+  readonly paths: VePaths;
+  /** The VE's cgroup (`<parent>/<ctid>`). */
+  readonly cgroup: CgroupRef;
+  /** Host pid of init while running. */
+  readonly initPid: number | undefined;
+}
+
+/** The persistent part of a plugin's per-VE state, kept in state.json across vzctl runs. */
+export interface PluginState<S> {
+  get(): S | undefined;
+  /** Writes state.json at once (atomically): call it *before* the side effect it records. */
+  set(value: S): Promise<void>;
+  clear(): Promise<void>;
+}
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+/** A service token: how one plugin reaches another's service without importing it. */
+export interface ServiceToken<T> {
+  readonly id: symbol;
+  readonly description: string;
+  readonly __type?: T;
+}
+
+export function defineToken<T>(description: string): ServiceToken<T> {
+  return Object.freeze({ id: Symbol(description), description });
+}
+
+/** What every hook receives as its first argument: this VE, this plugin's scope. */
+export interface HookContext<S = unknown, Slot = unknown> {
+  readonly ve: VeContext;
+  readonly host: Host;
+  /** In-memory per-VE slot of this plugin (lives as long as the runtime). */
+  readonly slot: { get(): Slot | undefined; set(v: Slot): void };
+  readonly state: PluginState<S>;
+  readonly log: Logger;
+  readonly events: EventBus;
+  service<T>(token: ServiceToken<T>): T;
+  /** Runs a command inside the running VE (dist scripts, checks). */
+  exec(spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup'>): Promise<ExecResult>;
+}
+
+export interface ConfigChange<T = unknown> {
+  key: ConfigKey<T>;
+  before: T | undefined;
+  after: T | undefined;
+}
+
+export interface StopOptions {
+  fast: boolean;
+  /** Milliseconds to wait for a clean halt before everything is killed. */
+  timeoutMs: number;
+}
+
+/** One counter row for vzubc / vzlist / vzquota (held, maxheld, barrier, limit, failcnt). */
+export interface StatRow {
+  /** Resource name (`numproc`, `physpages`, `diskspace`, `cpu`). */
+  resource: string;
+  held?: number;
+  maxheld?: number;
+  barrier?: number;
+  limit?: number;
+  failcnt?: number;
+  /** Honest status: enforced, accounted only, or unsupported on this kernel. */
+  status?: 'enforced' | 'accounted' | 'unsupported';
+  extra?: Record<string, number | string>;
+}
+
+export interface CreateOptions {
+  /** OS template name, also saved as OSTEMPLATE. */
+  ostemplate: string | undefined;
+}
+
+export interface PluginHooks<S = unknown, Slot = unknown> {
+  /** Pure checks of the config, cross-key rules. Throw VzError BAD_VALUE/BAD_CONFIG. */
+  validate?(ctx: HookContext<S, Slot>): void | Promise<void>;
+  /** `vzctl create`: make what the VE needs on disk (private area from a template). */
+  create?(ctx: HookContext<S, Slot>, opts: CreateOptions): Promise<void>;
+  /** Mount the VE's root on the host (start, `vzctl mount`). */
+  mount?(ctx: HookContext<S, Slot>): Promise<void>;
+  /** Host-side work before the VE exists; add namespaces and child ops to the plan. */
+  prepare?(ctx: HookContext<S, Slot>, plan: LaunchPlan): Promise<void>;
+  /** Host-side work that needs init's pid (init is stopped on the handshake). */
+  attach?(ctx: HookContext<S, Slot>, pid: number): Promise<void>;
+  /** The VE runs: record, announce. */
+  started?(ctx: HookContext<S, Slot>): Promise<void>;
+  /** Apply changed live keys (this plugin's own) to the running VE. */
+  update?(ctx: HookContext<S, Slot>, changes: ConfigChange[]): Promise<void>;
+  /** Ask the VE to stop (signal its init); the core kills what is left afterwards. */
+  stop?(ctx: HookContext<S, Slot>, opts: StopOptions): Promise<void>;
+  /** Undo `prepare`/`attach` after init is gone. Idempotent: also runs after a crash. */
+  cleanup?(ctx: HookContext<S, Slot>): Promise<void>;
+  /** Undo `mount`. Idempotent. */
+  umount?(ctx: HookContext<S, Slot>): Promise<void>;
+  /** `vzctl destroy`: remove what `create` made. Idempotent. */
+  destroy?(ctx: HookContext<S, Slot>): Promise<void>;
+  /** Counters for vzlist/vzubc; called on running VEs (and stopped ones for limits). */
+  stats?(ctx: HookContext<S, Slot>, running: boolean): Promise<StatRow[]>;
+}
+
+/** Information a vzlist column reads. */
+export interface ListRow {
+  ctid: number;
+  status: VeStatus;
+  config: ConfigView;
+  /** Rows from every plugin's `stats`, by resource name (only when a column needs them). */
+  stats: ReadonlyMap<string, StatRow>;
+  initPid: number | undefined;
+}
+
+/** A vzlist column. */
+export interface ListField {
+  /** `-o` name (`hostname`, `numproc.l`). */
+  name: string;
+  header: string;
+  /** printf-like width; negative = left aligned. */
+  width: number;
+  /** Needs plugin stats (costs a read of kernel counters). */
+  needsStats?: boolean;
+  /** The value; undefined prints `-`. JSON gets the raw value. */
+  get(row: ListRow): string | number | boolean | string[] | number[] | Record<string, unknown> | null | undefined;
+  /** Text for the table when it differs from String(value). */
+  text?(row: ListRow): string | undefined;
+}
+
+/** A verb or tool a plugin adds (`vzctl runscript`, `vzubc`). */
+export interface CommandDecl {
+  /** `vzctl` verb or a tool name. */
+  tool: 'vzctl' | (string & {});
+  name: string;
+  summary: string;
+  usage: string;
+  run(api: CommandApi, argv: string[]): Promise<number>;
+}
+
+/** What a plugin command may use: the runtime's public operations and output. */
+export interface CommandApi {
+  readonly runtime: import('./runtime.js').Runtime;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface Plugin<S = unknown, Slot = unknown> {
+  /** Package name (`@vzkit/ns-uts`); also what others put in `requires`. */
+  readonly name: string;
+  readonly requires?: readonly string[];
+  /** Services this plugin offers to others; the registry refuses duplicates. */
+  readonly provides?: ReadonlyArray<{ token: ServiceToken<unknown>; create(): unknown }>;
+  readonly configKeys?: readonly ConfigKey<any>[];
+  readonly hooks: PluginHooks<S, Slot>;
+  readonly listFields?: readonly ListField[];
+  readonly commands?: readonly CommandDecl[];
+}
+
+/** Identity helper that keeps the plugin's state types. */
+export function definePlugin<S = unknown, Slot = unknown>(p: Plugin<S, Slot>): Plugin<S, Slot> {
+  return p;
+}
