@@ -114,7 +114,7 @@ export interface HookContext<S = unknown, Slot = unknown> {
   readonly events: EventBus;
   service<T>(token: ServiceToken<T>): T;
   /** Runs a command inside the running VE (dist scripts, checks). */
-  exec(spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup'>): Promise<ExecResult>;
+  exec(spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup' | 'env'> & { env?: string[] }): Promise<ExecResult>;
 }
 
 export interface ConfigChange<T = unknown> {

@@ -1,0 +1,171 @@
+/**
+ * The internals every verb shares: the loaded pieces of one VE (config, paths, state,
+ * lock) and the scoped context each plugin's hooks receive.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigFile, ConfigParseError } from '../config-file.js';
+import { VeConfig } from '../config.js';
+import { CGROUP_PARENT, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
+import { ctLabel, vzError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import type { ExecSpec, Host } from '../host.js';
+import { VeLock } from '../lock.js';
+import { substituteCtid, type VePaths, type VzPaths } from '../paths.js';
+import type { HookContext, Logger, Plugin, VeContext } from '../plugin.js';
+import type { ContextRegistry, PluginRegistry } from '../registry.js';
+import { StateStore, type VeState } from '../state.js';
+
+export interface Core {
+  host: Host;
+  registry: PluginRegistry;
+  contexts: ContextRegistry;
+  paths: VzPaths;
+  events: EventBus;
+  log: Logger;
+  /** Overrides CGROUP_PARENT (tests: `@self/vzkit-test-<pid>`). */
+  cgroupParent: string | undefined;
+  lockWaitMs: number;
+}
+
+export async function readConfigFile(path: string, label: string): Promise<ConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return ConfigFile.parse(text);
+  } catch (e) {
+    if (e instanceof ConfigParseError) throw vzError('BAD_CONFIG', `${label}: ${path} ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+export async function readGlobalConfig(core: Core): Promise<ConfigFile> {
+  return (await readConfigFile(core.paths.globalConf, 'vz.conf')) ?? ConfigFile.empty();
+}
+
+/** One VE as an operation sees it. */
+export class Ve {
+  readonly label: string;
+  state: VeState | undefined;
+  readonly store: StateStore;
+  readonly lock: VeLock;
+
+  constructor(
+    readonly core: Core,
+    readonly ctid: number,
+    public config: VeConfig,
+    readonly exists: boolean,
+  ) {
+    this.label = ctLabel(ctid);
+    const runDir = join(core.paths.run, String(ctid));
+    this.store = new StateStore(join(runDir, 'state.json'), ctid);
+    this.lock = new VeLock(join(core.paths.run, `${ctid}.lck`), ctid, core.host.processes);
+  }
+
+  get paths(): VePaths {
+    const p = this.core.paths;
+    const runDir = join(p.run, String(this.ctid));
+    return {
+      conf: join(p.confDir, `${this.ctid}.conf`),
+      private: substituteCtid(this.config.get(VE_PRIVATE) ?? join(p.private, '$VEID'), this.ctid),
+      root: substituteCtid(this.config.get(VE_ROOT) ?? join(p.root, '$VEID'), this.ctid),
+      runDir,
+      state: join(runDir, 'state.json'),
+      lock: join(p.run, `${this.ctid}.lck`),
+      template: p.template,
+    };
+  }
+
+  get cgroup(): string {
+    if (this.state?.cgroup) return this.state.cgroup;
+    const parent = (this.core.cgroupParent ?? this.config.get(CGROUP_PARENT) ?? 'vzkit').replace(/\/+$/, '');
+    return `${parent}/${this.ctid}`;
+  }
+
+  async saveState(): Promise<void> {
+    if (this.state) await this.store.write(this.state);
+  }
+
+  context(): VeContext {
+    const ve = this;
+    return {
+      ctid: ve.ctid,
+      label: ve.label,
+      get config() { return ve.config; },
+      get paths() { return ve.paths; },
+      get cgroup() { return ve.cgroup; },
+      get initPid() { return ve.state?.phase === 'running' || ve.state?.phase === 'stopping' ? ve.state.pid : undefined; },
+    };
+  }
+
+  /** The scoped context one plugin's hooks receive. */
+  hookContext(plugin: Plugin<any, any>): HookContext<any, any> {
+    const ve = this;
+    const core = this.core;
+    const prefix = `${this.label} [${plugin.name.replace(/^@vzkit\//, '')}]`;
+    return {
+      ve: this.context(),
+      host: core.host,
+      slot: core.contexts.slot(this.ctid, plugin.name),
+      state: {
+        get: () => ve.state?.plugins[plugin.name],
+        async set(value) {
+          if (!ve.state) throw vzError('SYSTEM', `${ve.label}: plugin ${plugin.name} recorded state outside an operation`);
+          ve.state.plugins[plugin.name] = value;
+          await ve.saveState();
+        },
+        async clear() {
+          if (ve.state && plugin.name in ve.state.plugins) {
+            delete ve.state.plugins[plugin.name];
+            await ve.saveState();
+          }
+        },
+      },
+      log: {
+        info: (m) => core.log.info(m),
+        warn: (m) => core.log.warn(`${prefix}: ${m}`),
+        debug: (m) => core.log.debug(`${prefix}: ${m}`),
+      },
+      events: core.events,
+      service: (token) => core.registry.service(token),
+      exec: (spec) => execIn(ve, spec),
+    };
+  }
+}
+
+export async function loadVe(core: Core, ctid: number, opts: { mustExist: boolean }): Promise<Ve> {
+  const label = ctLabel(ctid);
+  const global = await readGlobalConfig(core);
+  const confPath = join(core.paths.confDir, `${ctid}.conf`);
+  const file = await readConfigFile(confPath, label);
+  if (!file && opts.mustExist) {
+    throw vzError('VE_NOT_FOUND', `${label} does not exist (no config file ${confPath})`, { hint: `create it with 'vzctl create ${ctid}'` });
+  }
+  const config = new VeConfig(label, { global, ve: file ?? ConfigFile.empty() }, core.registry.keys, { global: core.paths.globalConf, ve: confPath });
+  const ve = new Ve(core, ctid, config, file !== undefined);
+  ve.state = await ve.store.read();
+  return ve;
+}
+
+/** Default environment of commands run inside a VE (vzctl exec sets no host variables). */
+export const EXEC_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=linux', 'LANG=C'];
+
+export async function execIn(ve: Ve, spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup' | 'env'> & { env?: string[] }) {
+  const st = ve.state;
+  if (!st?.pid || (st.phase !== 'running' && st.phase !== 'stopping' && st.phase !== 'starting')) {
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
+  }
+  return ve.core.host.launcher.exec({
+    cwd: '/',
+    ...spec,
+    env: spec.env ?? EXEC_ENV,
+    pid: st.pid,
+    namespaces: (st.namespaces ?? []) as ExecSpec['namespaces'],
+    ...(st.cgroup ? { cgroup: st.cgroup } : {}),
+  });
+}

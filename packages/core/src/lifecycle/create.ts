@@ -1,0 +1,110 @@
+/**
+ * `vzctl create`: write the VE's config from a sample and the given values, then let
+ * the plugins make its private area. An intent record makes a killed create undoable;
+ * a failed create removes everything it made.
+ */
+import { access, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
+import { ConfigFile } from '../config-file.js';
+import { VeConfig } from '../config.js';
+import { CONFIGFILE, DEF_OSTEMPLATE, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
+import { vzError } from '../errors.js';
+import { faultPoint } from '../fault.js';
+import { newState } from '../state.js';
+import { loadVe, readConfigFile, readGlobalConfig, type Core, type Ve } from './core.js';
+import { runHook, validateAll, withHook } from './hooks.js';
+import { Failures } from './teardown.js';
+
+export interface CreateRequest {
+  /** OS template; DEF_OSTEMPLATE of vz.conf when absent. */
+  ostemplate?: string;
+  /** Sample name: `ve-<name>.conf-sample`; CONFIGFILE of vz.conf when absent. */
+  config?: string;
+  /** Raw values of other keys (HOSTNAME, VE_ROOT, NAME, ...). */
+  values?: Map<string, string>;
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+export async function createVe(core: Core, ctid: number, req: CreateRequest): Promise<void> {
+  const ve = await loadVe(core, ctid, { mustExist: false });
+  await ve.lock.acquire({ op: 'create', waitMs: core.lockWaitMs });
+  try {
+    ve.state = await ve.store.read();
+    if (ve.state) {
+      const { reconcile } = await import('./reconcile.js');
+      await reconcile(ve);
+    }
+    if (ve.exists) throw vzError('VE_EXISTS', `${ve.label} already exists (config ${ve.paths.conf})`, { exit: 44 });
+    const global = ve.config;
+    const sampleName = req.config ?? global.get(CONFIGFILE);
+    let file = ConfigFile.empty();
+    if (sampleName) {
+      if (!/^[A-Za-z0-9._-]+$/.test(sampleName)) throw vzError('BAD_VALUE', `${ve.label}: invalid sample config name '${sampleName}'`);
+      const path = join(core.paths.confDir, `ve-${sampleName}.conf-sample`);
+      const sample = await readConfigFile(path, ve.label);
+      if (!sample) {
+        if (req.config !== undefined) {
+          throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: 'see the ve-*.conf-sample files in the config directory' });
+        }
+      } else {
+        file = ConfigFile.parse(await readFile(path, 'utf8'));
+        file.set(ORIGIN_SAMPLE.name, sampleName);
+      }
+    }
+    const ostemplate = req.ostemplate ?? global.get(DEF_OSTEMPLATE);
+    if (!ostemplate) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
+    file.set(OSTEMPLATE.name, ostemplate);
+    if (!file.get(VE_ROOT.name) && !global.raw(VE_ROOT.name)) file.set(VE_ROOT.name, join(core.paths.root, '$VEID'));
+    if (!file.get(VE_PRIVATE.name) && !global.raw(VE_PRIVATE.name)) file.set(VE_PRIVATE.name, join(core.paths.private, '$VEID'));
+    for (const [k, v] of req.values ?? []) file.set(k, v);
+    ve.config = new VeConfig(ve.label, { global: await readGlobalConfig(core), ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
+    await validateAll(ve);
+    // Bad input changes nothing: everything above only read.
+    if (await exists(ve.paths.private)) {
+      throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { hint: 'remove it or choose another --private' });
+    }
+    ve.state = newState(ctid, 'creating', 'create');
+    await ve.saveState();
+    faultPoint('create', 'intent');
+    try {
+      for (const p of withHook(ve, 'create')) {
+        ve.state.prepared.push(p.name);
+        await ve.saveState();
+        await runHook(ve, p, 'create', { ostemplate });
+        faultPoint('create', `plugin:${p.name}`);
+      }
+      await writeFileAtomic(ve.paths.conf, file.toString());
+      faultPoint('create', 'config');
+    } catch (e) {
+      const f = new Failures();
+      await f.run(`${ve.label}: undo create`, () => rollbackCreate(ve));
+      f.throwIfAny(e);
+    }
+    await ve.store.remove();
+    ve.state = undefined;
+    core.events.emit('ve:created', ctid);
+  } finally {
+    await ve.lock.release();
+  }
+}
+
+/**
+ * Removes what a create (or a destroy) made or left: `destroy` hooks of the plugins
+ * recorded, the config, the state. Used on failure and after a crash.
+ */
+export async function rollbackCreate(ve: Ve): Promise<void> {
+  const st = ve.state;
+  const names = st?.prepared ?? [];
+  const f = new Failures();
+  for (const p of ve.core.registry.plugins.filter((x) => names.includes(x.name)).reverse()) {
+    await f.run(`${ve.label}: remove (${p.name})`, () => runHook(ve, p, 'destroy'));
+  }
+  if (f.errors.length === 0) {
+    await rm(ve.paths.conf, { force: true });
+    await ve.store.remove();
+    ve.state = undefined;
+  }
+  f.throwIfAny();
+}

@@ -1,0 +1,26 @@
+/** Running one hook across plugins, with the failing plugin named in the error. */
+import { wrapError } from '../errors.js';
+import type { Plugin, PluginHooks } from '../plugin.js';
+import type { Ve } from './core.js';
+
+export type HookName = keyof PluginHooks;
+
+export function withHook<K extends HookName>(ve: Ve, hook: K): Array<Plugin<any, any>> {
+  return ve.core.registry.plugins.filter((p) => typeof p.hooks[hook] === 'function');
+}
+
+export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...args: unknown[]): Promise<unknown> {
+  const fn = p.hooks[hook] as ((...a: unknown[]) => unknown) | undefined;
+  if (!fn) return undefined;
+  try {
+    return await fn.call(p.hooks, ve.hookContext(p), ...args);
+  } catch (e) {
+    throw wrapError(e, `${ve.label}: ${p.name.replace(/^@vzkit\//, '')} ${hook}`);
+  }
+}
+
+/** Runs `validate` of every plugin on the VE's current config. */
+export async function validateAll(ve: Ve): Promise<void> {
+  ve.config.validateAll();
+  for (const p of withHook(ve, 'validate')) await runHook(ve, p, 'validate');
+}

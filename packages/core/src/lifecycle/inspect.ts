@@ -1,0 +1,72 @@
+/** Read-only views: status, stats and the list behind vzlist. */
+import { access, readdir } from 'node:fs/promises';
+import type { ListRow, StatRow, VeStatus } from '../plugin.js';
+import { loadVe, type Core, type Ve } from './core.js';
+import { runHook, withHook } from './hooks.js';
+import { liveStatus } from './reconcile.js';
+
+export interface VeStatusInfo {
+  ctid: number;
+  /** Config and private area exist. */
+  exist: boolean;
+  mounted: boolean;
+  running: boolean;
+  /** Another operation holds the VE right now. */
+  busy: boolean;
+  pid: number | undefined;
+}
+
+export async function statusOf(ve: Ve): Promise<VeStatusInfo> {
+  const live = ve.exists || ve.state ? await liveStatus(ve) : 'stopped';
+  const privateExists = await access(ve.paths.private).then(() => true, () => false);
+  return {
+    ctid: ve.ctid,
+    exist: ve.exists && privateExists,
+    mounted: live === 'mounted' || live === 'running',
+    running: live === 'running',
+    busy: live === 'busy',
+    pid: live === 'running' ? ve.state?.pid : undefined,
+  };
+}
+
+/** Counter rows of all plugins; the core adds `numproc` from the VE's cgroup unless a plugin reports it. */
+export async function statsOf(ve: Ve, running: boolean): Promise<Map<string, StatRow>> {
+  const rows = new Map<string, StatRow>();
+  if (running) {
+    const s = await ve.core.host.cgroups.stats(ve.cgroup).catch(() => undefined);
+    if (s?.pids) rows.set('numproc', { resource: 'numproc', held: s.pids.current });
+  }
+  for (const p of withHook(ve, 'stats')) {
+    const got = (await runHook(ve, p, 'stats', running)) as StatRow[] | undefined;
+    for (const r of got ?? []) rows.set(r.resource, r);
+  }
+  return rows;
+}
+
+export async function configuredCtids(core: Core): Promise<number[]> {
+  const names = await readdir(core.paths.confDir).catch(() => [] as string[]);
+  return names
+    .map((n) => /^(\d+)\.conf$/.exec(n)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+export async function listRows(core: Core, opts: { ctids?: number[]; stats: boolean }): Promise<ListRow[]> {
+  const ctids = opts.ctids ?? (await configuredCtids(core));
+  const rows: ListRow[] = [];
+  for (const ctid of ctids) {
+    const ve = await loadVe(core, ctid, { mustExist: false });
+    if (!ve.exists) continue;
+    const live = await liveStatus(ve);
+    const status: VeStatus = live === 'running' ? 'running' : live === 'mounted' ? 'mounted' : live === 'busy' ? (ve.state?.pid ? 'running' : 'stopped') : 'stopped';
+    rows.push({
+      ctid,
+      status,
+      config: ve.config,
+      stats: opts.stats ? await statsOf(ve, status === 'running') : new Map(),
+      initPid: status === 'running' ? ve.state?.pid : undefined,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,61 @@
+/** `vzctl mount` / `umount`, and the mount step of start: the VE's root on the host. */
+import { access } from 'node:fs/promises';
+import { vzError } from '../errors.js';
+import { faultPoint } from '../fault.js';
+import { newState } from '../state.js';
+import type { Ve } from './core.js';
+import { runHook, withHook } from './hooks.js';
+import { Failures, umountAll } from './teardown.js';
+
+export async function requirePrivate(ve: Ve): Promise<void> {
+  const ok = await access(ve.paths.private).then(() => true, () => false);
+  if (!ok) throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${ve.paths.private} does not exist`);
+}
+
+/** Runs `mount` of every plugin not yet mounted, recording each before it acts. */
+export async function mountPlugins(ve: Ve, op: string): Promise<void> {
+  const st = ve.state!;
+  for (const p of withHook(ve, 'mount')) {
+    if (st.mounted.includes(p.name)) continue;
+    st.mounted.push(p.name);
+    await ve.saveState();
+    await runHook(ve, p, 'mount');
+    faultPoint(op, `mount:${p.name}`);
+  }
+}
+
+export async function mountVe(ve: Ve): Promise<void> {
+  if (ve.state?.phase === 'mounted') throw vzError('MOUNTED', `${ve.label} is already mounted`);
+  if (ve.state) throw vzError('VE_RUNNING', `${ve.label} is running`);
+  await requirePrivate(ve);
+  ve.state = newState(ve.ctid, 'mounting', 'mount');
+  await ve.saveState();
+  try {
+    await mountPlugins(ve, 'mount');
+  } catch (e) {
+    const f = new Failures();
+    await umountAll(ve, f);
+    if (f.errors.length === 0) {
+      await ve.store.remove();
+      ve.state = undefined;
+    }
+    f.throwIfAny(e);
+  }
+  ve.state!.phase = 'mounted';
+  await ve.saveState();
+  ve.core.events.emit('ve:mounted', ve.ctid);
+}
+
+export async function umountVe(ve: Ve): Promise<void> {
+  const st = ve.state;
+  if (!st) throw vzError('NOT_MOUNTED', `${ve.label} is not mounted`);
+  if (st.phase !== 'mounted') throw vzError('VE_RUNNING', `${ve.label} is running: stop it first`);
+  const f = new Failures();
+  await umountAll(ve, f);
+  f.throwIfAny();
+  await ve.store.remove();
+  ve.state = undefined;
+  ve.core.events.emit('ve:unmounted', ve.ctid);
+}
+
+export { runHook };

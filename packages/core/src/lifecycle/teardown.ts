@@ -1,0 +1,89 @@
+/**
+ * Undoing a VE's run, shared by stop, a failed start's rollback and crash recovery:
+ * kill what is left in its cgroup, run `cleanup` of every plugin that began `prepare`
+ * (reverse order), then optionally `umount`, then remove the cgroup. Every step runs even
+ * if an earlier one failed; the first failure is reported with the others attached.
+ */
+import { vzError, wrapError, type VzError } from '../errors.js';
+import type { Plugin } from '../plugin.js';
+import type { Ve } from './core.js';
+
+export class Failures {
+  readonly errors: unknown[] = [];
+  async run(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.errors.push(wrapError(e, what));
+    }
+  }
+  /** Throws the first failure with the rest attached; `primary` (if any) goes first. */
+  throwIfAny(primary?: unknown): void {
+    const all = primary === undefined ? this.errors : [primary, ...this.errors];
+    if (all.length === 0) return;
+    const first = all[0];
+    const err: VzError = first instanceof Error && 'code' in first ? (first as VzError) : wrapError(first, 'operation failed');
+    err.cleanupErrors.push(...all.slice(1));
+    throw err;
+  }
+}
+
+function pluginsNamed(ve: Ve, names: string[]): Plugin<any, any>[] {
+  return ve.core.registry.plugins.filter((p) => names.includes(p.name)).reverse();
+}
+
+/** Kills the VE's processes and waits for init to be gone. */
+export async function killVe(ve: Ve, f: Failures): Promise<void> {
+  const { host } = ve.core;
+  const st = ve.state;
+  await f.run(`${ve.label}: kill processes`, async () => {
+    if (await host.cgroups.exists(ve.cgroup)) await host.cgroups.kill(ve.cgroup);
+  });
+  if (st?.pid && (await host.processes.alive(st.pid, st.startTime))) {
+    // Not in the cgroup (killed before attach): its own launcher would have killed it, but be sure.
+    await host.processes.signal(st.pid, 'SIGKILL');
+    if (!(await host.processes.waitExit(st.pid, 5000))) {
+      f.errors.push(vzError('STOP_FAILED', `${ve.label}: init (pid ${st.pid}) did not exit after SIGKILL`));
+    }
+  }
+}
+
+export async function teardown(ve: Ve, opts: { umount: boolean }, f = new Failures()): Promise<Failures> {
+  const st = ve.state;
+  if (!st) return f;
+  await killVe(ve, f);
+  for (const p of pluginsNamed(ve, st.prepared)) {
+    if (!p.hooks.cleanup) continue;
+    await f.run(`${ve.label}: clean up ${p.name}`, () => p.hooks.cleanup!(ve.hookContext(p)));
+  }
+  st.prepared = [];
+  delete st.pid;
+  delete st.startTime;
+  delete st.namespaces;
+  if (opts.umount) await umountAll(ve, f);
+  await f.run(`${ve.label}: remove cgroup ${ve.cgroup}`, () => ve.core.host.cgroups.destroy(ve.cgroup));
+  if (f.errors.length === 0) {
+    if (opts.umount || st.mounted.length === 0) {
+      await ve.store.remove();
+      ve.state = undefined;
+    } else {
+      st.phase = 'mounted';
+      await ve.saveState();
+    }
+  } else {
+    // Keep the record of what is left, so that the next operation can try again.
+    await ve.saveState();
+  }
+  ve.core.contexts.drop(ve.ctid);
+  return f;
+}
+
+export async function umountAll(ve: Ve, f: Failures): Promise<void> {
+  const st = ve.state;
+  if (!st) return;
+  for (const p of pluginsNamed(ve, st.mounted)) {
+    if (!p.hooks.umount) continue;
+    await f.run(`${ve.label}: unmount (${p.name})`, () => p.hooks.umount!(ve.hookContext(p)));
+  }
+  if (f.errors.length === 0) st.mounted = [];
+}

@@ -1,0 +1,127 @@
+/**
+ * Plugin registration, checked before any VE is touched (fastify's registerPlugin):
+ * unique names, every `requires` present, no cycles, unique config keys and flags,
+ * unique service tokens. The order is a topological sort by `requires` that otherwise
+ * keeps the order in which plugins were given; teardown runs it in reverse.
+ */
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { vzError } from './errors.js';
+import type { ConfigKey, ListField, Plugin, ServiceToken, CommandDecl } from './plugin.js';
+
+export function orderPlugins(plugins: readonly Plugin<any, any>[]): Plugin<any, any>[] {
+  const byName = new Map<string, Plugin<any, any>>();
+  for (const p of plugins) {
+    if (byName.has(p.name)) throw vzError('PLUGIN', `plugin ${p.name} is registered twice`);
+    byName.set(p.name, p);
+  }
+  for (const p of plugins) {
+    for (const r of p.requires ?? []) {
+      if (!byName.has(r)) {
+        throw vzError('PLUGIN', `plugin ${p.name} requires ${r}, which is not registered`, { hint: `add ${r} to the runtime's plugins` });
+      }
+    }
+  }
+  const ordered: Plugin<any, any>[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (p: Plugin<any, any>, path: string[]) => {
+    const s = state.get(p.name);
+    if (s === 'done') return;
+    if (s === 'visiting') throw vzError('PLUGIN', `plugins require each other in a cycle: ${[...path, p.name].join(' -> ')}`);
+    state.set(p.name, 'visiting');
+    for (const r of p.requires ?? []) visit(byName.get(r)!, [...path, p.name]);
+    state.set(p.name, 'done');
+    ordered.push(p);
+  };
+  for (const p of plugins) visit(p, []);
+  return ordered;
+}
+
+/** Everything the plugins declared, indexed and checked for clashes. */
+export class PluginRegistry {
+  readonly plugins: readonly Plugin<any, any>[];
+  readonly keys = new Map<string, ConfigKey<any>>();
+  /** Which plugin (or `core`) owns each key. */
+  readonly keyOwner = new Map<string, string>();
+  readonly flags = new Map<string, ConfigKey<any>>();
+  readonly listFields = new Map<string, ListField>();
+  readonly commands: CommandDecl[] = [];
+  readonly container: DependencyContainer;
+
+  constructor(plugins: readonly Plugin<any, any>[], coreKeys: readonly ConfigKey<any>[], coreFields: readonly ListField[]) {
+    this.plugins = orderPlugins(plugins);
+    this.container = rootContainer.createChildContainer();
+    for (const k of coreKeys) this.addKey(k, 'core');
+    for (const f of coreFields) this.addField(f, 'core');
+    const tokens = new Map<symbol, string>();
+    for (const p of this.plugins) {
+      for (const k of p.configKeys ?? []) this.addKey(k, p.name);
+      for (const f of p.listFields ?? []) this.addField(f, p.name);
+      for (const c of p.commands ?? []) {
+        if (this.commands.some((x) => x.tool === c.tool && x.name === c.name)) {
+          throw vzError('PLUGIN', `plugin ${p.name}: command ${c.tool} ${c.name} is already declared`);
+        }
+        this.commands.push(c);
+      }
+      for (const { token, create } of p.provides ?? []) {
+        const other = tokens.get(token.id);
+        if (other) throw vzError('PLUGIN', `plugin ${p.name}: service ${token.description} is already provided by ${other}`);
+        tokens.set(token.id, p.name);
+        let instance: unknown;
+        this.container.register(token.id, { useFactory: () => (instance ??= create()) });
+      }
+    }
+  }
+
+  private addKey(k: ConfigKey<any>, owner: string): void {
+    const prev = this.keyOwner.get(k.name);
+    if (prev) throw vzError('PLUGIN', `config key ${k.name} is declared by both ${prev} and ${owner}`);
+    this.keys.set(k.name, k);
+    this.keyOwner.set(k.name, owner);
+    for (const flag of [k.flag, ...(k.editFlags ?? []).map((e) => e.flag)]) {
+      if (!flag) continue;
+      const clash = this.flags.get(flag);
+      if (clash) throw vzError('PLUGIN', `flag --${flag} of ${k.name} (${owner}) is already used by ${clash.name}`);
+      this.flags.set(flag, k);
+    }
+  }
+
+  private addField(f: ListField, owner: string): void {
+    if (this.listFields.has(f.name)) throw vzError('PLUGIN', `vzlist field ${f.name} of ${owner} is already declared`);
+    this.listFields.set(f.name, f);
+  }
+
+  service<T>(token: ServiceToken<T>): T {
+    if (!this.container.isRegistered(token.id)) throw vzError('PLUGIN', `no plugin provides the service ${token.description}`);
+    return this.container.resolve<T>(token.id);
+  }
+
+  /** Plugins owning any of the given keys, in plugin order. */
+  ownersOf(keyNames: Iterable<string>): Plugin<any, any>[] {
+    const owners = new Set<string>();
+    for (const n of keyNames) {
+      const o = this.keyOwner.get(n);
+      if (o) owners.add(o);
+    }
+    return this.plugins.filter((p) => owners.has(p.name));
+  }
+}
+
+/**
+ * ContextRegistry: one entry per CTID holding each plugin's in-memory slot — the
+ * "context-dependent counterpart" of the host's global state, passed explicitly to hooks.
+ */
+export class ContextRegistry {
+  private readonly slots = new Map<number, Map<string, unknown>>();
+
+  slot<T>(ctid: number, plugin: string): { get(): T | undefined; set(v: T): void } {
+    let m = this.slots.get(ctid);
+    if (!m) this.slots.set(ctid, (m = new Map()));
+    const map = m;
+    return { get: () => map.get(plugin) as T | undefined, set: (v: T) => void map.set(plugin, v) };
+  }
+
+  drop(ctid: number): void {
+    this.slots.delete(ctid);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The runtime: a VE is composed from the plugins given here. `createRuntime` checks the
+ * plugins (order by `requires`, clashes) before any VE is touched; each operation takes
+ * the per-CTID lock, reconciles the recorded state with the kernel and runs the hooks.
+ */
+import { readdir } from 'node:fs/promises';
+import { CORE_FIELDS } from './core-fields.js';
+import { CORE_KEYS, NAME } from './core-keys.js';
+import { vzError } from './errors.js';
+import { EventBus } from './events.js';
+import type { ExecResult, ExecSpec, Host } from './host.js';
+import { loadVe, readConfigFile, execIn, type Core, type Ve } from './lifecycle/core.js';
+import { createVe, type CreateRequest } from './lifecycle/create.js';
+import { destroyVe } from './lifecycle/destroy.js';
+import { configuredCtids, listRows, statsOf, statusOf, type VeStatusInfo } from './lifecycle/inspect.js';
+import { mountVe, umountVe } from './lifecycle/mount.js';
+import { reconcile, liveStatus } from './lifecycle/reconcile.js';
+import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycle/set.js';
+import { startVe, type StartOptions } from './lifecycle/start.js';
+import { stopVe } from './lifecycle/stop.js';
+import { resolvePaths, type VzPaths } from './paths.js';
+import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, StatRow, StopOptions } from './plugin.js';
+import { ContextRegistry, PluginRegistry } from './registry.js';
+import { parseCtid } from './ctid.js';
+
+export type { CreateRequest, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
+
+export interface RuntimeOptions {
+  host: Host;
+  plugins: readonly Plugin<any, any>[];
+  /** Defaults to the system paths, or under VZKIT_ROOT when set. */
+  paths?: VzPaths;
+  /** Cgroup parent of every VE, over vz.conf's CGROUP_PARENT (env VZKIT_CGROUP_PARENT). */
+  cgroupParent?: string;
+  log?: Logger;
+  /** How long an operation waits for a VE locked by another one (ms); default 0 = fail at once. */
+  lockWaitMs?: number;
+}
+
+export interface StopRequest extends Partial<StopOptions> {
+  /** Leave the VE's root mounted on the host. */
+  skipUmount?: boolean;
+}
+
+export type RunSpec = Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup' | 'env'> & { env?: string[] };
+
+const silent: Logger = { info() {}, warn() {}, debug() {} };
+
+export class Runtime {
+  readonly events = new EventBus();
+  readonly paths: VzPaths;
+  readonly host: Host;
+  private readonly core: Core;
+
+  constructor(opts: RuntimeOptions) {
+    this.paths = opts.paths ?? resolvePaths();
+    this.host = opts.host;
+    const registry = new PluginRegistry(opts.plugins, CORE_KEYS, CORE_FIELDS);
+    this.core = {
+      host: opts.host,
+      registry,
+      contexts: new ContextRegistry(),
+      paths: this.paths,
+      events: this.events,
+      log: opts.log ?? silent,
+      cgroupParent: opts.cgroupParent ?? (process.env.VZKIT_CGROUP_PARENT || undefined),
+      lockWaitMs: opts.lockWaitMs ?? Number(process.env.VZKIT_LOCK_WAIT_MS ?? 0),
+    };
+  }
+
+  /** Plugins in the order their hooks run. */
+  get plugins(): readonly Plugin<any, any>[] {
+    return this.core.registry.plugins;
+  }
+
+  /** Every config key: the core's and each plugin's. */
+  get configKeys(): ConfigKey<any>[] {
+    return [...this.core.registry.keys.values()];
+  }
+
+  /** `core` or the plugin name. */
+  keyOwner(name: string): string | undefined {
+    return this.core.registry.keyOwner.get(name);
+  }
+
+  get listFields(): ListField[] {
+    return [...this.core.registry.listFields.values()];
+  }
+
+  get commands(): readonly CommandDecl[] {
+    return this.core.registry.commands;
+  }
+
+  /** A CTID, or a NAME set with --name. */
+  async resolveId(idOrName: string): Promise<number> {
+    if (/^\d+$/.test(idOrName)) return parseCtid(idOrName);
+    for (const ctid of await configuredCtids(this.core)) {
+      const file = await readConfigFile(`${this.paths.confDir}/${ctid}.conf`, `CT ${ctid}`).catch(() => undefined);
+      if (file?.get(NAME.name) === idOrName) return ctid;
+    }
+    return parseCtid(idOrName);
+  }
+
+  /** Runs fn on the VE with its lock held and its state reconciled. */
+  private async locked<T>(ctid: number, op: string, mustExist: boolean, fn: (ve: Ve) => Promise<T>): Promise<T> {
+    const ve = await loadVe(this.core, ctid, { mustExist });
+    await ve.lock.acquire({ op, waitMs: this.core.lockWaitMs });
+    try {
+      ve.state = await ve.store.read();
+      await reconcile(ve);
+      return await fn(ve);
+    } finally {
+      await ve.lock.release();
+    }
+  }
+
+  create(ctid: number, req: CreateRequest = {}): Promise<void> {
+    return createVe(this.core, ctid, req);
+  }
+
+  /** Starts the VE; resolves with init's host pid. */
+  start(ctid: number, opts: StartOptions = {}): Promise<number> {
+    return this.locked(ctid, 'start', true, (ve) => startVe(ve, opts));
+  }
+
+  stop(ctid: number, opts: StopRequest = {}): Promise<void> {
+    return this.locked(ctid, 'stop', true, (ve) => stopVe(ve, opts));
+  }
+
+  restart(ctid: number, opts: StopRequest & StartOptions = {}): Promise<number> {
+    return this.locked(ctid, 'restart', true, async (ve) => {
+      if (ve.state?.phase === 'running') await stopVe(ve, opts);
+      return startVe(ve, opts);
+    });
+  }
+
+  destroy(ctid: number): Promise<void> {
+    return this.locked(ctid, 'destroy', true, (ve) => destroyVe(ve));
+  }
+
+  mount(ctid: number): Promise<void> {
+    return this.locked(ctid, 'mount', true, (ve) => mountVe(ve));
+  }
+
+  umount(ctid: number): Promise<void> {
+    return this.locked(ctid, 'umount', true, (ve) => umountVe(ve));
+  }
+
+  set(ctid: number, edits: SetEdit[], opts: SetOptions = {}): Promise<SetResult> {
+    return this.locked(ctid, 'set', true, (ve) => setVe(ve, edits, opts));
+  }
+
+  /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */
+  async exec(ctid: number, spec: RunSpec): Promise<ExecResult> {
+    const ve = await loadVe(this.core, ctid, { mustExist: true });
+    if ((await liveStatus(ve)) !== 'running') throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
+    return execIn(ve, spec);
+  }
+
+  async status(ctid: number): Promise<VeStatusInfo> {
+    return statusOf(await loadVe(this.core, ctid, { mustExist: false }));
+  }
+
+  /** The VE's effective config (global defaults + its file). */
+  async config(ctid: number): Promise<ConfigView> {
+    return (await loadVe(this.core, ctid, { mustExist: true })).config;
+  }
+
+  async stats(ctid: number): Promise<StatRow[]> {
+    const ve = await loadVe(this.core, ctid, { mustExist: true });
+    const running = (await liveStatus(ve)) === 'running';
+    return [...(await statsOf(ve, running)).values()];
+  }
+
+  /** Rows for vzlist: every configured VE, or the given CTIDs. */
+  list(opts: { ctids?: number[]; stats?: boolean } = {}): Promise<ListRow[]> {
+    return listRows(this.core, { ...(opts.ctids ? { ctids: opts.ctids } : {}), stats: opts.stats ?? false });
+  }
+
+  /** CTIDs with a config file. */
+  ctids(): Promise<number[]> {
+    return configuredCtids(this.core);
+  }
+
+  /** Sample configs available to `create --config` (`ve-<name>.conf-sample`). */
+  async samples(): Promise<string[]> {
+    const names = await readdir(this.paths.confDir).catch(() => [] as string[]);
+    return names.flatMap((n) => /^ve-(.+)\.conf-sample$/.exec(n)?.[1] ?? []).sort();
+  }
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  return new Runtime(opts);
+}

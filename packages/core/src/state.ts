@@ -1,0 +1,83 @@
+/**
+ * Runtime state of a VE in `<run>/<ctid>/state.json`. It is written *before* each side
+ * effect (an intent record), so that after a crash the next vzctl can find and undo what
+ * a killed operation left. It stores init's pid with its start time against pid reuse.
+ */
+import { readFile, rm, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { vzError } from './errors.js';
+
+export type StatePhase = 'creating' | 'destroying' | 'mounting' | 'mounted' | 'starting' | 'running' | 'stopping';
+
+export interface VeState {
+  version: 1;
+  ctid: number;
+  phase: StatePhase;
+  /** The operation that wrote this phase (for messages after a crash). */
+  op: string;
+  /** Plugins whose `mount` hook ran (or began). */
+  mounted: string[];
+  /** Plugins whose `prepare` hook ran (or began). */
+  prepared: string[];
+  cgroup?: string;
+  pid?: number;
+  startTime?: number;
+  startedAt?: string;
+  /** Namespaces init was cloned with: what exec/enter join. */
+  namespaces?: string[];
+  /** Persistent per-plugin state (PluginState). */
+  plugins: Record<string, unknown>;
+}
+
+const PHASES: readonly StatePhase[] = ['creating', 'destroying', 'mounting', 'mounted', 'starting', 'running', 'stopping'];
+
+function checkState(v: unknown, ctid: number, path: string): VeState {
+  const bad = (what: string) => vzError('BAD_CONFIG', `CT ${ctid}: state file ${path} is damaged: ${what}`, {
+    hint: `run 'vzctl stop ${ctid} --fast' to clean up, or remove the file if nothing of the VE remains`,
+  });
+  if (typeof v !== 'object' || v === null) throw bad('not a JSON object');
+  const s = v as Partial<VeState>;
+  if (s.version !== 1) throw bad(`unknown version ${String(s.version)}`);
+  if (s.ctid !== ctid) throw bad(`it belongs to CT ${String(s.ctid)}`);
+  if (!PHASES.includes(s.phase as StatePhase)) throw bad(`unknown phase ${String(s.phase)}`);
+  if (!Array.isArray(s.mounted) || !Array.isArray(s.prepared)) throw bad('plugin lists missing');
+  if (s.pid !== undefined && (!Number.isInteger(s.pid) || s.pid <= 0)) throw bad(`pid ${String(s.pid)}`);
+  if (typeof s.plugins !== 'object' || s.plugins === null) throw bad('plugins missing');
+  return s as VeState;
+}
+
+export class StateStore {
+  constructor(readonly path: string, readonly ctid: number) {}
+
+  async read(): Promise<VeState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw checkState(undefined, this.ctid, this.path);
+    }
+    return checkState(json, this.ctid, this.path);
+  }
+
+  async write(state: VeState): Promise<void> {
+    await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', 0o600);
+  }
+
+  /** Removes the state and its directory once empty. */
+  async remove(): Promise<void> {
+    await rm(this.path, { force: true });
+    await rmdir(dirname(this.path)).catch(() => undefined);
+  }
+}
+
+export function newState(ctid: number, phase: StatePhase, op: string): VeState {
+  return { version: 1, ctid, phase, op, mounted: [], prepared: [], plugins: {} };
+}
