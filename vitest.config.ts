@@ -3,13 +3,21 @@ import { defineConfig } from 'vitest/config';
 // Tests import the workspace packages from source (the `source` export condition),
 // so they run without a build; integration tests that need the native launcher build it first.
 const resolve = { conditions: ['source'] };
+// Tests run in Vite's server (ssr) environment, which ignores `resolve.conditions`; its
+// own list replaces Vite's defaults, so they are repeated after `source`.
+const ssr = { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
+    // The summary reporter closes each run with `N passed, N failed, N skipped` over both
+    // projects and applies CI's skip policy (test-support/ci-skips.ts).
+    reporters: ['default', './test-support/summary-reporter.ts'],
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
@@ -18,6 +26,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.it.test.ts', 'examples/*/test/**/*.it.test.ts', 'bench/test/**/*.it.test.ts'],

@@ -1,0 +1,21 @@
+# The README's commands. Each one sets up first (scripts/setup.sh is idempotent and
+# takes a few seconds once everything is installed).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: setup test demo check-test-support
+
+setup:
+	@bash scripts/setup.sh
+
+# All tests, both vitest projects (unit and integration). No test files at all is not an
+# error here (the summary line says so); vitest's own filters stay strict.
+test: setup
+	@bash scripts/run-tests.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+# Checks that test-support's reporter counts what CI relies on (used by .ci/run).
+check-test-support:
+	@bash scripts/check-test-support.sh
