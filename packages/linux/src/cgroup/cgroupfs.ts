@@ -1,0 +1,80 @@
+/**
+ * Reading and writing cgroup control files. Every kernel refusal becomes a VzError that
+ * names the file and the value, carrying errno and path, because "EINVAL" alone never
+ * tells which of a dozen limit writes went wrong.
+ */
+import { readFile, writeFile, access } from 'node:fs/promises';
+import { vzError } from '@vzkit/core';
+
+/** v1 reports "unlimited" as PAGE_COUNTER_MAX in bytes (~2^63); anything this big means no limit. */
+export const UNLIMITED_THRESHOLD = 2 ** 62;
+
+export function errnoOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+export async function readCgroupFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const errno = errnoOf(e);
+    throw vzError('SYSTEM', `read ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
+  }
+}
+
+/** Reads a file, or undefined when it does not exist (a controller feature this kernel lacks). */
+export async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    const errno = errnoOf(e);
+    throw vzError('SYSTEM', `read ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
+  }
+}
+
+export async function writeCgroupFile(path: string, value: string | number): Promise<void> {
+  const text = String(value);
+  try {
+    await writeFile(path, text);
+  } catch (e) {
+    const errno = errnoOf(e);
+    throw vzError('SYSTEM', `write ${text} to ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
+  }
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A single-number file; v1 "unlimited" values come back as Infinity. */
+export async function readNumber(path: string): Promise<number> {
+  const text = (await readCgroupFile(path)).trim();
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n)) {
+    throw vzError('SYSTEM', `read ${path}: not a number: ${JSON.stringify(text.slice(0, 40))}`, { path });
+  }
+  return n >= UNLIMITED_THRESHOLD ? Infinity : n;
+}
+
+/** Parses `key value` lines (memory.stat, cpu.stat, pids.events) into numbers. */
+export function parseKeyedNumbers(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (!key || value === undefined) continue;
+    const n = Number(value);
+    if (Number.isFinite(n)) out[key] = n;
+  }
+  return out;
+}
+
+/** Parses cgroup.procs / tasks: one pid per line. */
+export function parsePids(text: string): number[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0);
+}

@@ -1,0 +1,91 @@
+/**
+ * memory controller. v1 limits RAM (limit_in_bytes) and RAM+swap (memsw.limit_in_bytes)
+ * and refuses any moment where memsw < limit, so the two writes are ordered by direction.
+ */
+import { join } from 'node:path';
+import { vzError, type CgroupResources, type CgroupStats } from '@vzkit/core';
+import { fileExists, parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+
+type MemoryResources = NonNullable<CgroupResources['memory']>;
+
+const LIMIT = 'memory.limit_in_bytes';
+const MEMSW = 'memory.memsw.limit_in_bytes';
+
+/** Bytes as v1 wants them: a non-negative integer, or -1 for no limit (Infinity/null). */
+function toFile(name: string, value: number | null): number {
+  if (value === null || value === Infinity) return -1;
+  if (!Number.isSafeInteger(value) || value < 0) throw vzError('BAD_VALUE', `memory ${name} ${value}: expected bytes >= 0 or null`);
+  return value;
+}
+
+/** File value back to bytes, -1 meaning unlimited. */
+function infinite(value: number): number {
+  return value === -1 ? Infinity : value;
+}
+
+async function writeIfPresent(path: string, value: number): Promise<void> {
+  if (await fileExists(path)) await writeCgroupFile(path, value);
+}
+
+export async function setMemory(dir: string, res: MemoryResources): Promise<void> {
+  if (res.max !== undefined || res.swap !== undefined) await setLimitAndSwap(dir, res.max, res.swap);
+  if (res.low !== undefined) await writeCgroupFile(join(dir, 'memory.soft_limit_in_bytes'), toFile('low', res.low));
+  // Recent kernels accept and ignore kmem limits; kernels without kmem accounting lack the files.
+  if (res.kmem !== undefined) await writeIfPresent(join(dir, 'memory.kmem.limit_in_bytes'), toFile('kmem', res.kmem));
+  if (res.kmemTcp !== undefined) await writeIfPresent(join(dir, 'memory.kmem.tcp.limit_in_bytes'), toFile('kmemTcp', res.kmemTcp));
+}
+
+/** One control-file write, in the order it must happen. */
+export interface FileWrite { file: string; value: number }
+
+/**
+ * The writes that move limit and memsw from `current` to the requested max and swap
+ * (Infinity = unlimited, undefined = keep). `swap` is the room on top of `max`, so
+ * `{ max }` alone keeps the current swap room. The kernel rejects any moment where
+ * memsw < limit: when the new memsw is above the current limit it goes first, otherwise
+ * the limit is lowered first.
+ */
+export function limitAndSwapWrites(current: { limit: number; memsw: number }, max: number | undefined, swap: number | undefined): FileWrite[] {
+  const limit = max ?? current.limit;
+  const curSwap = current.memsw === Infinity ? Infinity : current.memsw - current.limit;
+  const memsw = limit + (swap ?? curSwap);
+  const writes = [
+    { file: LIMIT, value: toFile('max', limit) },
+    { file: MEMSW, value: toFile('max+swap', memsw) },
+  ];
+  return memsw > current.limit ? writes.reverse() : writes;
+}
+
+async function setLimitAndSwap(dir: string, max: number | null | undefined, swap: number | null | undefined): Promise<void> {
+  const limitPath = join(dir, LIMIT);
+  const memswPath = join(dir, MEMSW);
+  const maxBytes = max === undefined ? undefined : infinite(toFile('max', max));
+  const swapBytes = swap === undefined ? undefined : infinite(toFile('swap', swap));
+
+  if (!(await fileExists(memswPath))) {
+    if (swapBytes !== undefined && swapBytes !== Infinity) {
+      throw vzError('UNSUPPORTED', `memory swap limit needs ${memswPath}, missing: swap accounting is off (boot with swapaccount=1)`, { path: memswPath });
+    }
+    if (maxBytes !== undefined) await writeCgroupFile(limitPath, toFile('max', maxBytes));
+    return;
+  }
+  const current = { limit: await readNumber(limitPath), memsw: await readNumber(memswPath) };
+  for (const w of limitAndSwapWrites(current, maxBytes, swapBytes)) await writeCgroupFile(join(dir, w.file), w.value);
+}
+
+export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats['memory']>> {
+  const usage = await readNumber(join(dir, 'memory.usage_in_bytes'));
+  const max = await readNumber(join(dir, LIMIT));
+  const stats: NonNullable<CgroupStats['memory']> = {
+    usage,
+    maxUsage: await readNumber(join(dir, 'memory.max_usage_in_bytes')),
+    max: max === Infinity ? null : max,
+    failcnt: await readNumber(join(dir, 'memory.failcnt')),
+    stat: parseKeyedNumbers(await readCgroupFile(join(dir, 'memory.stat'))),
+  };
+  const memswUsage = await readOptional(join(dir, 'memory.memsw.usage_in_bytes'));
+  if (memswUsage !== undefined) stats.swapUsage = Math.max(0, Number(memswUsage.trim()) - usage);
+  const kmemUsage = await readOptional(join(dir, 'memory.kmem.usage_in_bytes'));
+  if (kmemUsage !== undefined) stats.kmemUsage = Number(kmemUsage.trim());
+  return stats;
+}

@@ -1,0 +1,20 @@
+/** pids controller: the NPROC-style task limit (pids.max) and its failure counter. */
+import { join } from 'node:path';
+import type { CgroupResources, CgroupStats } from '@vzkit/core';
+import { parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+
+export async function setPids(dir: string, res: NonNullable<CgroupResources['pids']>): Promise<void> {
+  if (res.max === undefined) return;
+  await writeCgroupFile(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
+}
+
+export async function pidsStats(dir: string): Promise<NonNullable<CgroupStats['pids']>> {
+  const max = (await readCgroupFile(join(dir, 'pids.max'))).trim();
+  // pids.events counts forks refused by this group's limit as `max N`.
+  const events = await readOptional(join(dir, 'pids.events'));
+  return {
+    current: await readNumber(join(dir, 'pids.current')),
+    max: max === 'max' ? null : Number(max),
+    failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * A group and its descendants within one hierarchy. A VE's init may create child groups,
+ * so killing, listing and removing a group always covers the whole subtree.
+ */
+import { readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { vzError } from '@vzkit/core';
+import { errnoOf, parsePids, readOptional } from '../cgroupfs.js';
+
+/** The directories of the subtree, children before their parent; empty when `dir` is gone. */
+export async function subtreeDirs(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return [];
+    throw vzError('SYSTEM', `readdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
+  }
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) out.push(...(await subtreeDirs(join(dir, entry.name))));
+  }
+  out.push(dir);
+  return out;
+}
+
+/** Every process in the subtree (cgroup.procs of each level). */
+export async function subtreePids(dir: string): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const d of await subtreeDirs(dir)) {
+    const text = await readOptional(join(d, 'cgroup.procs'));
+    if (text !== undefined) parsePids(text).forEach((p) => pids.add(p));
+  }
+  return [...pids].sort((a, b) => a - b);
+}
+
+/**
+ * Removes the subtree bottom-up. EBUSY means tasks are still leaving (a killed process
+ * is uncharged a moment after it is reaped), so it is retried until `deadline` (epoch ms).
+ */
+export async function removeSubtree(dir: string, deadline: number): Promise<void> {
+  for (const d of await subtreeDirs(dir)) {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        await rmdir(d);
+        break;
+      } catch (e) {
+        const errno = errnoOf(e);
+        if (errno === 'ENOENT') break;
+        if (errno === 'EBUSY' && Date.now() < deadline) {
+          await sleep(delay);
+          continue;
+        }
+        throw vzError('SYSTEM', `rmdir ${d}: ${errno ?? String(e)}`, { errno, path: d, cause: e });
+      }
+    }
+  }
+}
