@@ -23,7 +23,8 @@ fail() {
   if [ -n "${VZKIT_FAILURE_FILE:-}" ]; then printf 'setup failed: %s\n' "$*" >>"$VZKIT_FAILURE_FILE"; fi
   exit 1
 }
-# Whatever fails without its own message still names itself.
+# Whatever fails without its own message still names itself. The trap also runs inside
+# command substitutions (-E), so those that may fail end in `|| true`.
 trap 'fail "line $LINENO: \`$BASH_COMMAND\` exited with status $?"' ERR
 
 scratch=$(mktemp -d /tmp/vzkit-setup-XXXXXX)
@@ -47,13 +48,17 @@ quiet() {
   fi
 }
 
+# Until this script has checked them, our own links may be stale or broken (the Makefile
+# puts them first on PATH), and npm would run on them: leave them off PATH.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$tools/bin" | paste -sd: || true)
+
 node_ok() { "$1" -e 'process.exit(+process.versions.node.split(".")[0] >= 24 ? 0 : 1)' 2>/dev/null; }
-# The first Node 24 on PATH, else our own copy; resolved to the real binary, since
-# .tools/bin/node (perhaps already on PATH) is the link this script points at it.
+# The first Node 24 on PATH, else our own copy; resolved to the real binary, which is
+# what .tools/bin/node will point at (never at another link).
 NODE=""
-for cand in $(type -ap node) "$tools/node/bin/node"; do
-  real=$(readlink -f "$cand" 2>/dev/null) || continue
-  if [ -x "$real" ] && node_ok "$real"; then NODE=$real; break; fi
+for cand in $(type -ap node || true) "$tools/node/bin/node"; do
+  real=$(readlink -f "$cand" 2>/dev/null || true)
+  if [ -n "$real" ] && [ -x "$real" ] && node_ok "$real"; then NODE=$real; break; fi
 done
 
 # --- Debian packages -------------------------------------------------------
