@@ -1,5 +1,5 @@
-# The README's commands. Each one sets up first (scripts/setup.sh is idempotent and
-# takes a few seconds once everything is installed).
+# The README's commands: `make demo` and `make test` set up first (scripts/setup.sh is
+# idempotent and takes a few seconds once everything is installed).
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 

@@ -59,30 +59,33 @@ parent_dirs() {
     }' /proc/self/cgroup /proc/self/mountinfo
 }
 
+mounts_under() { awk -v r="$1" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo; }
+
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  set +e # clean up as much as possible, whatever fails
   if [ "$status" != 0 ]; then echo "[demo] failed (status $status); cleaning up" >&2; fi
   if [ -e "$root/etc/vzkit/conf/$ctid.conf" ]; then
-    vzctl stop "$ctid" --fast >/dev/null 2>&1 || true
-    vzctl destroy "$ctid" >/dev/null 2>&1 || true
+    vzctl stop "$ctid" --fast >/dev/null 2>&1
+    vzctl destroy "$ctid" >/dev/null 2>&1
   fi
   # Only processes left in the demo's own cgroups are killed: they are the VE's.
   local dir d pid left=0
   for dir in $(parent_dirs); do
     [ -d "$dir" ] || continue
     for d in $(find "$dir" -depth -type d); do
-      for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+      for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
       for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.2; done
       if [ -d "$d" ]; then echo "[demo] could not remove cgroup $d" >&2; left=1; fi
     done
   done
   # Mounts the VE left on the host side, deepest first; never delete through a mount.
   local m
-  for m in $(awk -v r="$root" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  for m in $(mounts_under "$root" | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
   done
-  if awk -v r="$root" '$5 == r || index($5, r "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+  if [ -n "$(mounts_under "$root")" ]; then
     echo "[demo] mounts remain under $root; left it in place" >&2
     left=1
   else
