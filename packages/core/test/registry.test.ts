@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { orderPlugins, PluginRegistry } from '../src/registry.js';
+import { defineKey, defineToken, definePlugin } from '../src/plugin.js';
+import { text } from '../src/values.js';
+import { VzError } from '../src/errors.js';
+
+const p = (name: string, requires: string[] = [], extra = {}) => definePlugin({ name, requires, hooks: {}, ...extra });
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return (e as VzError).code + ': ' + (e as Error).message;
+  }
+  return undefined;
+}
+
+describe('plugin registration', () => {
+  it('orders by requires and otherwise keeps the given order', () => {
+    const order = orderPlugins([p('c', ['a']), p('b'), p('a')]).map((x) => x.name);
+    expect(order).toEqual(['a', 'c', 'b']);
+  });
+
+  it('names a missing plugin and a cycle', () => {
+    expect(codeOf(() => orderPlugins([p('a', ['zz'])]))).toMatch(/PLUGIN: plugin a requires zz/);
+    expect(codeOf(() => orderPlugins([p('a', ['b']), p('b', ['a'])]))).toMatch(/cycle: a -> b -> a/);
+    expect(codeOf(() => orderPlugins([p('a'), p('a')]))).toMatch(/registered twice/);
+  });
+
+  it('refuses a key, a flag or a service declared twice', () => {
+    const k1 = defineKey({ name: 'X', flag: 'x', type: text(), live: true, description: '' });
+    const k2 = defineKey({ name: 'Y', flag: 'x', type: text(), live: true, description: '' });
+    expect(codeOf(() => new PluginRegistry([p('a', [], { configKeys: [k1] }), p('b', [], { configKeys: [k1] })], [], []))).toMatch(/declared by both a and b/);
+    expect(codeOf(() => new PluginRegistry([p('a', [], { configKeys: [k1, k2] })], [], []))).toMatch(/--x/);
+    const tok = defineToken<number>('answer');
+    const prov = { provides: [{ token: tok, create: () => 42 }] };
+    expect(codeOf(() => new PluginRegistry([p('a', [], prov), p('b', [], prov)], [], []))).toMatch(/already provided by a/);
+    const reg = new PluginRegistry([p('a', [], prov)], [], []);
+    expect(reg.service(tok)).toBe(42);
+    expect(codeOf(() => reg.service(defineToken('nope')))).toMatch(/no plugin provides/);
+  });
+});
