@@ -1,0 +1,235 @@
+/*
+ * Mode `exec`: join a running VE and run a command in it. All namespace fds are opened
+ * first (later /proc lookups would resolve inside the VE), the VE's cgroups are joined
+ * while host paths still resolve, then setns in a fixed order and fork: a pid namespace
+ * only applies to children. The launcher stays as the command's parent, forwards signals
+ * and exits with its status (128+N when killed by signal N).
+ */
+#include "vzlaunch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* user first (it owns the others), cgroup after the cgroup.procs writes, mnt last. */
+static const char *const JOIN_ORDER[] = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" };
+#define NS_COUNT (sizeof JOIN_ORDER / sizeof JOIN_ORDER[0])
+
+static const int FORWARDED[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+struct join_plan {
+	pid_t target;
+	int want[NS_COUNT];
+	int ns_fd[NS_COUNT];
+	const char **cgroups;
+	size_t ncgroups;
+	int tty;
+	struct op *caps;
+	size_t ncaps;
+	struct program prog;
+};
+
+static int ns_index(const char *name)
+{
+	for (size_t i = 0; i < NS_COUNT; i++)
+		if (strcmp(JOIN_ORDER[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int plan_record(struct join_plan *plan, const struct record *rec)
+{
+	char *end;
+	int i;
+	switch (rec->kw->kind) {
+	case K_PID:
+		plan->target = (pid_t)strtol(rec->arg[0], &end, 10);
+		return plan->target > 0 && !*end ? 0 : fail(-1, "pid", EINVAL, rec->arg[0]);
+	case K_NS:
+		if ((i = ns_index(rec->arg[0])) < 0)
+			return fail(-1, "ns", EINVAL, rec->arg[0]);
+		plan->want[i] = 1;
+		return 0;
+	case K_CGROUP:
+		plan->cgroups[plan->ncgroups++] = rec->arg[0];
+		return 0;
+	case K_TTY:
+		plan->tty = strcmp(rec->arg[0], "1") == 0;
+		return 0;
+	case K_CAP_DROP:
+		return compile_op(rec, &plan->caps[plan->ncaps++]);
+	case K_ARG: case K_ENV: case K_CWD:
+		return 0;
+	default:
+		return fail(-1, "spec", EINVAL, rec->kw->name);
+	}
+}
+
+static int plan_join(const struct spec *spec, struct join_plan *plan)
+{
+	memset(plan, 0, sizeof *plan);
+	plan->cgroups = calloc(spec->n + 1, sizeof *plan->cgroups);
+	plan->caps = calloc(spec->n + 1, sizeof *plan->caps);
+	if (!plan->cgroups || !plan->caps)
+		return fail(-1, "spec", ENOMEM, "plan");
+	for (size_t i = 0; i < spec->n; i++)
+		if (plan_record(plan, &spec->recs[i]) < 0)
+			return -1;
+	if (!plan->target)
+		return fail(-1, "spec", EINVAL, "no pid");
+	return collect_program(spec, &plan->prog);
+}
+
+/* A namespace we are already in is skipped: setns into one's own user ns is EINVAL. */
+static int open_namespaces(struct join_plan *plan)
+{
+	for (size_t i = 0; i < NS_COUNT; i++) {
+		plan->ns_fd[i] = -1;
+		if (!plan->want[i])
+			continue;
+		char path[64], self[64];
+		struct stat theirs, ours;
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", plan->target, JOIN_ORDER[i]);
+		snprintf(self, sizeof self, "/proc/self/ns/%s", JOIN_ORDER[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &theirs) < 0)
+			return fail_errno(-1, "open-ns", path);
+		if (stat(self, &ours) == 0 && ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
+			close(fd);
+		else
+			plan->ns_fd[i] = fd;
+	}
+	return 0;
+}
+
+static int join_cgroups(const struct join_plan *plan)
+{
+	char pid[32];
+	int len = snprintf(pid, sizeof pid, "%d", getpid());
+	for (size_t i = 0; i < plan->ncgroups; i++) {
+		int fd = open(plan->cgroups[i], O_WRONLY | O_CLOEXEC);
+		int ok = fd >= 0 && write(fd, pid, (size_t)len) == len;
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
+			return fail(-1, "cgroup", err, plan->cgroups[i]);
+	}
+	return 0;
+}
+
+static int enter_namespaces(const struct join_plan *plan)
+{
+	for (size_t i = 0; i < NS_COUNT; i++) {
+		if (plan->ns_fd[i] < 0)
+			continue;
+		if (setns(plan->ns_fd[i], 0) < 0)
+			return fail_errno(-1, "setns", JOIN_ORDER[i]);
+		close(plan->ns_fd[i]);
+		if (i == 0 && become_ns_root() < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static void join_child(const struct join_plan *plan, int err_fd, int slave)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A command outliving its launcher (killed on timeout) must not keep running. */
+	int rc = prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? fail_errno(-1, "pdeathsig", "") : 0;
+	if (rc == 0 && slave >= 0)
+		rc = tty_become_controlling(slave);
+	if (rc == 0 && chdir(plan->prog.cwd) < 0)
+		rc = fail_errno(-1, "cwd", plan->prog.cwd);
+	for (size_t i = 0; rc == 0 && i < plan->ncaps; i++)
+		rc = run_op(&plan->caps[i]);
+	if (rc == 0)
+		exec_program(&plan->prog);
+	report_failure(err_fd);
+	_exit(failed_errno() == ENOENT ? 127 : 126);
+}
+
+static pid_t forward_pid;
+
+static void forward_signal(int sig)
+{
+	kill(forward_pid, sig);
+}
+
+static void install_forwarders(pid_t child)
+{
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	forward_pid = child;
+	for (size_t i = 0; i < sizeof FORWARDED / sizeof FORWARDED[0]; i++)
+		sigaction(FORWARDED[i], &sa, NULL);
+}
+
+static int exit_code(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static int wait_child(pid_t child, int *status)
+{
+	while (waitpid(child, status, 0) < 0)
+		if (errno != EINTR)
+			return fail_errno(-1, "wait", "");
+	return 0;
+}
+
+static int run_command(const struct join_plan *plan, int master, int slave)
+{
+	int err[2];
+	if (pipe2(err, O_CLOEXEC) < 0)
+		return fail_errno(-1, "pipe", "err");
+	pid_t child = fork();
+	if (child < 0)
+		return fail_errno(-1, "fork", "");
+	if (child == 0) {
+		close(err[0]);
+		if (master >= 0)
+			close(master);
+		join_child(plan, err[1], slave);
+	}
+	close(err[1]);
+	if (slave >= 0)
+		close(slave);
+	install_forwarders(child);
+
+	int status;
+	if (!await_exec(err[0])) {
+		wait_child(child, &status);
+		return exit_code(status);
+	}
+	if (reply("STARTED %d", child) < 0)
+		kill(child, SIGKILL);
+	if ((master >= 0 ? tty_relay(master, child, &status) : wait_child(child, &status)) < 0)
+		return -1;
+	reply("EXIT %d %d", exit_code(status), WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return exit_code(status);
+}
+
+int run_join(const struct spec *spec)
+{
+	struct join_plan plan;
+	if (plan_join(spec, &plan) < 0 || open_namespaces(&plan) < 0 || join_cgroups(&plan) < 0 ||
+	    enter_namespaces(&plan) < 0)
+		return -1;
+	int master = -1, slave = -1;
+	if (plan.tty && tty_open_master(&master, &slave) < 0)
+		return -1;
+	return run_command(&plan, master, slave);
+}

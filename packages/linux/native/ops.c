@@ -1,0 +1,249 @@
+/*
+ * Child-side ops: checked and converted once before clone (compile_op), run in the child
+ * after "go" (run_op). Each op is one kernel call or a short fixed sequence of them.
+ */
+#include "vzlaunch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* Decimal only: the TypeScript side never sends anything else. */
+static int parse_number(const char *s, unsigned long long *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_limit(const char *s, unsigned long long *out)
+{
+	if (strcmp(s, "unlimited") == 0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	return parse_number(s, out);
+}
+
+/* "0,12,21": every entry must be a capability number. */
+static int check_cap_list(const char *csv)
+{
+	char copy[1024];
+	snprintf(copy, sizeof copy, "%s", csv);
+	for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long long cap;
+		if (parse_number(tok, &cap) < 0 || cap > 63)
+			return -1;
+	}
+	return 0;
+}
+
+static int compile_numbers(const struct record *rec, struct op *op, const int *which, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (parse_number(rec->arg[which[i]], &op->n[i]) < 0)
+			return fail(rec->index, rec->kw->name, EINVAL, rec->arg[which[i]]);
+	return 0;
+}
+
+int compile_op(const struct record *rec, struct op *op)
+{
+	memset(op, 0, sizeof *op);
+	op->kind = rec->kw->kind;
+	op->index = rec->index;
+	op->name = rec->kw->name;
+	for (int i = 0; i < rec->kw->arity && i < 4; i++)
+		op->s[i] = rec->arg[i];
+
+	const char *bad;
+	int res;
+	switch (op->kind) {
+	case K_MOUNT: /* source target fstype flags data */
+		op->s[3] = rec->arg[4];
+		if (mount_flags(rec->arg[3], &op->flags, &bad) < 0)
+			return fail(rec->index, op->name, EINVAL, bad);
+		return 0;
+	case K_UMOUNT: /* target detach */
+		op->flags = strcmp(rec->arg[1], "1") == 0 ? MNT_DETACH : 0;
+		return 0;
+	case K_MKDIR: /* path mode */
+		return compile_numbers(rec, op, (const int[]){ 1 }, 1);
+	case K_MKNOD: /* path kind major minor mode */
+		if (strcmp(rec->arg[1], "c") != 0 && strcmp(rec->arg[1], "b") != 0)
+			return fail(rec->index, op->name, EINVAL, rec->arg[1]);
+		return compile_numbers(rec, op, (const int[]){ 2, 3, 4 }, 3);
+	case K_RLIMIT: /* resource soft hard */
+		if (rlimit_resource(rec->arg[0], &res) < 0)
+			return fail(rec->index, op->name, EINVAL, rec->arg[0]);
+		op->flags = (unsigned long)res;
+		if (parse_limit(rec->arg[1], &op->n[0]) < 0 || parse_limit(rec->arg[2], &op->n[1]) < 0)
+			return fail(rec->index, op->name, EINVAL, rec->arg[0]);
+		return 0;
+	case K_CAP_DROP: /* csv of capability numbers */
+		return check_cap_list(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Per-mount flags the kernel ignores on MS_BIND; they need a second, remount call. */
+#define BIND_REMOUNT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME)
+
+/* Flags a remount must keep, or the kernel refuses it when they are locked (user ns). */
+static unsigned long locked_flags(const char *target)
+{
+	struct statvfs st;
+	if (statvfs(target, &st) < 0)
+		return 0;
+	return (st.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (st.f_flag & ST_NODEV ? MS_NODEV : 0) |
+	       (st.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+}
+
+static int op_mount(const struct op *op)
+{
+	const char *fstype = *op->s[2] ? op->s[2] : NULL;
+	const char *data = *op->s[3] ? op->s[3] : NULL;
+	if (mount(op->s[0], op->s[1], fstype, op->flags, data) < 0)
+		return fail_errno(op->index, op->name, op->s[1]);
+	unsigned long extra = op->flags & BIND_REMOUNT_FLAGS;
+	if (!(op->flags & MS_BIND) || (op->flags & MS_REMOUNT) || !extra)
+		return 0;
+	unsigned long flags = MS_REMOUNT | MS_BIND | extra | locked_flags(op->s[1]);
+	if (mount(NULL, op->s[1], NULL, flags, NULL) < 0)
+		return fail_errno(op->index, op->name, op->s[1]);
+	return 0;
+}
+
+/* An existing directory is fine: templates often ship the mount points already. */
+static int op_mkdir(const struct op *op)
+{
+	struct stat st;
+	if (mkdir(op->s[0], (mode_t)op->n[0]) == 0)
+		return 0;
+	if (errno == EEXIST && stat(op->s[0], &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	return fail_errno(op->index, op->name, op->s[0]);
+}
+
+static int op_mknod(const struct op *op)
+{
+	mode_t type = op->s[1][0] == 'c' ? S_IFCHR : S_IFBLK;
+	dev_t dev = makedev((unsigned)op->n[0], (unsigned)op->n[1]);
+	if (mknod(op->s[0], type | (mode_t)(op->n[2] & 07777), dev) < 0)
+		return fail_errno(op->index, op->name, op->s[0]);
+	return 0;
+}
+
+/* Truncates regular files only: /proc/sys files must not be opened with O_TRUNC semantics. */
+static int op_write(const struct op *op)
+{
+	int fd = open(op->s[0], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	struct stat st;
+	int ok = fd >= 0 && fstat(fd, &st) == 0 && (!S_ISREG(st.st_mode) || ftruncate(fd, 0) == 0) &&
+		 write_all(fd, op->s[1], strlen(op->s[1])) == 0;
+	int err = errno;
+	if (fd >= 0 && close(fd) < 0 && ok) {
+		ok = 0;
+		err = errno;
+	}
+	return ok ? 0 : fail(op->index, op->name, err, op->s[0]);
+}
+
+/* runc's way: pivot onto "." and detach the old root, so no host mount stays reachable. */
+static int op_pivot_root(const struct op *op)
+{
+	if (chdir(op->s[0]) < 0)
+		return fail_errno(op->index, op->name, op->s[0]);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail_errno(op->index, op->name, op->s[0]);
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail_errno(op->index, op->name, "old root");
+	if (chdir("/") < 0)
+		return fail_errno(op->index, op->name, "/");
+	return 0;
+}
+
+static int op_rlimit(const struct op *op)
+{
+	struct rlimit rl = { .rlim_cur = op->n[0], .rlim_max = op->n[1] };
+	if (setrlimit((int)op->flags, &rl) < 0)
+		return fail_errno(op->index, op->name, op->s[0]);
+	return 0;
+}
+
+/*
+ * Drops from the bounding set and from the inheritable set: a root exec gains
+ * inheritable caps even when the bounding set lacks them. Ambient caps follow.
+ */
+static int op_cap_drop(const struct op *op)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return fail_errno(op->index, op->name, "capget");
+
+	char copy[1024];
+	snprintf(copy, sizeof copy, "%s", op->s[0]);
+	for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long cap = strtoul(tok, NULL, 10);
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return fail_errno(op->index, op->name, tok);
+		data[cap / 32].inheritable &= ~(1u << (cap % 32));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return fail_errno(op->index, op->name, "capset");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return fail_errno(op->index, op->name, "ambient");
+	return 0;
+}
+
+static int check(int rc, const struct op *op, const char *detail)
+{
+	return rc < 0 ? fail_errno(op->index, op->name, detail) : 0;
+}
+
+int run_op(const struct op *op)
+{
+	switch (op->kind) {
+	case K_MOUNT:
+		return op_mount(op);
+	case K_UMOUNT:
+		return check(umount2(op->s[0], (int)op->flags), op, op->s[0]);
+	case K_MKDIR:
+		return op_mkdir(op);
+	case K_MKNOD:
+		return op_mknod(op);
+	case K_SYMLINK:
+		return check(symlink(op->s[0], op->s[1]), op, op->s[1]);
+	case K_WRITE:
+		return op_write(op);
+	case K_PIVOT_ROOT:
+		return op_pivot_root(op);
+	case K_CHDIR:
+		return check(chdir(op->s[0]), op, op->s[0]);
+	case K_SETHOSTNAME:
+		return check(sethostname(op->s[0], strlen(op->s[0])), op, op->s[0]);
+	case K_SETDOMAINNAME:
+		return check(setdomainname(op->s[0], strlen(op->s[0])), op, op->s[0]);
+	case K_RLIMIT:
+		return op_rlimit(op);
+	case K_CAP_DROP:
+		return op_cap_drop(op);
+	default:
+		return fail(op->index, op->name, EINVAL, "not an op");
+	}
+}

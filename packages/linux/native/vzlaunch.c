@@ -1,0 +1,48 @@
+/*
+ * vzlaunch start|exec
+ *
+ * Reads its spec from fd 3 and replies on fd 4 (see spec.c and ../README.md); stdin, stdout
+ * and stderr belong to the program it runs in `exec` mode.
+ */
+#include "vzlaunch.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: vzlaunch start|exec  (spec on fd 3, replies on fd 4)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0))
+		return usage();
+	/* Nothing the launcher execs may inherit the control channel. */
+	if (fcntl(CTL_IN, F_SETFD, FD_CLOEXEC) < 0 || fcntl(CTL_OUT, F_SETFD, FD_CLOEXEC) < 0)
+		return usage();
+
+	int start = strcmp(argv[1], "start") == 0;
+	struct reader reader = { .fd = CTL_IN };
+	struct spec spec = { 0 };
+	if (read_spec(&reader, &spec) < 0) {
+		report_failure(CTL_OUT);
+		return start ? 1 : EXIT_SETUP_FAILED;
+	}
+	if (start) {
+		int rc = run_start(&reader, &spec);
+		if (rc < 0)
+			report_failure(CTL_OUT);
+		return rc == 0 ? 0 : 1;
+	}
+	close(CTL_IN);
+	int rc = run_join(&spec);
+	if (rc < 0) {
+		report_failure(CTL_OUT);
+		return EXIT_SETUP_FAILED;
+	}
+	return rc;
+}

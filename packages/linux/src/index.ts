@@ -1,0 +1,14 @@
+/**
+ * @vzkit/linux — the one vzkit package that touches the kernel: {@link LinuxHost}
+ * (files, mounts, processes, cgroups and the native launcher).
+ * @packageDocumentation
+ */
+export { LinuxHost, createLinuxHost, type LinuxHostOptions } from './linux-host.js';
+export { LinuxHostFs } from './fs.js';
+export { LinuxMountService, parseMountInfo, unescapeMountField, mountFlagBits, type MountInfoEntry } from './mounts.js';
+export { LinuxProcessService, parseProcStat, signalName, type ProcStat } from './process.js';
+export { LinuxSystemInfo } from './system.js';
+export { NativeLauncher, describeOp, type NativeLauncherOptions } from './launcher/launcher.js';
+export { findLauncher, launcherCandidates } from './launcher/find.js';
+export { errnoName, kernelError } from './errno.js';
+export * from './cgroup/index.js';

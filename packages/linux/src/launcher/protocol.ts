@@ -1,0 +1,211 @@
+/**
+ * The wire format between Node and the native launcher (native/spec.c, native/failure.c).
+ *
+ * Node -> launcher, on the launcher's fd 3: NUL-terminated tokens. First `VZL1`, then
+ * records, each a keyword and exactly as many argument tokens as the keyword's arity,
+ * then `end`. Lists (argv, env, id maps, ops) are repeated records. In `start` mode Node
+ * later sends `go` (or closes the pipe to abort).
+ *
+ * launcher -> Node, on fd 4: one line per reply:
+ *   `PID <pid>`                       start: init is cloned and waits for go
+ *   `OK`                              start: init exec'd
+ *   `STARTED <pid>`                   exec: the command runs
+ *   `EXIT <code> <signal>`            exec: the command ended (code is 128+N on signal N)
+ *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
+ *                                      the spec's ops, -1 for a step that is not an op
+ */
+import { vzError, type ChildOp, type LaunchSpec, type Namespace } from '@vzkit/core';
+
+export const SPEC_MAGIC = 'VZL1';
+
+/** Arity of every keyword, mirrored from native/spec.c. */
+export const ARITY = {
+  ns: 1,
+  console: 1,
+  uidmap: 3,
+  gidmap: 3,
+  pid: 1,
+  cgroup: 1,
+  tty: 1,
+  arg: 1,
+  env: 1,
+  cwd: 1,
+  mount: 5,
+  umount: 2,
+  mkdir: 2,
+  mknod: 5,
+  symlink: 2,
+  write: 2,
+  pivotRoot: 1,
+  chdir: 1,
+  sethostname: 1,
+  setdomainname: 1,
+  rlimit: 3,
+  capDrop: 1,
+} as const;
+
+export type Keyword = keyof typeof ARITY;
+export type SpecRecord = [Keyword, ...string[]];
+
+/** What the launcher needs to join a running VE (ExecSpec with the cgroup and caps resolved). */
+export interface JoinSpec {
+  pid: number;
+  namespaces: Namespace[];
+  /** cgroup.procs files the launcher writes its own pid to before entering the VE. */
+  cgroupProcs: string[];
+  /** Capabilities init lacks, removed from the command's bounding set. */
+  capDrop: number[];
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  tty: boolean;
+}
+
+export type Reply =
+  | { kind: 'pid'; pid: number }
+  | { kind: 'ok' }
+  | { kind: 'started'; pid: number }
+  | { kind: 'exit'; code: number; signal: number }
+  | { kind: 'err'; index: number; step: string; errno: number; detail: string };
+
+function count(n: number, what: string): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw vzError('BAD_VALUE', `launcher spec: ${what} must be a non-negative integer, got ${n}`);
+  return String(n);
+}
+
+/** rlimit values: anything infinite or negative is RLIM_INFINITY. */
+function limit(n: number): string {
+  return Number.isFinite(n) && n >= 0 ? count(Math.floor(n), 'rlimit') : 'unlimited';
+}
+
+/** `nofile`, `RLIMIT_NOFILE` and `NOFILE` all name RLIMIT_NOFILE. */
+export function rlimitName(resource: string): string {
+  return resource.toUpperCase().replace(/^RLIMIT_/, '');
+}
+
+export function opRecord(op: ChildOp): SpecRecord {
+  switch (op.op) {
+    case 'mount':
+      return ['mount', op.source, op.target, op.fstype, op.flags.join(','), op.data ?? ''];
+    case 'umount':
+      return ['umount', op.target, op.detach ? '1' : '0'];
+    case 'mkdir':
+      return ['mkdir', op.path, count(op.mode, 'mkdir mode')];
+    case 'mknod':
+      return ['mknod', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'mknod mode')];
+    case 'symlink':
+      return ['symlink', op.target, op.path];
+    case 'write':
+      return ['write', op.path, op.data];
+    case 'pivotRoot':
+      return ['pivotRoot', op.root];
+    case 'chdir':
+      return ['chdir', op.path];
+    case 'sethostname':
+      return ['sethostname', op.name];
+    case 'setdomainname':
+      return ['setdomainname', op.name];
+    case 'rlimit':
+      return ['rlimit', rlimitName(op.resource), limit(op.soft), limit(op.hard)];
+    case 'capDrop':
+      return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
+  }
+}
+
+function programRecords(argv: string[], env: string[], cwd: string | undefined): SpecRecord[] {
+  if (argv.length === 0) throw vzError('BAD_VALUE', 'launcher spec: empty argv');
+  return [
+    ...argv.map((a): SpecRecord => ['arg', a]),
+    ...env.map((e): SpecRecord => ['env', e]),
+    ...(cwd !== undefined ? [['cwd', cwd] as SpecRecord] : []),
+  ];
+}
+
+export function startRecords(spec: LaunchSpec): SpecRecord[] {
+  return [
+    ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
+    ...(spec.console ? [['console', spec.console] as SpecRecord] : []),
+    ...(spec.uidMap ?? []).map((m): SpecRecord => ['uidmap', count(m.inside, 'uid'), count(m.outside, 'uid'), count(m.count, 'uid count')]),
+    ...(spec.gidMap ?? []).map((m): SpecRecord => ['gidmap', count(m.inside, 'gid'), count(m.outside, 'gid'), count(m.count, 'gid count')]),
+    ...spec.ops.map(opRecord),
+    ...programRecords(spec.init.argv, spec.init.env, spec.init.cwd),
+  ];
+}
+
+export function joinRecords(spec: JoinSpec): SpecRecord[] {
+  return [
+    ['pid', count(spec.pid, 'pid')],
+    ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
+    ...spec.cgroupProcs.map((p): SpecRecord => ['cgroup', p]),
+    ['tty', spec.tty ? '1' : '0'],
+    ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
+    ...programRecords(spec.argv, spec.env, spec.cwd),
+  ];
+}
+
+/** Frames records as tokens; refuses a wrong arity or a NUL inside a token. */
+export function encodeRecords(records: SpecRecord[]): Buffer {
+  const tokens = [SPEC_MAGIC];
+  for (const [keyword, ...args] of records) {
+    if (ARITY[keyword] !== args.length) throw vzError('BAD_VALUE', `launcher spec: ${keyword} takes ${ARITY[keyword]} arguments, got ${args.length}`);
+    for (const a of args) {
+      if (a.includes('\0')) throw vzError('BAD_VALUE', `launcher spec: ${keyword} argument contains a NUL byte`);
+    }
+    tokens.push(keyword, ...args);
+  }
+  tokens.push('end');
+  return Buffer.from(tokens.map((t) => `${t}\0`).join(''), 'utf8');
+}
+
+export function encodeStartSpec(spec: LaunchSpec): Buffer {
+  return encodeRecords(startRecords(spec));
+}
+
+export function encodeJoinSpec(spec: JoinSpec): Buffer {
+  return encodeRecords(joinRecords(spec));
+}
+
+/** The release token of `start`. */
+export const GO = Buffer.from('go\0');
+
+/** The inverse of encodeRecords, as the C side reads it (for tests and debugging). */
+export function decodeRecords(buf: Buffer): SpecRecord[] {
+  const tokens = buf.toString('utf8').split('\0');
+  if (tokens.pop() !== '') throw vzError('BAD_VALUE', 'launcher spec: truncated token');
+  if (tokens.shift() !== SPEC_MAGIC) throw vzError('BAD_VALUE', 'launcher spec: bad magic');
+  const records: SpecRecord[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    const word = tokens[i++]!;
+    if (word === 'end') {
+      if (i !== tokens.length) throw vzError('BAD_VALUE', 'launcher spec: data after end');
+      return records;
+    }
+    if (!(word in ARITY)) throw vzError('BAD_VALUE', `launcher spec: unknown keyword ${word}`);
+    const arity = ARITY[word as Keyword];
+    if (i + arity > tokens.length) throw vzError('BAD_VALUE', `launcher spec: ${word} is truncated`);
+    records.push([word as Keyword, ...tokens.slice(i, i + arity)]);
+    i += arity;
+  }
+  throw vzError('BAD_VALUE', 'launcher spec: missing end');
+}
+
+const INT = '(-?\\d+)';
+const PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => Reply]> = [
+  [new RegExp(`^PID ${INT}$`), (m) => ({ kind: 'pid', pid: Number(m[1]) })],
+  [/^OK$/, () => ({ kind: 'ok' })],
+  [new RegExp(`^STARTED ${INT}$`), (m) => ({ kind: 'started', pid: Number(m[1]) })],
+  [new RegExp(`^EXIT ${INT} ${INT}$`), (m) => ({ kind: 'exit', code: Number(m[1]), signal: Number(m[2]) })],
+  [
+    new RegExp(`^ERR ${INT} (\\S+) ${INT} ?(.*)$`),
+    (m) => ({ kind: 'err', index: Number(m[1]), step: m[2]!, errno: Number(m[3]), detail: m[4] ?? '' }),
+  ],
+];
+
+/** Parses one reply line (without its newline). */
+export function parseReply(line: string): Reply {
+  for (const [re, build] of PATTERNS) {
+    const m = line.match(re);
+    if (m) return build(m);
+  }
+  throw vzError('SYSTEM', `launcher: unexpected reply ${JSON.stringify(line.slice(0, 200))}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * The few syscalls Node itself needs, through koffi. libc is loaded on first use, so
+ * importing @vzkit/linux costs nothing on a path that never mounts or waits. Failures
+ * become VzErrors with the errno name and the path.
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+import { closeSync } from 'node:fs';
+import type { CoreErrorCode } from '@vzkit/core';
+import { kernelError } from './errno.js';
+
+/** mount(2) flags (linux/mount.h). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  NOATIME: 1024,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+/** umount2(2) flags. */
+export const MNT_DETACH = 2;
+
+const SYS_PIDFD_OPEN = 434;
+const POLLIN = 1;
+const SC_CLK_TCK = 2;
+const SC_PAGESIZE = 30;
+
+interface PollFd {
+  fd: number;
+  events: number;
+  revents: number;
+}
+
+type CFunction = ReturnType<LibraryHandle['func']>;
+
+interface Libc {
+  mount: CFunction;
+  umount2: CFunction;
+  syscall: CFunction;
+  poll: CFunction;
+  sysconf: CFunction;
+}
+
+let libc: Libc | undefined;
+
+function lib(): Libc {
+  if (libc) return libc;
+  const c = koffi.load('libc.so.6');
+  // Anonymous struct: a named koffi type is process-global and cannot be declared twice.
+  const pollfd = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });
+  libc = {
+    mount: c.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: c.func('int umount2(const char *target, int flags)'),
+    syscall: c.func('long syscall(long number, ...)'),
+    poll: c.func('poll', 'int', [koffi.inout(koffi.pointer(pollfd)), 'unsigned long', 'int']),
+    sysconf: c.func('long sysconf(int name)'),
+  };
+  return libc;
+}
+
+function check(rc: number, code: CoreErrorCode, what: string, path?: string): number {
+  if (rc < 0) throw kernelError(code, what, koffi.errno(), path);
+  return rc;
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  const what = flags & MS.REMOUNT ? `remount ${target}` : `mount ${source ?? 'none'} on ${target}`;
+  check(lib().mount(source, target, fstype, flags, data) as number, 'MOUNT_FAILED', what, target);
+}
+
+export function umount2(target: string, flags: number): void {
+  check(lib().umount2(target, flags) as number, 'UMOUNT_FAILED', `umount ${target}`, target);
+}
+
+/** A pidfd for any process (not only children); close it with {@link closeFd}. */
+export function pidfdOpen(pid: number): number {
+  return check(Number(lib().syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)), 'SYSTEM', `pidfd_open ${pid}`);
+}
+
+export function closeFd(fd: number): void {
+  closeSync(fd);
+}
+
+/**
+ * Waits up to timeoutMs for fd to become readable, on a libuv worker thread so the event
+ * loop keeps running. Callers keep timeouts short: each wait holds one worker.
+ */
+export function pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
+  const pfd: PollFd = { fd, events: POLLIN, revents: 0 };
+  return new Promise((resolve, reject) => {
+    lib().poll.async(pfd, 1, Math.max(0, Math.floor(timeoutMs)), (err: unknown, rc: number) => {
+      if (err) reject(err);
+      // rc < 0 is EINTR at worst (errno is not reliable across threads): report "not yet".
+      else resolve(rc > 0 && (pfd.revents & POLLIN) !== 0);
+    });
+  });
+}
+
+export function clockTicks(): number {
+  return Number(lib().sysconf(SC_CLK_TCK));
+}
+
+export function pageSize(): number {
+  return Number(lib().sysconf(SC_PAGESIZE));
+}

@@ -1,0 +1,17 @@
+/** SystemInfo from sysconf(3), node:os and /proc. */
+import { readFile } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
+import type { SystemInfo } from '@vzkit/core';
+import { clockTicks, pageSize } from './syscalls.js';
+
+export class LinuxSystemInfo implements SystemInfo {
+  readonly pageSize = pageSize();
+  readonly cpus = cpus().length;
+  readonly kernelRelease = release();
+  readonly memTotal = totalmem();
+  readonly clockTicks = clockTicks();
+
+  async uptime(): Promise<number> {
+    return Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
+  }
+}

@@ -1,0 +1,245 @@
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isVzError, type LaunchSpec, type Namespace, type VzError } from '@vzkit/core';
+import { NativeLauncher } from '../src/launcher/launcher.js';
+import { LauncherChannel } from '../src/launcher/channel.js';
+import { encodeStartSpec } from '../src/launcher/protocol.js';
+import { LinuxProcessService } from '../src/process.js';
+import { buildLauncher } from './native-build.js';
+
+const processes = new LinuxProcessService();
+let binary: string;
+let launcher: NativeLauncher;
+let dir: string;
+const started: number[] = [];
+
+const NS: Namespace[] = ['mnt', 'uts', 'ipc', 'pid'];
+const ENV = ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
+
+function sleeper(ops: LaunchSpec['ops'] = [], extra: Partial<LaunchSpec> = {}): LaunchSpec {
+  return { ctid: 9001, namespaces: NS, ops, init: { argv: ['/bin/sleep', '60'], env: ENV, cwd: '/' }, ...extra };
+}
+
+async function startVe(spec: LaunchSpec, attach: (pid: number) => Promise<void> = async () => {}) {
+  const result = await launcher.start(spec, async (pid) => {
+    started.push(pid);
+    await attach(pid);
+  });
+  return result;
+}
+
+async function rejection(p: Promise<unknown>): Promise<VzError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isVzError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Host pids of every process in the given pid namespace (by its ns id). */
+async function pidsInNamespace(nsId: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const id = await readlink(`/proc/${name}/ns/pid`).catch(() => undefined);
+    if (id === nsId) pids.push(Number(name));
+  }
+  return pids;
+}
+
+beforeAll(async () => {
+  binary = buildLauncher();
+  launcher = new NativeLauncher({ path: binary, processes });
+  dir = await mkdtemp(join(tmpdir(), 'vzkit-launcher-'));
+});
+
+afterEach(async () => {
+  for (const pid of started.splice(0)) {
+    await processes.signal(pid, 'SIGKILL');
+    expect(await processes.waitExit(pid, 5000)).toBe(true);
+  }
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('launcher start', () => {
+  it('clones init into new namespaces, runs the ops and leaves no launcher behind', async () => {
+    let attached = 0;
+    const { pid, startTime } = await startVe(sleeper([{ op: 'sethostname', name: 'vzkit-it' }]), async (p) => {
+      attached = p;
+    });
+    expect(pid).toBe(attached);
+    expect(await processes.alive(pid, startTime)).toBe(true);
+    for (const ns of NS) {
+      expect(await processes.namespaceId(pid, ns)).not.toBe(await processes.namespaceId(process.pid, ns));
+    }
+    const stat = await processes.stat(pid);
+    expect(stat?.comm).toBe('sleep');
+    // The launcher was init's parent and has exited: init is reparented.
+    expect(stat?.ppid).not.toBe(process.pid);
+    expect(await processes.alive(stat!.ppid)).toBe(true);
+    expect((await readFile(`/proc/${stat!.ppid}/cmdline`, 'utf8')).includes('vzlaunch')).toBe(false);
+  });
+
+  it('gives init /dev/null as stdin and the console file as stdout/stderr', async () => {
+    const console = join(dir, 'console.log');
+    const spec: LaunchSpec = {
+      ...sleeper(),
+      console,
+      init: { argv: ['/bin/sh', '-c', 'echo "out $(readlink /proc/self/fd/0)"; echo err >&2; exec sleep 60'], env: ENV, cwd: '/tmp' },
+    };
+    const { pid } = await startVe(spec);
+    await expect.poll(() => readFile(console, 'utf8').catch(() => ''), { timeout: 5000 }).toBe('out /dev/null\nerr\n');
+    expect(await readlink(`/proc/${pid}/cwd`)).toBe('/tmp');
+    expect((await readdir(`/proc/${pid}/fd`)).sort()).toEqual(['0', '1', '2']);
+    // Nothing of Node's or the launcher's signal state leaks into init.
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^SigBlk:\s+0+$/m);
+    expect(status).toMatch(/^SigIgn:\s+0+$/m);
+  });
+
+  it('rejects a failing op with the op named and leaves no process behind', async () => {
+    let attached = 0;
+    const spec = sleeper([
+      { op: 'sethostname', name: 'ok' },
+      { op: 'mount', source: join(dir, 'no-such-source'), target: dir, fstype: '', flags: ['bind'] },
+    ]);
+    const err = await rejection(
+      launcher.start(spec, async (pid) => {
+        attached = pid;
+      }),
+    );
+    expect(err.code).toBe('ENV_CREATE');
+    expect(err.errno).toBe('ENOENT');
+    expect(err.message).toContain('CT 9001');
+    expect(err.message).toContain(`op #1 mount ${join(dir, 'no-such-source')} on ${dir}`);
+    expect(attached).toBeGreaterThan(0);
+    expect(await processes.alive(attached)).toBe(false);
+  });
+
+  it('rejects an exec failure of init', async () => {
+    const err = await rejection(startVe({ ...sleeper(), init: { argv: ['/no/such/init'], env: ENV, cwd: '/' } }));
+    expect(err.code).toBe('ENV_CREATE');
+    expect(err.errno).toBe('ENOENT');
+    expect(err.message).toMatch(/exec \/no\/such\/init/);
+  });
+
+  it('kills init and rethrows when attach fails', async () => {
+    let attached = 0;
+    const boom = new Error('attach failed');
+    await expect(
+      launcher.start(sleeper(), async (pid) => {
+        attached = pid;
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await processes.alive(attached)).toBe(false);
+  });
+
+  it('kills init when Node closes the pipe before go', async () => {
+    const ch = new LauncherChannel(binary, 'start', ['ignore', 'ignore', 'pipe']);
+    ch.send(encodeStartSpec(sleeper()));
+    const reply = await ch.next();
+    expect(reply?.kind).toBe('pid');
+    const pid = (reply as { pid: number }).pid;
+    expect(await processes.alive(pid)).toBe(true);
+    ch.closeControl();
+    const exit = await ch.exited;
+    expect(exit.code).toBe(1);
+    expect(await processes.alive(pid)).toBe(false);
+  });
+
+  it('kills init when the launcher itself dies before go', async () => {
+    const ch = new LauncherChannel(binary, 'start', ['ignore', 'ignore', 'pipe']);
+    ch.send(encodeStartSpec(sleeper()));
+    const reply = await ch.next();
+    const pid = (reply as { pid: number }).pid;
+    ch.child.kill('SIGKILL');
+    await ch.exited;
+    expect(await processes.waitExit(pid, 5000)).toBe(true);
+  });
+
+  it('writes uid/gid maps before go: init runs as the mapped root', async () => {
+    const map = [{ inside: 0, outside: 200000, count: 65536 }];
+    const { pid } = await startVe({ ...sleeper(), namespaces: ['user', ...NS], uidMap: map, gidMap: map });
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    expect(status).toMatch(/^Uid:\s+200000\s+200000\s+200000\s+200000$/m);
+    expect(status).toMatch(/^Gid:\s+200000\s+200000/m);
+    expect(await readFile(`/proc/${pid}/uid_map`, 'utf8')).toMatch(/^\s*0\s+200000\s+65536$/m);
+    const r = await launcher.exec({ pid, namespaces: ['user', ...NS], argv: ['id', '-u'], env: ENV, stdio: 'pipe' });
+    expect(r.stdout).toBe('0\n');
+  });
+});
+
+describe('launcher exec', () => {
+  let pid: number;
+  const exec = (argv: string[], more: Partial<Parameters<NativeLauncher['exec']>[0]> = {}) =>
+    launcher.exec({ pid, namespaces: NS, argv, env: ENV, stdio: 'pipe', ...more });
+
+  beforeAll(async () => {
+    pid = (await launcher.start(sleeper([{ op: 'sethostname', name: 'vzkit-exec' }]), async () => {})).pid;
+  });
+
+  afterAll(async () => {
+    await processes.signal(pid, 'SIGKILL');
+    await processes.waitExit(pid, 5000);
+  });
+
+  it('runs in the VE: its hostname and its pid namespace', async () => {
+    expect(await exec(['hostname'])).toEqual({ code: 0, stdout: 'vzkit-exec\n', stderr: '' });
+    const ns = await exec(['readlink', '/proc/self/ns/pid']);
+    expect(ns.stdout!.trim()).toBe(await processes.namespaceId(pid, 'pid'));
+    // pids inside are small: init is 1.
+    const self = await exec(['sh', '-c', 'echo $$']);
+    expect(Number(self.stdout)).toBeGreaterThan(1);
+    expect(Number(self.stdout)).toBeLessThan(1000);
+  });
+
+  it('passes input, cwd and the exit status; 128+N for a signal', async () => {
+    expect((await exec(['cat'], { input: 'hello' })).stdout).toBe('hello');
+    expect((await exec(['pwd'], { cwd: '/usr' })).stdout).toBe('/usr\n');
+    expect((await exec(['sh', '-c', 'echo oops >&2; exit 7'])).code).toBe(7);
+    const killed = await exec(['sh', '-c', 'kill -TERM $$']);
+    expect(killed.code).toBe(143);
+    expect(killed.signal).toBe('SIGTERM');
+  });
+
+  it('fails with EXEC_FAILED for a command that does not exist', async () => {
+    const err = await rejection(exec(['no-such-command-vzkit']));
+    expect(err.code).toBe('EXEC_FAILED');
+    expect(err.errno).toBe('ENOENT');
+  });
+
+  it('fails when the VE is gone', async () => {
+    const err = await rejection(launcher.exec({ pid: 0x3fffffff, namespaces: NS, argv: ['true'], env: ENV, stdio: 'pipe' }));
+    expect(err.code).toBe('EXEC_FAILED');
+    expect(err.message).toMatch(/open-ns/);
+  });
+
+  it('kills the command on timeout', async () => {
+    const ns = (await processes.namespaceId(pid, 'pid'))!;
+    const err = await rejection(exec(['sleep', '30'], { timeoutMs: 300 }));
+    expect(err.code).toBe('EXEC_TIMEOUT');
+    await expect.poll(async () => (await pidsInNamespace(ns)).filter((p) => p !== pid), { timeout: 5000 }).toEqual([]);
+  });
+
+  it('allocates a terminal inside the VE with tty', async () => {
+    const r = await exec(['sh'], { tty: true, input: 'tty; exit 3\n' });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+  });
+
+  it('drops from the command the capabilities init lacks', async () => {
+    const ve = (await launcher.start(sleeper([{ op: 'capDrop', caps: [21] }]), async (p) => void started.push(p))).pid;
+    const r = await launcher.exec({ pid: ve, namespaces: NS, argv: ['grep', 'CapBnd', '/proc/self/status'], env: ENV, stdio: 'pipe' });
+    const bnd = BigInt(`0x${r.stdout!.split(/\s+/)[1]}`);
+    expect((bnd >> 21n) & 1n).toBe(0n);
+    expect((bnd >> 0n) & 1n).toBe(1n);
+  });
+});

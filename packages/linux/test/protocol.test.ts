@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isVzError, type LaunchSpec } from '@vzkit/core';
+import {
+  ARITY,
+  decodeRecords,
+  encodeJoinSpec,
+  encodeRecords,
+  encodeStartSpec,
+  parseReply,
+  rlimitName,
+} from '../src/launcher/protocol.js';
+import { launcherError } from '../src/launcher/launcher.js';
+
+const spec: LaunchSpec = {
+  ctid: 101,
+  namespaces: ['mnt', 'uts', 'pid'],
+  ops: [
+    { op: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: ['nosuid', 'nodev'] },
+    { op: 'sethostname', name: 'ct101' },
+    { op: 'rlimit', resource: 'nofile', soft: 1024, hard: Infinity },
+    { op: 'capDrop', caps: [16, 22] },
+    { op: 'mknod', path: '/dev/null', kind: 'c', major: 1, minor: 3, mode: 0o666 },
+  ],
+  init: { argv: ['/sbin/init', 'splash'], env: ['PATH=/bin', 'container=vzkit'], cwd: '/' },
+  console: '/var/log/ct101.console',
+  uidMap: [{ inside: 0, outside: 100000, count: 65536 }],
+};
+
+describe('launcher spec encoding', () => {
+  it('frames every record as NUL-terminated tokens between the magic and end', () => {
+    const buf = encodeStartSpec(spec);
+    expect(buf.subarray(0, 5).toString()).toBe('VZL1\0');
+    expect(buf.subarray(-4).toString()).toBe('end\0');
+  });
+
+  it('keeps ops in plan order, so an op index from the launcher names the same op', () => {
+    const records = decodeRecords(encodeStartSpec(spec));
+    const ops = records.filter(([k]) => ['mount', 'sethostname', 'rlimit', 'capDrop', 'mknod'].includes(k));
+    expect(ops).toEqual([
+      ['mount', 'proc', '/proc', 'proc', 'nosuid,nodev', ''],
+      ['sethostname', 'ct101'],
+      ['rlimit', 'NOFILE', '1024', 'unlimited'],
+      ['capDrop', '16,22'],
+      ['mknod', '/dev/null', 'c', '1', '3', String(0o666)],
+    ]);
+  });
+
+  it('carries namespaces, console, id maps and the init program', () => {
+    const records = decodeRecords(encodeStartSpec(spec));
+    expect(records.filter(([k]) => k === 'ns')).toEqual([['ns', 'mnt'], ['ns', 'uts'], ['ns', 'pid']]);
+    expect(records).toContainEqual(['console', '/var/log/ct101.console']);
+    expect(records).toContainEqual(['uidmap', '0', '100000', '65536']);
+    expect(records.filter(([k]) => k === 'arg')).toEqual([['arg', '/sbin/init'], ['arg', 'splash']]);
+    expect(records.filter(([k]) => k === 'env').map(([, v]) => v)).toEqual(['PATH=/bin', 'container=vzkit']);
+    expect(records).toContainEqual(['cwd', '/']);
+  });
+
+  it('encodes an exec join with cgroups, caps and tty', () => {
+    const records = decodeRecords(
+      encodeJoinSpec({ pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21], argv: ['sh'], env: [], tty: true }),
+    );
+    expect(records).toEqual([
+      ['pid', '42'],
+      ['ns', 'mnt'],
+      ['cgroup', '/sys/fs/cgroup/pids/x/cgroup.procs'],
+      ['tty', '1'],
+      ['capDrop', '21'],
+      ['arg', 'sh'],
+    ]);
+  });
+
+  it('refuses a NUL inside a token, a wrong arity and an empty argv', () => {
+    const bad = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return isVzError(e) ? e.code : 'not a VzError';
+      }
+      return 'no error';
+    };
+    expect(bad(() => encodeStartSpec({ ...spec, ops: [{ op: 'sethostname', name: 'a\0b' }] }))).toBe('BAD_VALUE');
+    expect(bad(() => encodeRecords([['mount', '/a', '/b']]))).toBe('BAD_VALUE');
+    expect(bad(() => encodeStartSpec({ ...spec, init: { argv: [], env: [], cwd: '/' } }))).toBe('BAD_VALUE');
+    expect(bad(() => encodeStartSpec({ ...spec, ops: [{ op: 'mkdir', path: '/x', mode: -1 }] }))).toBe('BAD_VALUE');
+  });
+
+  it('names rlimits the way the launcher table does', () => {
+    expect(['nofile', 'RLIMIT_NOFILE', 'NOFILE'].map(rlimitName)).toEqual(['NOFILE', 'NOFILE', 'NOFILE']);
+  });
+
+  it('has the same keywords and arities as native/spec.c', () => {
+    const c = readFileSync(new URL('../native/spec.c', import.meta.url), 'utf8');
+    const table = Object.fromEntries([...c.matchAll(/\{ "(\w+)", K_\w+, (\d) \}/g)].map((m) => [m[1], Number(m[2])]));
+    expect(table).toEqual({ ...ARITY, end: 0 });
+  });
+});
+
+describe('launcher replies', () => {
+  it('parses every reply kind', () => {
+    expect(parseReply('PID 1234')).toEqual({ kind: 'pid', pid: 1234 });
+    expect(parseReply('OK')).toEqual({ kind: 'ok' });
+    expect(parseReply('STARTED 77')).toEqual({ kind: 'started', pid: 77 });
+    expect(parseReply('EXIT 137 9')).toEqual({ kind: 'exit', code: 137, signal: 9 });
+    expect(parseReply('ERR 3 mount 2 /mnt/with space')).toEqual({ kind: 'err', index: 3, step: 'mount', errno: 2, detail: '/mnt/with space' });
+    expect(parseReply('ERR -1 setsid 1 ')).toEqual({ kind: 'err', index: -1, step: 'setsid', errno: 1, detail: '' });
+  });
+
+  it('rejects anything else', () => {
+    expect(() => parseReply('PID x')).toThrow(/unexpected reply/);
+    expect(() => parseReply('hello')).toThrow(/unexpected reply/);
+  });
+
+  it('turns ERR into an ENV_CREATE error naming the op and the errno', () => {
+    const err = launcherError('ENV_CREATE', 'CT 101: start', parseReply('ERR 0 mount 2 /proc') as never, spec.ops);
+    expect(err.code).toBe('ENV_CREATE');
+    expect(err.errno).toBe('ENOENT');
+    expect(err.path).toBe('/proc');
+    expect(err.message).toMatch(/^CT 101: start: op #0 mount proc on \/proc \(proc\): ENOENT/);
+  });
+
+  it('names a step that is not an op by its name', () => {
+    const err = launcherError('ENV_CREATE', 'CT 7: start', parseReply('ERR -1 clone 1 ') as never);
+    expect(err.message).toMatch(/^CT 7: start: clone: EPERM/);
+  });
+});
