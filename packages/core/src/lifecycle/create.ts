@@ -3,7 +3,7 @@
  * the plugins make its private area. An intent record makes a killed create undoable;
  * a failed create removes everything it made.
  */
-import { access, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigFile } from '../config-file.js';
@@ -24,8 +24,6 @@ export interface CreateRequest {
   /** Raw values of other keys (HOSTNAME, VE_ROOT, NAME, ...). */
   values?: Map<string, string>;
 }
-
-const exists = (p: string) => access(p).then(() => true, () => false);
 
 export async function createVe(core: Core, ctid: number, req: CreateRequest): Promise<void> {
   const ve = await loadVe(core, ctid, { mustExist: false });
@@ -62,7 +60,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     ve.config = new VeConfig(ve.label, { global: await readGlobalConfig(core), ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
     await validateAll(ve);
     // Bad input changes nothing: everything above only read.
-    if (await exists(ve.paths.private)) {
+    if (await ve.core.host.fs.exists(ve.paths.private)) {
       throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { hint: 'remove it or choose another --private' });
     }
     ve.state = newState(ctid, 'creating', 'create');

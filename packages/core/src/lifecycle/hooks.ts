@@ -1,5 +1,5 @@
 /** Running one hook across plugins, with the failing plugin named in the error. */
-import { wrapError } from '../errors.js';
+import { VzError, wrapError } from '../errors.js';
 import type { Plugin, PluginHooks } from '../plugin.js';
 import type { Ve } from './core.js';
 
@@ -15,6 +15,8 @@ export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...ar
   try {
     return await fn.call(p.hooks, ve.hookContext(p), ...args);
   } catch (e) {
+    // Plugins name the CT themselves; only anonymous failures get the plugin as context.
+    if (e instanceof VzError && e.message.startsWith(ve.label)) throw e;
     throw wrapError(e, `${ve.label}: ${p.name.replace(/^@vzkit\//, '')} ${hook}`);
   }
 }

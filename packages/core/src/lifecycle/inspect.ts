@@ -1,5 +1,5 @@
 /** Read-only views: status, stats and the list behind vzlist. */
-import { access, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import type { ListRow, StatRow, VeStatus } from '../plugin.js';
 import { loadVe, type Core, type Ve } from './core.js';
 import { runHook, withHook } from './hooks.js';
@@ -18,7 +18,7 @@ export interface VeStatusInfo {
 
 export async function statusOf(ve: Ve): Promise<VeStatusInfo> {
   const live = ve.exists || ve.state ? await liveStatus(ve) : 'stopped';
-  const privateExists = await access(ve.paths.private).then(() => true, () => false);
+  const privateExists = await ve.core.host.fs.exists(ve.paths.private);
   return {
     ctid: ve.ctid,
     exist: ve.exists && privateExists,

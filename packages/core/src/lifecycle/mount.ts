@@ -1,5 +1,4 @@
 /** `vzctl mount` / `umount`, and the mount step of start: the VE's root on the host. */
-import { access } from 'node:fs/promises';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
@@ -8,7 +7,7 @@ import { runHook, withHook } from './hooks.js';
 import { Failures, umountAll } from './teardown.js';
 
 export async function requirePrivate(ve: Ve): Promise<void> {
-  const ok = await access(ve.paths.private).then(() => true, () => false);
+  const ok = await ve.core.host.fs.exists(ve.paths.private);
   if (!ok) throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${ve.paths.private} does not exist`);
 }
 
