@@ -1,0 +1,89 @@
+/**
+ * HostFs of the fake kernel: files as one process sees them (the caller's for
+ * `fake.fs`, a VE's for `fake.fsOf(pid)`), plus synchronous helpers tests use to seed
+ * and inspect the tree.
+ */
+import type { FileStat, HostFs } from '../host.js';
+import { FsSyscalls } from './fake-fs-ops.js';
+import { decoder, parentOf } from './fake-vnode.js';
+
+export class FakeFs extends FsSyscalls implements HostFs {
+  async exists(path: string): Promise<boolean> {
+    return this.existsSync(path);
+  }
+
+  async stat(path: string): Promise<FileStat | undefined> {
+    return this.statSync(path);
+  }
+
+  async readFile(path: string): Promise<string> {
+    return decoder.decode(this.readSync(path));
+  }
+
+  async writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean }): Promise<void> {
+    this.writeSync(path, data, opts);
+  }
+
+  async mkdir(path: string, opts?: { mode?: number; recursive?: boolean }): Promise<void> {
+    this.mkdirSync(path, opts);
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    return this.readdirSync(path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    this.symlinkSync(target, path);
+  }
+
+  async readlink(path: string): Promise<string> {
+    return this.readlinkSync(path);
+  }
+
+  async copyFile(src: string, dst: string, opts?: { mode?: number }): Promise<void> {
+    this.copySync(src, dst, opts);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.renameSync(from, to);
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    this.chmodSync(path, mode);
+  }
+
+  async remove(path: string, opts?: { recursive?: boolean }): Promise<void> {
+    this.removeSync(path, opts);
+  }
+
+  // --- test helpers ----------------------------------------------------------------
+
+  /** Writes a file, creating missing parent directories; mode 0644 unless given. */
+  seed(path: string, content: string | Uint8Array = '', opts: { mode?: number } = {}): this {
+    const abs = this.abs(path);
+    this.mkdirSync(parentOf(abs), { recursive: true });
+    this.writeSync(abs, content);
+    this.chmodSync(abs, opts.mode ?? 0o644);
+    return this;
+  }
+
+  /** Creates a directory and its parents. */
+  seedDir(path: string, mode = 0o755): this {
+    this.mkdirSync(path, { recursive: true });
+    this.chmodSync(path, mode);
+    return this;
+  }
+
+  /** Creates a symlink, and the directories above it. */
+  seedLink(path: string, target: string): this {
+    const abs = this.abs(path);
+    this.mkdirSync(parentOf(abs), { recursive: true });
+    this.symlinkSync(target, abs);
+    return this;
+  }
+
+  /** The content of a file as text (symlinks followed, mounts crossed). */
+  read(path: string): string {
+    return decoder.decode(this.readSync(path));
+  }
+}

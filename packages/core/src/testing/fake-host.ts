@@ -1,0 +1,111 @@
+/**
+ * FakeHost: the Host interface over an in-memory model of the kernel's state — files
+ * and mounts per mount namespace, a cgroup tree, processes with their namespaces — that
+ * fails where the kernel would. Plugin tests run their hooks against it and assert the
+ * resulting state (`fake.process(pid).hostname`, `fake.cgroups.read(group)`,
+ * `fake.fs.tree(dir)`), never which calls were made.
+ */
+import type { Host, MountEntry, SystemInfo } from '../host.js';
+import { FakeCommands } from './fake-commands.js';
+import type { Errno, FaultOptions, FaultTarget } from './fake-errors.js';
+import { FakeFs } from './fake-fs.js';
+import { FakeKernel, type FakeHostOptions } from './fake-kernel.js';
+import { FakeLauncher } from './fake-launcher.js';
+import { FakeMounts } from './fake-mounts.js';
+import { sysctlKey } from './fake-namespaces.js';
+import type { FakeCgroups } from './fake-cgroups.js';
+import type { FakeProcesses, FakeProcessInfo } from './fake-processes.js';
+import { sysctlRead } from './fake-procfs.js';
+
+/** SystemInfo of the fake machine: 2 CPUs, 8 GiB, 4 KiB pages, 100 ticks/s unless configured. */
+export class FakeSystem implements SystemInfo {
+  constructor(private readonly k: FakeKernel) {}
+  get pageSize() {
+    return this.k.opts.pageSize;
+  }
+  get cpus() {
+    return this.k.opts.cpus;
+  }
+  get kernelRelease() {
+    return this.k.opts.kernelRelease;
+  }
+  get memTotal() {
+    return this.k.opts.memTotal;
+  }
+  get clockTicks() {
+    return this.k.opts.clockTicks;
+  }
+  async uptime(): Promise<number> {
+    return this.k.uptime();
+  }
+}
+
+export class FakeHost implements Host {
+  /** Files as the calling process sees them (the host's mount namespace). */
+  readonly fs: FakeFs;
+  /** Mounts of the host's mount namespace. */
+  readonly mounts: FakeMounts;
+  readonly cgroups: FakeCgroups;
+  readonly processes: FakeProcesses;
+  readonly launcher: FakeLauncher;
+  readonly system: FakeSystem;
+  /** What `launcher.exec` can run; register more commands here. */
+  readonly commands = new FakeCommands();
+  private readonly kernel: FakeKernel;
+
+  constructor(opts: FakeHostOptions = {}) {
+    this.kernel = new FakeKernel(opts);
+    this.fs = new FakeFs(this.kernel, this.kernel.self.pid);
+    this.mounts = new FakeMounts(this.kernel);
+    this.cgroups = this.kernel.cgroups;
+    this.processes = this.kernel.processes;
+    this.launcher = new FakeLauncher(this.kernel, this.commands);
+    this.system = new FakeSystem(this.kernel);
+  }
+
+  /** Pid of the calling process (vzctl): the real `process.pid` unless configured. */
+  get selfPid(): number {
+    return this.kernel.self.pid;
+  }
+
+  /**
+   * Makes the next matching call fail with `errno`, as the kernel would (mount → EBUSY,
+   * cgroup.set → EINVAL, launch → ENOMEM, ...). `opts.path` restricts it to one path,
+   * mount target or cgroup name; `opts.times` fails that many calls.
+   */
+  failNext(target: FaultTarget, errno: Errno = 'EIO', opts?: FaultOptions): this {
+    this.kernel.faults.arm(target, errno, opts);
+    return this;
+  }
+
+  /** Armed faults that no call has triggered yet. */
+  pendingFaults(): Array<{ target: FaultTarget; errno: Errno; path?: string }> {
+    return this.kernel.faults.pending();
+  }
+
+  /** A snapshot of a process for assertions; undefined for a pid never used. */
+  process(pid: number): FakeProcessInfo | undefined {
+    return this.processes.info(pid);
+  }
+
+  /** The host's mount table (`root` is the path inside the mounted filesystem, mountinfo field 4). */
+  hostMounts(): Array<MountEntry & { root: string }> {
+    return this.kernel.hostNs.mnt.entries();
+  }
+
+  /** Files as process `pid` sees them: its mount namespace, root and /proc. */
+  fsOf(pid: number): FakeFs {
+    return new FakeFs(this.kernel, pid);
+  }
+
+  /** A sysctl (`net.ipv4.ip_forward` or `net/ipv4/ip_forward`) as process `pid` sees it. */
+  sysctl(pid: number, name: string): string | undefined {
+    const p = this.kernel.processes.get(pid);
+    return p && sysctlRead(this.kernel, p, sysctlKey(name));
+  }
+
+  /** Moves the fake clock (uptime, start times of new processes) forward. */
+  advanceTime(seconds: number): void {
+    this.kernel.advanceTime(seconds);
+  }
+}

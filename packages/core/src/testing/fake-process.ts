@@ -1,0 +1,138 @@
+/**
+ * One process of the fake kernel: its namespaces, argv, limits, capabilities and what
+ * it was sent. Signal names and numbers follow Linux x86-64 (SIGRTMIN is 34).
+ */
+import { constants } from 'node:os';
+import type { Namespace } from '../plan.js';
+import type { Errno } from './fake-errors.js';
+import { fault } from './fake-errors.js';
+import type { MountNs } from './fake-mount-table.js';
+import type { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs } from './fake-namespaces.js';
+import type { Accessor } from './fake-vnode.js';
+
+export interface NsSet {
+  user: UserNs;
+  mnt: MountNs;
+  uts: UtsNs;
+  ipc: IpcNs;
+  pid: PidNs;
+  net: NetNs;
+  cgroup: NsBase;
+  time: NsBase;
+}
+
+/** How a process ended: an exit code, or the signal that ended it (`SIGINT` for a guest halt). */
+export interface ExitStatus {
+  code?: number;
+  signal?: string;
+}
+
+/**
+ * What a process does with a signal. `halt` and `reboot` are what a VE's init does when
+ * it shuts the guest down: in a pid namespace reboot(2) ends init with SIGINT (halt,
+ * poweroff) or SIGHUP (restart). `terminate` is the default action (killed by it),
+ * `exit` a clean exit with code 0, `{ exit: n }` with code n, `default` what the
+ * process would do without a handler.
+ */
+export type SignalAction = 'ignore' | 'terminate' | 'exit' | 'halt' | 'reboot' | 'default' | { exit: number };
+
+export type SignalHandler = (signal: string, pid: number) => SignalAction;
+
+/** CAP_LAST_CAP of Linux 6.x (CAP_CHECKPOINT_RESTORE). */
+export const CAP_LAST_CAP = 40;
+
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+const SIGNALS = constants.signals as Record<string, number>;
+
+/** `SIGTERM`/`15`/`SIGRTMIN+4`/`38` → number and canonical name; EINVAL for anything else. */
+export function parseSignal(sig: string | number): { num: number; name: string } {
+  if (typeof sig === 'number') {
+    if (!Number.isInteger(sig) || sig < 0 || sig > SIGRTMAX) throw fault('EINVAL');
+    if (sig === 0) return { num: 0, name: '0' };
+    if (sig >= SIGRTMIN) return { num: sig, name: sig === SIGRTMIN ? 'SIGRTMIN' : `SIGRTMIN+${sig - SIGRTMIN}` };
+    const name = Object.keys(SIGNALS).find((k) => SIGNALS[k] === sig && k !== 'SIGIOT' && k !== 'SIGPOLL' && k !== 'SIGUNUSED');
+    if (!name) throw fault('EINVAL');
+    return { num: sig, name };
+  }
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(sig);
+  if (rt) return parseSignal(SIGRTMIN + Number(rt[1] ?? 0));
+  const rtmax = /^SIGRTMAX(?:-(\d+))?$/.exec(sig);
+  if (rtmax) return parseSignal(SIGRTMAX - Number(rtmax[1] ?? 0));
+  const n = SIGNALS[sig];
+  if (n === undefined) throw fault('EINVAL');
+  return parseSignal(n);
+}
+
+/** Signals whose default action is to do nothing. */
+const DEFAULT_IGNORED = new Set(['SIGCHLD', 'SIGURG', 'SIGWINCH', 'SIGCONT']);
+/** What a VE's init (busybox, sysvinit, systemd) does on the signals vzctl stop sends. */
+const INIT_HALT = new Set(['SIGUSR2', 'SIGINT', 'SIGTERM', 'SIGPWR', 'SIGRTMIN+4']);
+
+export class FakeProcess implements Accessor {
+  state: 'running' | 'dead' = 'running';
+  exit: ExitStatus | undefined;
+  env: string[] = [];
+  cwd = '/';
+  console: string | undefined;
+  readonly rlimits = new Map<string, { soft: number; hard: number }>();
+  caps: Set<number>;
+  /** Every signal delivered, in order (SIGKILL included). */
+  readonly signals: string[] = [];
+  /** Signals held while the process is frozen. */
+  pending: string[] = [];
+  handler: SignalHandler | undefined;
+
+  constructor(
+    readonly pid: number,
+    public ppid: number,
+    readonly startTime: number,
+    readonly ns: NsSet,
+    public argv: string[],
+    parent?: FakeProcess,
+  ) {
+    this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
+    if (parent) {
+      for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
+      this.env = [...parent.env];
+      this.cwd = parent.cwd;
+    }
+  }
+
+  get alive(): boolean {
+    return this.state !== 'dead';
+  }
+
+  /** Its number in its own pid namespace (1 for a VE's init). */
+  get nsPid(): number {
+    return this.ns.pid.nrs.get(this.pid) ?? 0;
+  }
+
+  /** Init of a pid namespace below the host's: the kernel protects it from most signals. */
+  get isNsInit(): boolean {
+    return this.ns.pid.level > 0 && this.ns.pid.init === this.pid;
+  }
+
+  defaultAction(signal: string): SignalAction {
+    if (this.isNsInit) return INIT_HALT.has(signal) ? 'halt' : 'ignore';
+    if (this.pid === 1 || DEFAULT_IGNORED.has(signal)) return 'ignore';
+    return 'terminate';
+  }
+
+  nsOf(type: Namespace): NsBase {
+    return this.ns[type];
+  }
+
+  setRlimit(resource: string, soft: number, hard: number): void {
+    if (!(soft >= 0 && hard >= 0) || soft > hard) throw fault('EINVAL' satisfies Errno);
+    const old = this.rlimits.get(resource);
+    // Raising a hard limit needs CAP_SYS_RESOURCE, which the launcher's child still has.
+    if (old && hard > old.hard && !this.caps.has(24)) throw fault('EPERM');
+    this.rlimits.set(resource, { soft, hard });
+  }
+
+  dropCaps(caps: number[]): void {
+    for (const c of caps) if (!Number.isInteger(c) || c < 0 || c > CAP_LAST_CAP) throw fault('EINVAL');
+    for (const c of caps) this.caps.delete(c);
+  }
+}

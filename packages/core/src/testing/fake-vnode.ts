@@ -1,0 +1,212 @@
+/**
+ * The fake kernel's file objects. A {@link Superblock} is one mounted filesystem with
+ * its own device number; a {@link Vnode} is a file, directory, symlink or device node
+ * in it. {@link Inode} is the plain in-memory kind (ext4, tmpfs, sysfs); overlay and
+ * proc provide their own Vnodes with the same interface.
+ */
+import type { FileStat } from '../host.js';
+import { fault } from './fake-errors.js';
+
+export type FileType = FileStat['type'];
+
+/** Who is looking: proc and /proc/sys answer per process (its pid, uts, ipc, net namespaces). */
+export interface Accessor {
+  readonly pid: number;
+}
+
+export interface NodeInit {
+  type: FileType;
+  mode: number;
+  data?: Uint8Array;
+  target?: string;
+  rdev?: [number, number];
+}
+
+export interface NodeMeta {
+  mode: number;
+  size: number;
+  uid: number;
+  gid: number;
+  rdev?: [number, number];
+}
+
+export class Superblock {
+  root!: Vnode;
+  constructor(
+    readonly dev: number,
+    readonly fstype: string,
+    /** What mountinfo shows as the source (`/dev/vda1`, `tmpfs`, `overlay`). */
+    readonly source: string,
+    /** Filesystem options shown after the per-mount flags (`lowerdir=...`, `size=64m`). */
+    readonly options = '',
+  ) {}
+}
+
+export interface Vnode {
+  readonly sb: Superblock;
+  readonly type: FileType;
+  /** Overlay's `trusted.overlay.opaque`: lower layers are not merged below this directory. */
+  readonly opaque?: boolean;
+  meta(): NodeMeta;
+  lookup(name: string, who: Accessor): Vnode | undefined;
+  list(who: Accessor): string[];
+  read(who: Accessor): Uint8Array;
+  write(data: Uint8Array, append: boolean, who: Accessor): void;
+  /** Adds a child; EEXIST when the name is taken. */
+  create(name: string, init: NodeInit, who: Accessor): Vnode;
+  /** Removes a child; ENOTEMPTY for a non-empty directory. */
+  unlink(name: string, who: Accessor): void;
+  readlink(): string;
+  chmod(mode: number): void;
+  /** rename(2) of child `name` to `dir/newName`, both in this filesystem (EXDEV otherwise). */
+  move(name: string, dir: Vnode, newName: string, who: Accessor): void;
+}
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+export function bytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : new Uint8Array(data);
+}
+
+/** Overlay's whiteout: a 0/0 character device hiding the lower file of the same name. */
+export function isWhiteout(v: Vnode): boolean {
+  if (v.type !== 'char') return false;
+  const r = v.meta().rdev;
+  return !!r && r[0] === 0 && r[1] === 0;
+}
+
+/** The plain in-memory file. */
+export class Inode implements Vnode {
+  mode: number;
+  uid = 0;
+  gid = 0;
+  opaque = false;
+  data: Uint8Array = new Uint8Array();
+  target = '';
+  rdev: [number, number] | undefined;
+  readonly children = new Map<string, Inode>();
+
+  constructor(readonly sb: Superblock, readonly type: FileType, mode: number) {
+    this.mode = mode & 0o7777;
+  }
+
+  static from(sb: Superblock, init: NodeInit): Inode {
+    const n = new Inode(sb, init.type, init.mode);
+    if (init.data) n.data = new Uint8Array(init.data);
+    if (init.target !== undefined) n.target = init.target;
+    if (init.rdev) n.rdev = init.rdev;
+    return n;
+  }
+
+  meta(): NodeMeta {
+    const size = this.type === 'file' ? this.data.length : this.type === 'dir' ? 4096 : this.type === 'symlink' ? this.target.length : 0;
+    return { mode: this.mode, size, uid: this.uid, gid: this.gid, ...(this.rdev ? { rdev: this.rdev } : {}) };
+  }
+
+  lookup(name: string): Vnode | undefined {
+    return this.children.get(name);
+  }
+
+  list(): string[] {
+    if (this.type !== 'dir') throw fault('ENOTDIR');
+    return [...this.children.keys()].sort();
+  }
+
+  read(): Uint8Array {
+    if (this.type === 'dir') throw fault('EISDIR');
+    if (this.type !== 'file') throw fault('EINVAL');
+    return this.data;
+  }
+
+  write(data: Uint8Array, append: boolean): void {
+    if (this.type === 'dir') throw fault('EISDIR');
+    if (this.type !== 'file') return; // writes to device nodes go nowhere, like /dev/null
+    if (!append) {
+      this.data = new Uint8Array(data);
+      return;
+    }
+    const joined = new Uint8Array(this.data.length + data.length);
+    joined.set(this.data);
+    joined.set(data, this.data.length);
+    this.data = joined;
+  }
+
+  create(name: string, init: NodeInit): Vnode {
+    if (this.type !== 'dir') throw fault('ENOTDIR');
+    if (this.children.has(name)) throw fault('EEXIST');
+    const n = Inode.from(this.sb, init);
+    this.children.set(name, n);
+    return n;
+  }
+
+  unlink(name: string): void {
+    const c = this.children.get(name);
+    if (!c) throw fault('ENOENT');
+    if (c.type === 'dir' && c.children.size > 0) throw fault('ENOTEMPTY');
+    this.children.delete(name);
+  }
+
+  readlink(): string {
+    if (this.type !== 'symlink') throw fault('EINVAL');
+    return this.target;
+  }
+
+  chmod(mode: number): void {
+    this.mode = mode & 0o7777;
+  }
+
+  move(name: string, dir: Vnode, newName: string): void {
+    if (!(dir instanceof Inode) || dir.sb !== this.sb) throw fault('EXDEV');
+    const c = this.children.get(name);
+    if (!c) throw fault('ENOENT');
+    const dest = dir.children.get(newName);
+    if (dest === c) return;
+    if (dest) {
+      if (dest.type === 'dir' && c.type !== 'dir') throw fault('EISDIR');
+      if (dest.type !== 'dir' && c.type === 'dir') throw fault('ENOTDIR');
+      if (dest.type === 'dir' && dest.children.size > 0) throw fault('ENOTEMPTY');
+    }
+    this.children.delete(name);
+    dir.children.set(newName, c);
+  }
+}
+
+/** A new empty filesystem with a root directory. */
+export function newFilesystem(dev: number, fstype: string, source: string, options = '', rootMode = 0o755): Superblock {
+  const sb = new Superblock(dev, fstype, source, options);
+  sb.root = new Inode(sb, 'dir', rootMode);
+  return sb;
+}
+
+/** `/a//b/./c/` → `['a','b','c']`; `..` is kept for the walk to resolve. */
+export function splitPath(path: string): string[] {
+  return path.split('/').filter((p) => p !== '' && p !== '.');
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Lexical normalization (`/a/b/../c` → `/a/c`) for absolute paths; relative ones join `cwd`. */
+export function normalizePath(path: string, cwd = '/'): string {
+  const out: string[] = [];
+  for (const p of splitPath(path.startsWith('/') ? path : `${cwd}/${path}`)) {
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return `/${out.join('/')}`;
+}
+
+export function isUnder(path: string, base: string): boolean {
+  return base === '/' ? path.startsWith('/') : path === base || path.startsWith(`${base}/`);
+}
+
+export function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
