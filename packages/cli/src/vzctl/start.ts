@@ -1,0 +1,34 @@
+/** `vzctl start CTID [--wait] [--force]`. */
+import { hasFlag } from '../args.js';
+import { parseVerbArgs, type Verb } from './verb.js';
+
+export interface StartRequest {
+  ctid: number;
+  /** OpenVZ waits for the guest's runlevel; vzkit returns once init has been exec'd. */
+  wait: boolean;
+  /** Start even when DISABLED=yes. */
+  force: boolean;
+}
+
+export const startVerb: Verb = {
+  name: 'start',
+  usage: 'CTID [--wait] [--force]',
+  summary: 'Mount the container and start its init',
+  flags: () => [
+    { name: 'wait', description: "return only when the container's init runs (vzkit: when init has been executed)" },
+    { name: 'force', description: 'start even if the container is disabled (DISABLED=yes)' },
+  ],
+  async run(argv, { rt, out }) {
+    const { ctid, args } = await parseVerbArgs(this, argv, rt);
+    const req: StartRequest = { ctid, wait: hasFlag(args, 'wait'), force: hasFlag(args, 'force') };
+    out.info('Starting container...');
+    await rt.start(req.ctid, { force: req.force });
+    if (req.wait) {
+      out.info('Container start in progress, waiting ...');
+      out.info('Container started successfully');
+    } else {
+      out.info('Container start in progress...');
+    }
+    return 0;
+  },
+};

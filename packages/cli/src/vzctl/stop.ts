@@ -1,0 +1,29 @@
+/** `vzctl stop CTID [--fast] [--skip-umount]`. */
+import { hasFlag } from '../args.js';
+import { parseVerbArgs, type Verb } from './verb.js';
+
+export interface StopRequest {
+  ctid: number;
+  /** Kill at once instead of asking the guest to halt. */
+  fast: boolean;
+  skipUmount: boolean;
+}
+
+export const stopVerb: Verb = {
+  name: 'stop',
+  usage: 'CTID [--fast] [--skip-umount]',
+  summary: 'Halt the container (kill what is left after STOP_TIMEOUT) and unmount it',
+  flags: () => [
+    { name: 'fast', description: 'kill all processes at once instead of a clean halt' },
+    { name: 'skip-umount', description: "leave the container's root mounted on the host" },
+  ],
+  async run(argv, { rt, out }) {
+    const { ctid, args } = await parseVerbArgs(this, argv, rt);
+    const req: StopRequest = { ctid, fast: hasFlag(args, 'fast'), skipUmount: hasFlag(args, 'skip-umount') };
+    out.info('Stopping container ...');
+    await rt.stop(req.ctid, { fast: req.fast, skipUmount: req.skipUmount });
+    out.info('Container was stopped');
+    if (!req.skipUmount) out.info('Container is unmounted');
+    return 0;
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * Drives vzctl and vzlist as an administrator would, on a runtime composed of the default
+ * plugins (plus a demo plugin) over FakeHost, with every vzkit path under a temp dir.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createRuntime, resolvePaths, type Plugin } from '@vzkit/core';
+import { FakeHost } from '@vzkit/core/testing';
+import { HOST_BUSYBOX, BIN_APPLETS, SBIN_APPLETS, USR_BIN_APPLETS } from '@vzkit/template';
+import { defaultPlugins, runTool, runVzctl, runVzlist, type CliIo, type RuntimeFactory } from '../src/index.js';
+import { demoPlugin } from './demo-plugin.js';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A busybox binary as the template builder reads it: bytes, then the applet name table. */
+function fakeBusybox(): string {
+  const applets = [...new Set([...BIN_APPLETS, ...SBIN_APPLETS, ...USR_BIN_APPLETS])].sort();
+  return `\x7fELF\x02\x01\x01\0code\0[\0${applets.filter((a) => a !== '[').join('\0')}\0\0data`;
+}
+
+/**
+ * The core checks whether VE_PRIVATE exists with node:fs (create, start, status) while the
+ * plugins make it through the host, i.e. in FakeHost's memory here. Until the core asks
+ * the host, the harness mirrors which private areas exist onto the temp dir before each
+ * command, so the tools see one consistent world.
+ */
+async function mirrorPrivateAreas(fake: FakeHost, dir: string): Promise<void> {
+  const inFake = new Set((await fake.fs.exists(dir)) ? await fake.fs.readdir(dir) : []);
+  const onDisk = await readdir(dir).catch(() => [] as string[]);
+  for (const name of onDisk) if (!inFake.has(name)) await rm(join(dir, name), { recursive: true, force: true });
+  for (const name of inFake) await mkdir(join(dir, name), { recursive: true });
+}
+
+export interface Env {
+  root: string;
+  fake: FakeHost;
+  factory: RuntimeFactory;
+  vzctl(...argv: string[]): Promise<Run>;
+  /** vzctl with text on stdin. */
+  vzctlIn(input: string, ...argv: string[]): Promise<Run>;
+  vzlist(...argv: string[]): Promise<Run>;
+  tool(name: string, ...argv: string[]): Promise<Run>;
+  confPath(ctid: number): string;
+  conf(ctid: number): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Promise<Env> {
+  const root = await mkdtemp(join(tmpdir(), 'vzkit-cli-'));
+  const fake = new FakeHost();
+  await fake.fs.writeFile(HOST_BUSYBOX, fakeBusybox(), { mode: 0o755 });
+  const plugins = opts.plugins ?? [...defaultPlugins(), demoPlugin];
+  const factory: RuntimeFactory = async (req) =>
+    createRuntime({ host: fake, plugins, paths: resolvePaths(req.root ?? root), log: req.log, cgroupParent: '@self/vzkit-cli-test' });
+  const drive = async (fn: (io: CliIo) => Promise<number>, input = ''): Promise<Run> => {
+    await mirrorPrivateAreas(fake, join(root, 'var/lib/vzkit/private'));
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      stdin: Readable.from([input]),
+      isTTY: false,
+    };
+    const code = await fn(io);
+    return { code, stdout, stderr };
+  };
+  const confPath = (ctid: number) => join(root, 'etc/vzkit/conf', `${ctid}.conf`);
+  return {
+    root,
+    fake,
+    factory,
+    vzctl: (...argv) => drive((io) => runVzctl(argv, io, factory)),
+    vzctlIn: (input, ...argv) => drive((io) => runVzctl(argv, io, factory), input),
+    vzlist: (...argv) => drive((io) => runVzlist(argv, io, factory)),
+    tool: (name, ...argv) => drive((io) => runTool(name, argv, io, factory)),
+    confPath,
+    conf: (ctid) => readFile(confPath(ctid), 'utf8'),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
