@@ -3,7 +3,7 @@
  * template directory (building the embedded busybox one on first use), before any other
  * plugin makes the private area. It owns no config key: OSTEMPLATE is the core's.
  */
-import { definePlugin, OSTEMPLATE } from '@vzkit/core';
+import { definePlugin, OSTEMPLATE, vzError } from '@vzkit/core';
 import { ensureTemplate } from './ensure.js';
 
 export const TEMPLATE_PLUGIN = '@vzkit/template';
@@ -13,8 +13,9 @@ export const templatePlugin = definePlugin({
   hooks: {
     async create(ctx, opts) {
       const name = opts.ostemplate ?? ctx.ve.config.get(OSTEMPLATE);
-      // The core refuses a create without a template before any hook runs.
-      if (name === undefined) return;
+      if (name === undefined) {
+        throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
+      }
       await ensureTemplate(ctx.host, ctx.ve.paths.template, name, { label: ctx.ve.label });
     },
   },

@@ -51,9 +51,9 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
         file.set(ORIGIN_SAMPLE.name, sampleName);
       }
     }
+    // Whether a template is needed is the business of the plugins that use one.
     const ostemplate = req.ostemplate ?? global.get(DEF_OSTEMPLATE);
-    if (!ostemplate) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
-    file.set(OSTEMPLATE.name, ostemplate);
+    if (ostemplate) file.set(OSTEMPLATE.name, ostemplate);
     if (!file.get(VE_ROOT.name) && !global.raw(VE_ROOT.name)) file.set(VE_ROOT.name, join(core.paths.root, '$VEID'));
     if (!file.get(VE_PRIVATE.name) && !global.raw(VE_PRIVATE.name)) file.set(VE_PRIVATE.name, join(core.paths.private, '$VEID'));
     for (const [k, v] of req.values ?? []) file.set(k, v);

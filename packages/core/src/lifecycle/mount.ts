@@ -6,11 +6,6 @@ import type { Ve } from './core.js';
 import { runHook, withHook } from './hooks.js';
 import { Failures, umountAll } from './teardown.js';
 
-export async function requirePrivate(ve: Ve): Promise<void> {
-  const ok = await ve.core.host.fs.exists(ve.paths.private);
-  if (!ok) throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${ve.paths.private} does not exist`);
-}
-
 /** Runs `mount` of every plugin not yet mounted, recording each before it acts. */
 export async function mountPlugins(ve: Ve, op: string): Promise<void> {
   const st = ve.state!;
@@ -26,7 +21,6 @@ export async function mountPlugins(ve: Ve, op: string): Promise<void> {
 export async function mountVe(ve: Ve): Promise<void> {
   if (ve.state?.phase === 'mounted') throw vzError('MOUNTED', `${ve.label} is already mounted`);
   if (ve.state) throw vzError('VE_RUNNING', `${ve.label} is running`);
-  await requirePrivate(ve);
   ve.state = newState(ve.ctid, 'mounting', 'mount');
   await ve.saveState();
   try {

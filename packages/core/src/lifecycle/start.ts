@@ -11,7 +11,7 @@ import { LaunchPlan } from '../plan.js';
 import { newState } from '../state.js';
 import type { Ve } from './core.js';
 import { runHook, validateAll, withHook } from './hooks.js';
-import { mountPlugins, requirePrivate } from './mount.js';
+import { mountPlugins } from './mount.js';
 import { teardown } from './teardown.js';
 
 export interface StartOptions {
@@ -25,7 +25,6 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
   if (ve.config.get(DISABLED) && !opts.force) {
     throw vzError('START_DISABLED', `${ve.label} is disabled (DISABLED=yes)`, { hint: 'use --force to start it anyway' });
   }
-  await requirePrivate(ve);
   await validateAll(ve);
   const wasMounted = ve.state?.phase === 'mounted';
   ve.state = ve.state ?? newState(ve.ctid, 'starting', 'start');
