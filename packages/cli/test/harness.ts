@@ -2,7 +2,7 @@
  * Drives vzctl and vzlist as an administrator would, on a runtime composed of the default
  * plugins (plus a demo plugin) over FakeHost, with every vzkit path under a temp dir.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,19 +22,6 @@ export interface Run {
 function fakeBusybox(): string {
   const applets = [...new Set([...BIN_APPLETS, ...SBIN_APPLETS, ...USR_BIN_APPLETS])].sort();
   return `\x7fELF\x02\x01\x01\0code\0[\0${applets.filter((a) => a !== '[').join('\0')}\0\0data`;
-}
-
-/**
- * The core checks whether VE_PRIVATE exists with node:fs (create, start, status) while the
- * plugins make it through the host, i.e. in FakeHost's memory here. Until the core asks
- * the host, the harness mirrors which private areas exist onto the temp dir before each
- * command, so the tools see one consistent world.
- */
-async function mirrorPrivateAreas(fake: FakeHost, dir: string): Promise<void> {
-  const inFake = new Set((await fake.fs.exists(dir)) ? await fake.fs.readdir(dir) : []);
-  const onDisk = await readdir(dir).catch(() => [] as string[]);
-  for (const name of onDisk) if (!inFake.has(name)) await rm(join(dir, name), { recursive: true, force: true });
-  for (const name of inFake) await mkdir(join(dir, name), { recursive: true });
 }
 
 export interface Env {
@@ -59,7 +46,6 @@ export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Prom
   const factory: RuntimeFactory = async (req) =>
     createRuntime({ host: fake, plugins, paths: resolvePaths(req.root ?? root), log: req.log, cgroupParent: '@self/vzkit-cli-test' });
   const drive = async (fn: (io: CliIo) => Promise<number>, input = ''): Promise<Run> => {
-    await mirrorPrivateAreas(fake, join(root, 'var/lib/vzkit/private'));
     let stdout = '';
     let stderr = '';
     const io: CliIo = {
