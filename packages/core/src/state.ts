@@ -3,7 +3,7 @@
  * effect (an intent record), so that after a crash the next vzctl can find and undo what
  * a killed operation left. It stores init's pid with its start time against pid reuse.
  */
-import { readFile, rm, rmdir } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { vzError } from './errors.js';
@@ -71,10 +71,13 @@ export class StateStore {
     await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', 0o600);
   }
 
-  /** Removes the state and its directory once empty. */
+  /**
+   * Removes the state and the VE's run directory with it (the console log of the run
+   * that ended lives there too): a stopped VE leaves nothing under the run dir.
+   */
   async remove(): Promise<void> {
     await rm(this.path, { force: true });
-    await rmdir(dirname(this.path)).catch(() => undefined);
+    await rm(dirname(this.path), { recursive: true, force: true });
   }
 }
 
