@@ -103,14 +103,20 @@ export class Runtime {
 
   /** Runs fn on the VE with its lock held and its state reconciled. */
   private async locked<T>(ctid: number, op: string, mustExist: boolean, fn: (ve: Ve) => Promise<T>): Promise<T> {
-    const ve = await loadVe(this.core, ctid, { mustExist });
-    await ve.lock.acquire({ op, waitMs: this.core.lockWaitMs });
+    // A VE without config may still have a state left by a killed create: recover it first.
+    let ve = await loadVe(this.core, ctid, { mustExist: false });
+    const lock = ve.lock;
+    await lock.acquire({ op, waitMs: this.core.lockWaitMs });
     try {
       ve.state = await ve.store.read();
-      await reconcile(ve);
+      if (ve.state) {
+        await reconcile(ve);
+        if (!ve.state) ve = await loadVe(this.core, ctid, { mustExist: false });
+      }
+      if (mustExist && !ve.exists) await loadVe(this.core, ctid, { mustExist: true });
       return await fn(ve);
     } finally {
-      await ve.lock.release();
+      await lock.release();
     }
   }
 
@@ -152,22 +158,36 @@ export class Runtime {
 
   /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */
   async exec(ctid: number, spec: RunSpec): Promise<ExecResult> {
-    const ve = await loadVe(this.core, ctid, { mustExist: true });
+    const ve = await this.loadReconciled(ctid, true);
     if ((await liveStatus(ve)) !== 'running') throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
     return execIn(ve, spec);
   }
 
   async status(ctid: number): Promise<VeStatusInfo> {
-    return statusOf(await loadVe(this.core, ctid, { mustExist: false }));
+    return statusOf(await this.loadReconciled(ctid, false));
   }
 
   /** The VE's effective config (global defaults + its file). */
   async config(ctid: number): Promise<ConfigView> {
-    return (await loadVe(this.core, ctid, { mustExist: true })).config;
+    return (await this.loadReconciled(ctid, true)).config;
+  }
+
+  /**
+   * Loads a VE for a caller that takes no lock, first cleaning up after an operation that
+   * was killed (every vzctl call reconciles): a killed create leaves no half VE to show.
+   */
+  private async loadReconciled(ctid: number, mustExist: boolean): Promise<Ve> {
+    let ve = await loadVe(this.core, ctid, { mustExist: false });
+    if (ve.state && ve.state.phase !== 'running' && ve.state.phase !== 'mounted') {
+      await liveStatus(ve);
+      ve = await loadVe(this.core, ctid, { mustExist: false });
+    }
+    if (mustExist && !ve.exists) await loadVe(this.core, ctid, { mustExist: true });
+    return ve;
   }
 
   async stats(ctid: number): Promise<StatRow[]> {
-    const ve = await loadVe(this.core, ctid, { mustExist: true });
+    const ve = await this.loadReconciled(ctid, true);
     const running = (await liveStatus(ve)) === 'running';
     return [...(await statsOf(ve, running)).values()];
   }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,23 @@ static const char *env_value(char *const envp[], const char *name)
  * execvpe() searches the launcher's own PATH; this searches the PATH the program is given,
  * resolved in the VE's root. Returns only on failure, with the failure recorded.
  */
+/*
+ * Ignored signals survive execve: without this a VE started from `nohup vzctl start` or a
+ * background job would run its init with SIGHUP/SIGINT ignored. Start from the defaults.
+ */
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int exec_program(const struct program *prog)
 {
+	reset_signals();
 	const char *file = prog->argv[0];
 	if (strchr(file, '/')) {
 		execve(file, prog->argv, prog->envp);
