@@ -1,6 +1,6 @@
 // Foundation benchmark: `vzctl start` and `vzctl stop` of a busybox VE, N runs each,
 // beside crun (run -d / kill+delete) and unshare doing the equivalent in the same run.
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, cpSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, cpSync, existsSync, openSync, closeSync } from 'node:fs';
 import { tmpdir, cpus, release } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,11 +61,15 @@ export async function benchStartStop({ runs = 30, log = console.log } = {}) {
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const cs = [], ck = [];
       log(`crun run -d / kill+delete x${runs}`);
+      // The detached container inherits crun's stdio: give it a file, not our pipes, or
+      // waiting for crun would wait for the container.
+      const out = openSync(join(root, 'crun.log'), 'a');
       for (let i = 0; i < runs + 2; i++) {
-        const a = timed(crun(['run', '-d', '--bundle', bundle, crunId]));
+        const a = timed(crun(['run', '-d', '--bundle', bundle, crunId]), { stdio: ['ignore', out, out] });
         const b = timed(['sh', '-c', `${crun(['kill', crunId, 'KILL']).map(q).join(' ')} && ${crun(['delete', '-f', crunId]).map(q).join(' ')}`]);
         if (i >= 2) { cs.push(a); ck.push(b); }
       }
+      closeSync(out);
       results['crun run -d'] = summarize(cs);
       results['crun kill + delete -f'] = summarize(ck);
     }
@@ -75,7 +79,7 @@ export async function benchStartStop({ runs = 30, log = console.log } = {}) {
   } finally {
     run([...vzctl, 'stop', ctid, '--fast'], { env, allowFail: true });
     run([...vzctl, 'destroy', ctid], { env, allowFail: true });
-    run(crun(['delete', '-f', crunId]), { allowFail: true });
+    run(crun(['delete', '-f', crunId]), { allowFail: true, stdio: 'ignore' });
     const left = removeCgroupParent(parentName);
     if (left.length) log(`warning: cgroups left: ${left.join(', ')}`);
     rmSync(root, { recursive: true, force: true });

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -55,23 +56,31 @@ static const char *env_value(char *const envp[], const char *name)
 }
 
 /*
- * execvpe() searches the launcher's own PATH; this searches the PATH the program is given,
- * resolved in the VE's root. Returns only on failure, with the failure recorded.
- */
-/*
  * Ignored signals survive execve: without this a VE started from `nohup vzctl start` or a
  * background job would run its init with SIGHUP/SIGINT ignored. Start from the defaults.
+ * The raw syscall, because glibc's signal() refuses its reserved signals 32 and 33, and a
+ * caller that ignores those (seen under CI runners) would pass them on.
  */
 static void reset_signals(void)
 {
-	sigset_t none;
-	sigemptyset(&none);
+	struct kernel_sigaction {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} dfl = { .handler = SIG_DFL };
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+	sigset_t none;
+	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * execvpe() searches the launcher's own PATH; this searches the PATH the program is given,
+ * resolved in the VE's root. Returns only on failure, with the failure recorded.
+ */
 int exec_program(const struct program *prog)
 {
 	reset_signals();
