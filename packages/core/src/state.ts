@@ -68,7 +68,7 @@ export class StateStore {
   }
 
   async write(state: VeState): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', 0o600);
+    await writeFileAtomic(this.path, JSON.stringify(state, null, 1) + '\n', 0o600, { durable: false });
   }
 
   /**

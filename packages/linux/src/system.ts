@@ -6,7 +6,11 @@ import { clockTicks, pageSize } from './syscalls.js';
 
 export class LinuxSystemInfo implements SystemInfo {
   readonly pageSize = pageSize();
-  readonly cpus = cpus().length;
+  /** Read on demand: os.cpus() parses /proc/cpuinfo and /proc/stat, a few ms most commands never need. */
+  get cpus(): number {
+    return (this.#cpus ??= cpus().length);
+  }
+  #cpus: number | undefined;
   readonly kernelRelease = release();
   readonly memTotal = totalmem();
   readonly clockTicks = clockTicks();

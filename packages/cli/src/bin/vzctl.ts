@@ -1,5 +1,9 @@
 /** The `vzctl` binary. */
-import { runVzctl } from '../vzctl/main.js';
-import { processIo } from './stdio.js';
+import { enableCompileCache } from 'node:module';
 
+// V8's code cache (in the OS temp dir) halves the time spent compiling the bundle on
+// every run after the first; the main module is loaded only once it is enabled.
+enableCompileCache();
+const { runVzctl } = await import('../vzctl/main.js');
+const { processIo } = await import('./stdio.js');
 process.exit(await runVzctl(process.argv.slice(2), processIo()));

@@ -1,5 +1,8 @@
 /** The `vzlist` binary. */
-import { runVzlist } from '../vzlist/main.js';
-import { processIo } from './stdio.js';
+import { enableCompileCache } from 'node:module';
 
+// See vzctl.ts: the code cache must be on before the main module loads.
+enableCompileCache();
+const { runVzlist } = await import('../vzlist/main.js');
+const { processIo } = await import('./stdio.js');
 process.exit(await runVzlist(process.argv.slice(2), processIo()));
