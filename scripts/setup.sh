@@ -133,7 +133,7 @@ if ! pnpm run build; then
 fi
 
 # --- commands on PATH --------------------------------------------------------
-# Administrators expect vzctl and vzlist on PATH; each wrapper pins one checkout and its
+# Administrators expect vzctl, vzlist, vzubc and vzcpucheck on PATH; each wrapper pins one checkout and its
 # Node. A throwaway clone (CI, a fresh-clone check) does not take them over from a
 # checkout that still exists.
 install_wrapper() {
@@ -158,11 +158,13 @@ install_wrapper() {
   log "installed $target"
 }
 if [ "$(id -u)" = 0 ] && [ "${VZKIT_NO_PATH_INSTALL:-}" != 1 ]; then
-  if [ -f packages/cli/dist/vzctl.js ] && [ -f packages/cli/dist/vzlist.js ]; then
-    install_wrapper vzctl
-    install_wrapper vzlist
+  commands="vzctl vzlist vzubc vzcpucheck"
+  missing=""
+  for c in $commands; do [ -f "packages/cli/dist/$c.js" ] || missing="$missing $c.js"; done
+  if [ -z "$missing" ]; then
+    for c in $commands; do install_wrapper "$c"; done
   else
-    log "packages/cli/dist has no vzctl.js/vzlist.js yet: no wrappers installed"
+    log "packages/cli/dist lacks$missing: no wrappers installed"
   fi
 fi
 

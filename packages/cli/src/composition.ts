@@ -9,6 +9,8 @@ import { nsIpcPlugin } from '@vzkit/ns-ipc';
 import { nsPidPlugin } from '@vzkit/ns-pid';
 import { nsUtsPlugin } from '@vzkit/ns-uts';
 import { templatePlugin } from '@vzkit/template';
+import { ubcPlugin } from '@vzkit/ubc';
+import { fairschedPlugin } from '@vzkit/fairsched';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -18,6 +20,8 @@ export function defaultPlugins(): Plugin<any, any>[] {
     nsPidPlugin,
     nsIpcPlugin,
     nsUtsPlugin,
+    ubcPlugin,
+    fairschedPlugin,
   ];
 }
 

@@ -4,64 +4,34 @@
  * vzctl killed with SIGKILL at any step of create, start, stop or destroy leaves nothing
  * behind once the next vzctl has run.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxHost, type LinuxHost } from '@vzkit/linux';
+import { exists, RealCli } from './real-cli.js';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-const parent = `@self/vzkit-test-${process.pid}-acc`;
-const base = 200000 + Math.floor(Math.random() * 700000);
-let root = '';
-let host: LinuxHost;
-
-interface Run { code: number; signal: string | null; stdout: string; stderr: string }
-
-function vzctl(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(pkg, 'dist/vzctl.js'), ...argv],
-      { env: { ...process.env, VZKIT_ROOT: root, VZKIT_CGROUP_PARENT: parent, VZKIT_DEBUG: '', ...env }, timeout: 50_000 },
-      (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number; signal?: string }) | null;
-        resolve({ code: e ? (typeof e.code === 'number' ? e.code : 128) : 0, signal: e?.signal ?? null, stdout, stderr });
-      });
-  });
-}
-const exists = (p: string) => access(p).then(() => true, () => false);
-const initPid = async (ctid: number) => JSON.parse(await readFile(join(root, 'run/vzkit', String(ctid), 'state.json'), 'utf8')).pid as number;
+const cli = new RealCli('acc');
+const base = cli.base;
+const vzctl = cli.vzctl.bind(cli);
+const initPid = cli.initPid.bind(cli);
+const cleanupVe = cli.cleanupVe.bind(cli);
 const nsenter = (pid: number, ...argv: string[]) => execFileSync('nsenter', ['--target', String(pid), '--ipc', '--', ...argv]).toString();
 
-beforeAll(async () => {
-  execFileSync('make', ['-s', '-C', join(pkg, '../linux/native')], { stdio: 'inherit' });
-  execFileSync(process.execPath, [join(pkg, 'build.mjs')], { stdio: 'inherit' });
-  root = await mkdtemp(join(tmpdir(), 'vzkit-acc-it-'));
-  host = await createLinuxHost();
-}, 120_000);
-
-async function cleanupVe(ctid: number): Promise<void> {
-  await vzctl(['stop', String(ctid), '--fast']);
-  await vzctl(['destroy', String(ctid)]);
-}
+beforeAll(() => cli.setup(), 120_000);
 
 /** Nothing of the VE is left on the host. */
 async function expectClean(ctid: number, pid?: number): Promise<void> {
+  const root = cli.root;
   expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(root);
-  expect(await host.cgroups.exists(`${parent}/${ctid}`)).toBe(false);
+  expect(await cli.host.cgroups.exists(`${cli.parent}/${ctid}`)).toBe(false);
   expect(await exists(join(root, 'run/vzkit', String(ctid)))).toBe(false);
   expect(await exists(join(root, 'run/vzkit', `${ctid}.lck`))).toBe(false);
   expect(await exists(join(root, 'var/lib/vzkit/private', String(ctid)))).toBe(false);
   expect(await exists(join(root, 'etc/vzkit/conf', `${ctid}.conf`))).toBe(false);
-  if (pid) expect(await host.processes.alive(pid)).toBe(false);
+  if (pid) expect(await cli.host.processes.alive(pid)).toBe(false);
 }
 
-afterAll(async () => {
-  for (let i = 0; i < 40; i++) await cleanupVe(base + i).catch(() => undefined);
-  await host?.cgroups.destroy(parent).catch(() => undefined);
-  if (root) await rm(root, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => cli.teardown(), 120_000);
 
 describe('two VEs side by side', () => {
   const a = base, b = base + 1;
@@ -104,7 +74,7 @@ describe('two VEs side by side', () => {
     expect((await vzctl(['exec', String(a), 'echo secret > /root/only-a'])).code).toBe(0);
     expect((await vzctl(['exec2', String(b), 'cat', '/root/only-a'])).code).not.toBe(0);
     expect((await vzctl(['exec2', String(b), 'cat', `/proc/${pidA}/root/root/only-a`])).code).not.toBe(0);
-    expect(await readFile(join(root, 'var/lib/vzkit/private', String(a), 'fs/root/only-a'), 'utf8')).toBe('secret\n');
+    expect(await readFile(join(cli.root, 'var/lib/vzkit/private', String(a), 'fs/root/only-a'), 'utf8')).toBe('secret\n');
 
     // After a stop, A's IPC objects are gone with its namespace.
     expect((await vzctl(['restart', String(a)])).code).toBe(0);

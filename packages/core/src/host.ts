@@ -97,9 +97,42 @@ export interface CgroupResources {
   cpuset?: { cpus?: string; mems?: string };
 }
 
+/**
+ * One kernel counter: what is used now, its peak where the kernel keeps one, the
+ * refusals it counted and its limit (null = none). Fields the kernel does not offer on
+ * this host are left out, never guessed.
+ */
+export interface CgroupCounter {
+  usage: number;
+  /** High-water mark (v1 `*.max_usage_in_bytes`, `pids.peak`; v2 `memory.peak`). */
+  maxUsage?: number;
+  /** Charges refused at the limit (v1 `*.failcnt`, `pids.events` max; v2 `memory.events` max). */
+  failcnt?: number;
+  max?: number | null;
+}
+
 export interface CgroupStats {
-  pids?: { current: number; max: number | null; failcnt: number };
-  memory?: { usage: number; maxUsage: number; max: number | null; failcnt: number; swapUsage?: number; kmemUsage?: number; stat: Record<string, number> };
+  pids?: { current: number; max: number | null; failcnt: number; peak?: number };
+  memory?: {
+    usage: number;
+    maxUsage: number;
+    max: number | null;
+    failcnt: number;
+    /** Swap in use, bytes (v1: memsw usage minus RAM usage; v2 memory.swap.current). */
+    swapUsage?: number;
+    /** Kernel memory charged to the group (v1 kmem.usage_in_bytes; v2 memory.stat `kernel`). */
+    kmemUsage?: number;
+    /** memory.stat as numbers (`shmem`, `sock`, `slab_reclaimable`, ...). */
+    stat: Record<string, number>;
+    /** Swap counter: v1 memsw (RAM + swap, so `usage` here is swap alone, peak and failcnt of memsw); v2 memory.swap.*. */
+    swap?: CgroupCounter;
+    /** Kernel memory counter (v1 memory.kmem.*; v2: usage only, from memory.stat). */
+    kmem?: CgroupCounter;
+    /** TCP buffer counter (v1 memory.kmem.tcp.*; v2: usage only, memory.stat `sock`). */
+    tcp?: CgroupCounter;
+    /** Processes killed by the OOM killer in this group (v1 memory.oom_control, v2 memory.events). */
+    oomKills?: number;
+  };
   cpu?: { usageNs: number; throttledNs?: number };
 }
 
@@ -141,6 +174,11 @@ export interface ProcessService {
   waitExit(pid: number, timeoutMs: number): Promise<boolean>;
   /** Namespace identity (`pid:[4026531836]`) of a process, for checks and joins. */
   namespaceId(pid: number, ns: Namespace): Promise<string | undefined>;
+  /**
+   * Sets a resource limit of a running process (prlimit(2); `NOFILE`, `MEMLOCK`, ...;
+   * Infinity = unlimited). False when the process is gone.
+   */
+  setRlimit(pid: number, resource: string, soft: number, hard: number): Promise<boolean>;
 }
 
 export interface LaunchResult {

@@ -86,6 +86,17 @@ export interface PluginState<S> {
   clear(): Promise<void>;
 }
 
+/**
+ * Small per-VE files of a running VE that are not intent records (peaks seen, caches):
+ * kept in its run directory, gone when the VE stops. Written atomically but without the
+ * VE's lock, so readers such as vzlist may use them; the last writer wins.
+ */
+export interface ScratchStore {
+  read(name: string): Promise<string | undefined>;
+  /** Does nothing when the VE has no run directory (it is not running). */
+  write(name: string, data: string): Promise<void>;
+}
+
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
@@ -110,6 +121,7 @@ export interface HookContext<S = unknown, Slot = unknown> {
   /** In-memory per-VE slot of this plugin (lives as long as the runtime). */
   readonly slot: { get(): Slot | undefined; set(v: Slot): void };
   readonly state: PluginState<S>;
+  readonly scratch: ScratchStore;
   readonly log: Logger;
   readonly events: EventBus;
   service<T>(token: ServiceToken<T>): T;
@@ -227,6 +239,19 @@ export interface Plugin<S = unknown, Slot = unknown> {
   readonly hooks: PluginHooks<S, Slot>;
   readonly listFields?: readonly ListField[];
   readonly commands?: readonly CommandDecl[];
+  /**
+   * Sample configs (`create --config NAME`) the plugin ships. A file
+   * `ve-NAME.conf-sample` in the config directory takes precedence, so administrators
+   * can edit them as in OpenVZ.
+   */
+  readonly samples?: readonly SampleConfig[];
+}
+
+export interface SampleConfig {
+  /** `basic` for `--config basic`. */
+  name: string;
+  /** The file's text, `KEY="value"` lines and comments. */
+  text: string;
 }
 
 /** Identity helper that keeps the plugin's state types. */

@@ -46,6 +46,8 @@ export class PluginRegistry {
   readonly flags = new Map<string, ConfigKey<any>>();
   readonly listFields = new Map<string, ListField>();
   readonly commands: CommandDecl[] = [];
+  /** Sample configs shipped by plugins, by name. */
+  readonly samples = new Map<string, string>();
   readonly container: DependencyContainer;
 
   constructor(plugins: readonly Plugin<any, any>[], coreKeys: readonly ConfigKey<any>[], coreFields: readonly ListField[]) {
@@ -62,6 +64,10 @@ export class PluginRegistry {
           throw vzError('PLUGIN', `plugin ${p.name}: command ${c.tool} ${c.name} is already declared`);
         }
         this.commands.push(c);
+      }
+      for (const sample of p.samples ?? []) {
+        if (this.samples.has(sample.name)) throw vzError('PLUGIN', `plugin ${p.name}: sample config ${sample.name} is already declared`);
+        this.samples.set(sample.name, sample.text);
       }
       for (const { token, create } of p.provides ?? []) {
         const other = tokens.get(token.id);

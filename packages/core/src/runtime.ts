@@ -202,10 +202,11 @@ export class Runtime {
     return configuredCtids(this.core);
   }
 
-  /** Sample configs available to `create --config` (`ve-<name>.conf-sample`). */
+  /** Sample configs available to `create --config`: `ve-<name>.conf-sample` files and those the plugins ship. */
   async samples(): Promise<string[]> {
     const names = await readdir(this.paths.confDir).catch(() => [] as string[]);
-    return names.flatMap((n) => /^ve-(.+)\.conf-sample$/.exec(n)?.[1] ?? []).sort();
+    const files = names.flatMap((n) => /^ve-(.+)\.conf-sample$/.exec(n)?.[1] ?? []);
+    return [...new Set([...files, ...this.core.registry.samples.keys()])].sort();
   }
 }
 

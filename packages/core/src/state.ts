@@ -28,6 +28,11 @@ export interface VeState {
   namespaces?: string[];
   /** Persistent per-plugin state (PluginState). */
   plugins: Record<string, unknown>;
+  /**
+   * Raw config values in force on the running VE that `set` applied without --save
+   * (null: removed). Loading a running VE puts them over its config; they end with the run.
+   */
+  live?: Record<string, string | null>;
 }
 
 const PHASES: readonly StatePhase[] = ['creating', 'destroying', 'mounting', 'mounted', 'starting', 'running', 'stopping'];
@@ -44,6 +49,9 @@ function checkState(v: unknown, ctid: number, path: string): VeState {
   if (!Array.isArray(s.mounted) || !Array.isArray(s.prepared)) throw bad('plugin lists missing');
   if (s.pid !== undefined && (!Number.isInteger(s.pid) || s.pid <= 0)) throw bad(`pid ${String(s.pid)}`);
   if (typeof s.plugins !== 'object' || s.plugins === null) throw bad('plugins missing');
+  if (s.live !== undefined && (typeof s.live !== 'object' || s.live === null || Object.values(s.live).some((x) => x !== null && typeof x !== 'string'))) {
+    throw bad('live values are not strings');
+  }
   return s as VeState;
 }
 

@@ -78,7 +78,7 @@ describe('FakeCgroups', () => {
     await cg.attach(G, a);
     fake.processes.spawn(a);
     expect(() => fake.processes.spawn(a)).toThrow(/EAGAIN/);
-    expect((await cg.stats('@self/vzkit-test')).pids).toEqual({ current: 2, max: 2, failcnt: 1 });
+    expect((await cg.stats('@self/vzkit-test')).pids).toEqual({ current: 2, max: 2, failcnt: 1, peak: 2 });
     cg.bumpFailcnt(G, 'pids', 3);
     expect((await cg.stats(G)).pids?.failcnt).toBe(3);
   });

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ struct join_plan {
 	struct op *caps;
 	size_t ncaps;
 	struct program prog;
+	/* The VE's init's resource limits: a command run in the VE gets the same (beancounters). */
+	struct rlimit limits[RLIM_NLIMITS];
 };
 
 static int ns_index(const char *name)
@@ -153,6 +156,10 @@ static void join_child(const struct join_plan *plan, int err_fd, int slave)
 		rc = tty_become_controlling(slave);
 	if (rc == 0 && chdir(plan->prog.cwd) < 0)
 		rc = fail_errno(-1, "cwd", plan->prog.cwd);
+	/* Before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE. */
+	for (int r = 0; rc == 0 && r < RLIM_NLIMITS; r++)
+		if (setrlimit(r, &plan->limits[r]) < 0)
+			rc = fail_errno(-1, "rlimit", "of the VE's init");
 	for (size_t i = 0; rc == 0 && i < plan->ncaps; i++)
 		rc = run_op(&plan->caps[i]);
 	if (rc == 0)
@@ -222,11 +229,21 @@ static int run_command(const struct join_plan *plan, int master, int slave)
 	return exit_code(status);
 }
 
+/* Read while the target's pid still means the same process to us (before any setns);
+ * after its namespaces are open, so a VE that is gone fails there first. */
+static int read_limits(struct join_plan *plan)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		if (prlimit(plan->target, r, NULL, &plan->limits[r]) < 0)
+			return fail_errno(-1, "rlimit", "of the VE's init");
+	return 0;
+}
+
 int run_join(const struct spec *spec)
 {
 	struct join_plan plan;
-	if (plan_join(spec, &plan) < 0 || open_namespaces(&plan) < 0 || join_cgroups(&plan) < 0 ||
-	    enter_namespaces(&plan) < 0)
+	if (plan_join(spec, &plan) < 0 || open_namespaces(&plan) < 0 || read_limits(&plan) < 0 ||
+	    join_cgroups(&plan) < 0 || enter_namespaces(&plan) < 0)
 		return -1;
 	int master = -1, slave = -1;
 	if (plan.tty && tty_open_master(&master, &slave) < 0)

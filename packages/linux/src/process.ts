@@ -6,7 +6,7 @@ import { readFile, readlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { vzError, type Namespace, type ProcessService } from '@vzkit/core';
 import { errnoCode } from './errno.js';
-import { closeFd, pidfdOpen, pollReadable } from './syscalls.js';
+import { closeFd, pidfdOpen, pollReadable, setRlimit } from './syscalls.js';
 
 /** The fields of /proc/PID/stat vzkit uses. */
 export interface ProcStat {
@@ -115,6 +115,10 @@ export class LinuxProcessService implements ProcessService {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ESRCH') return undefined;
       throw e;
     }
+  }
+
+  async setRlimit(pid: number, resource: string, soft: number, hard: number): Promise<boolean> {
+    return setRlimit(pid, resource, soft, hard);
   }
 }
 

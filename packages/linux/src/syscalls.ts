@@ -5,7 +5,7 @@
  */
 import koffi, { type LibraryHandle } from 'koffi';
 import { closeSync } from 'node:fs';
-import type { CoreErrorCode } from '@vzkit/core';
+import { vzError, type CoreErrorCode } from '@vzkit/core';
 import { kernelError } from './errno.js';
 
 /** mount(2) flags (linux/mount.h). */
@@ -49,6 +49,7 @@ interface Libc {
   syscall: CFunction;
   poll: CFunction;
   sysconf: CFunction;
+  prlimit: CFunction;
 }
 
 let libc: Libc | undefined;
@@ -64,6 +65,7 @@ function lib(): Libc {
     syscall: c.func('long syscall(long number, ...)'),
     poll: c.func('poll', 'int', [koffi.inout(koffi.pointer(pollfd)), 'unsigned long', 'int']),
     sysconf: c.func('long sysconf(int name)'),
+    prlimit: c.func('prlimit', 'int', ['int', 'int', koffi.pointer(koffi.struct({ cur: 'uint64_t', max: 'uint64_t' })), 'void *']),
   };
   return libc;
 }
@@ -112,4 +114,27 @@ export function clockTicks(): number {
 
 export function pageSize(): number {
   return Number(lib().sysconf(SC_PAGESIZE));
+}
+
+/** setrlimit resource numbers (asm-generic/resource.h). */
+export const RLIMIT: Readonly<Record<string, number>> = {
+  CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NPROC: 6, NOFILE: 7, MEMLOCK: 8,
+  AS: 9, LOCKS: 10, SIGPENDING: 11, MSGQUEUE: 12, NICE: 13, RTPRIO: 14, RTTIME: 15,
+};
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/**
+ * prlimit(2) on another process; Infinity (or any non-finite value) is RLIM_INFINITY.
+ * Returns false when the process is gone (ESRCH).
+ */
+export function setRlimit(pid: number, resource: string, soft: number, hard: number): boolean {
+  const id = RLIMIT[resource.replace(/^RLIMIT_/, '').toUpperCase()];
+  if (id === undefined) throw vzError('BAD_VALUE', `prlimit ${pid}: unknown resource ${resource}`);
+  const value = (n: number) => (Number.isFinite(n) && n >= 0 ? BigInt(Math.floor(n)) : RLIM_INFINITY);
+  const rc = lib().prlimit(pid, id, { cur: value(soft), max: value(hard) }, null) as number;
+  if (rc === 0) return true;
+  const errno = koffi.errno();
+  if (errno === 3) return false;
+  throw kernelError('SYSTEM', `prlimit ${pid} ${resource} ${soft}:${hard}`, errno);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVzError } from '@vzkit/core';
-import { CgroupV1Manager, detectCgroupManager } from '../src/cgroup/index.js';
+import { CgroupV1Manager, CgroupV2Manager, detectCgroupManager } from '../src/cgroup/index.js';
 import { hasUnifiedMount, v1Hierarchies } from '../src/cgroup/v1/hierarchy.js';
 import { parseProcCgroup, parseRef, resolveGroup } from '../src/cgroup/v1/self.js';
 
@@ -132,10 +132,10 @@ describe('detectCgroupManager', () => {
     expect(await m.controllers()).toEqual(['pids', 'memory', 'cpu', 'cpuacct', 'cpuset', 'freezer', 'devices', 'blkio']);
   });
 
-  it('refuses a pure v2 host with UNSUPPORTED', async () => {
-    const err = await detect('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n').catch((e: unknown) => e);
-    expect(isVzError(err) && err.code).toBe('UNSUPPORTED');
-    expect((err as Error).message).toBe('cgroup v2 (unified) hosts are not supported yet by this vzkit build');
+  it('picks the v2 backend when a cgroup2 mount is all there is', async () => {
+    const m = await detect('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n');
+    expect(m).toBeInstanceOf(CgroupV2Manager);
+    expect(m.version).toBe(2);
   });
 
   it('fails with SYSTEM when nothing is mounted', async () => {

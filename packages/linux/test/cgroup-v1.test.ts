@@ -236,7 +236,7 @@ describe('limitAndSwapWrites ordering (memsw must never drop below limit)', () =
 });
 
 describe('stats', () => {
-  it('parses pids, memory and cpu files', async () => {
+  beforeEach(async () => {
     await m.create(GROUP);
     await put(join(dir('pids'), 'pids.current'), '3\n');
     await put(join(dir('pids'), 'pids.max'), '5\n');
@@ -246,24 +246,66 @@ describe('stats', () => {
     await put(join(mem, 'memory.max_usage_in_bytes'), '2097152\n');
     await put(join(mem, 'memory.limit_in_bytes'), `${UNLIMITED}\n`);
     await put(join(mem, 'memory.failcnt'), '2\n');
-    await put(join(mem, 'memory.memsw.usage_in_bytes'), '1310720\n');
-    await put(join(mem, 'memory.kmem.usage_in_bytes'), '4096\n');
     await put(join(mem, 'memory.stat'), 'cache 0\nrss 1048576\ntotal_rss 1048576\nhierarchical_memory_limit 9223372036854771712\n');
     await put(join(dir('cpuacct'), 'cpuacct.usage'), '123456789\n');
     await put(join(dir('cpu'), 'cpu.stat'), 'nr_periods 10\nnr_throttled 2\nthrottled_time 5000\n');
+  });
+
+  it('parses pids, memory and cpu files; leaves out the counters this kernel lacks', async () => {
     expect(await m.stats(GROUP)).toEqual({
       pids: { current: 3, max: 5, failcnt: 7 },
       memory: {
-        usage: 1048576, maxUsage: 2097152, max: null, failcnt: 2, swapUsage: 262144, kmemUsage: 4096,
+        usage: 1048576, maxUsage: 2097152, max: null, failcnt: 2,
         stat: { cache: 0, rss: 1048576, total_rss: 1048576, hierarchical_memory_limit: 9223372036854771712 },
       },
       cpu: { usageNs: 123456789, throttledNs: 5000 },
     });
     await put(join(dir('pids'), 'pids.max'), 'max\n');
-    await put(join(mem, 'memory.limit_in_bytes'), '67108864\n');
+    await put(join(dir('memory'), 'memory.limit_in_bytes'), '67108864\n');
     const s = await m.stats(GROUP);
     expect(s.pids?.max).toBeNull();
     expect(s.memory?.max).toBe(67108864);
+  });
+
+  it('reads the pids peak, the memsw, kmem and tcp counters and the OOM kills where they exist', async () => {
+    const mem = dir('memory');
+    await put(join(dir('pids'), 'pids.peak'), '5\n');
+    await put(join(mem, 'memory.limit_in_bytes'), `${64 << 20}\n`);
+    await put(join(mem, 'memory.memsw.usage_in_bytes'), '1310720\n');
+    await put(join(mem, 'memory.memsw.max_usage_in_bytes'), '3145728\n');
+    await put(join(mem, 'memory.memsw.failcnt'), '4\n');
+    await put(join(mem, 'memory.memsw.limit_in_bytes'), `${96 << 20}\n`);
+    await put(join(mem, 'memory.kmem.usage_in_bytes'), '4096\n');
+    await put(join(mem, 'memory.kmem.max_usage_in_bytes'), '8192\n');
+    await put(join(mem, 'memory.kmem.failcnt'), '0\n');
+    await put(join(mem, 'memory.kmem.limit_in_bytes'), `${UNLIMITED}\n`);
+    await put(join(mem, 'memory.kmem.tcp.usage_in_bytes'), '0\n');
+    await put(join(mem, 'memory.kmem.tcp.max_usage_in_bytes'), '1024\n');
+    await put(join(mem, 'memory.kmem.tcp.failcnt'), '1\n');
+    await put(join(mem, 'memory.kmem.tcp.limit_in_bytes'), `${1 << 20}\n`);
+    await put(join(mem, 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 3\n');
+    const s = await m.stats(GROUP);
+    expect(s.pids).toEqual({ current: 3, max: 5, failcnt: 7, peak: 5 });
+    expect(s.memory).toMatchObject({
+      usage: 1048576, max: 64 << 20,
+      swapUsage: 262144, swap: { usage: 262144, maxUsage: 3145728, failcnt: 4, max: 32 << 20 },
+      kmemUsage: 4096, kmem: { usage: 4096, maxUsage: 8192, failcnt: 0, max: null },
+      tcp: { usage: 0, maxUsage: 1024, failcnt: 1, max: 1 << 20 },
+      oomKills: 3,
+    });
+    // memsw without a limit: no swap limit either.
+    await put(join(mem, 'memory.memsw.limit_in_bytes'), `${UNLIMITED}\n`);
+    expect((await m.stats(GROUP)).memory?.swap?.max).toBeNull();
+  });
+
+  it('keeps a counter whose usage file exists, without the files that do not', async () => {
+    await put(join(dir('memory'), 'memory.memsw.usage_in_bytes'), '1048576\n');
+    await put(join(dir('memory'), 'memory.kmem.usage_in_bytes'), '4096\n');
+    await put(join(dir('memory'), 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\n');
+    const s = await m.stats(GROUP);
+    expect(s.memory).toMatchObject({ swapUsage: 0, swap: { usage: 0 }, kmemUsage: 4096, kmem: { usage: 4096 } });
+    expect(s.memory).not.toHaveProperty('tcp');
+    expect(s.memory).not.toHaveProperty('oomKills');
   });
 });
 

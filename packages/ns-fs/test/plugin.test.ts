@@ -114,6 +114,7 @@ function hookContext(): Parameters<NonNullable<typeof nsFsPlugin.hooks.destroy>>
     host: fake,
     slot: { get: () => undefined, set() {} },
     state: { get: () => undefined, async set() {}, async clear() {} },
+    scratch: { read: async () => undefined, async write() {} },
     log: { info() {}, warn() {}, debug() {} },
     events: rt.events,
     service() {

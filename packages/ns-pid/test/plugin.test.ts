@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isVzError, type VzError } from '@vzkit/core';
 import { nsPidPlugin, STOP_TIMEOUT } from '../src/index.js';
-import { fakeVe, type FakeVe } from './fake-ve.js';
+import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
 
 let t: FakeVe;
 beforeEach(async () => {
@@ -12,11 +11,6 @@ afterEach(async () => {
   await t.cleanup();
 });
 
-async function failure(p: Promise<unknown>): Promise<VzError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
-  if (!isVzError(e)) throw new Error(`expected a VzError, got ${String(e)}`);
-  return e;
-}
 
 describe('start', () => {
   it('makes init PID 1 of a new pid namespace', async () => {

@@ -2,7 +2,8 @@
  * The internals every verb shares: the loaded pieces of one VE (config, paths, state,
  * lock) and the scoped context each plugin's hooks receive.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
 import { join } from 'node:path';
 import { ConfigFile, ConfigParseError } from '../config-file.js';
 import { VeConfig } from '../config.js';
@@ -12,7 +13,7 @@ import type { EventBus } from '../events.js';
 import type { ExecSpec, Host } from '../host.js';
 import { VeLock } from '../lock.js';
 import { substituteCtid, type VePaths, type VzPaths } from '../paths.js';
-import type { HookContext, Logger, Plugin, VeContext } from '../plugin.js';
+import type { HookContext, Logger, Plugin, ScratchStore, VeContext } from '../plugin.js';
 import type { ContextRegistry, PluginRegistry } from '../registry.js';
 import { StateStore, type VeState } from '../state.js';
 
@@ -126,6 +127,7 @@ export class Ve {
           }
         },
       },
+      scratch: scratchStore(ve.paths.runDir, plugin.name),
       log: {
         info: (m) => core.log.info(m),
         warn: (m) => core.log.warn(`${prefix}: ${m}`),
@@ -136,6 +138,23 @@ export class Ve {
       exec: (spec) => execIn(ve, spec),
     };
   }
+}
+
+/** A plugin's scratch files: `<run>/<ctid>/<plugin>.<name>` (`ubc.peaks.json`). */
+function scratchStore(runDir: string, plugin: string): ScratchStore {
+  const prefix = plugin.replace(/^@vzkit\//, '').replace(/[^A-Za-z0-9_-]/g, '_');
+  const fileOf = (name: string) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw vzError('PLUGIN', `plugin ${plugin}: bad scratch file name ${JSON.stringify(name)}`);
+    return join(runDir, `${prefix}.${name}`);
+  };
+  return {
+    read: (name) => readFile(fileOf(name), 'utf8').catch(() => undefined),
+    async write(name, data) {
+      const path = fileOf(name);
+      if (!(await stat(runDir).then((s) => s.isDirectory(), () => false))) return;
+      await writeFileAtomic(path, data, 0o600, { durable: false });
+    },
+  };
 }
 
 export async function loadVe(core: Core, ctid: number, opts: { mustExist: boolean }): Promise<Ve> {
@@ -149,6 +168,11 @@ export async function loadVe(core: Core, ctid: number, opts: { mustExist: boolea
   const config = new VeConfig(label, { global, ve: file ?? ConfigFile.empty() }, core.registry.keys, { global: core.paths.globalConf, ve: confPath });
   const ve = new Ve(core, ctid, config, file !== undefined);
   ve.state = await ve.store.read();
+  const live = ve.state?.live;
+  if (live && (ve.state?.phase === 'running' || ve.state?.phase === 'stopping')) {
+    // What an unsaved `set` changed is what the running VE has: every operation sees it.
+    ve.config = config.withOverrides(new Map(Object.entries(live).map(([k, v]) => [k, v ?? undefined])));
+  }
   return ve;
 }
 

@@ -42,14 +42,13 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
       if (!/^[A-Za-z0-9._-]+$/.test(sampleName)) throw vzError('BAD_VALUE', `${ve.label}: invalid sample config name '${sampleName}'`);
       const path = join(core.paths.confDir, `ve-${sampleName}.conf-sample`);
       const sample = await readConfigFile(path, ve.label);
-      if (!sample) {
-        if (req.config !== undefined) {
-          throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: 'see the ve-*.conf-sample files in the config directory' });
-        }
-      } else {
-        file = ConfigFile.parse(await readFile(path, 'utf8'));
-        file.set(ORIGIN_SAMPLE.name, sampleName);
+      const shipped = core.registry.samples.get(sampleName);
+      if (sample) file = ConfigFile.parse(await readFile(path, 'utf8'));
+      else if (shipped !== undefined) file = ConfigFile.parse(shipped);
+      else if (req.config !== undefined) {
+        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: 'see `vzctl create --help` for the samples' });
       }
+      if (sample || shipped !== undefined) file.set(ORIGIN_SAMPLE.name, sampleName);
     }
     // Whether a template is needed is the business of the plugins that use one.
     const ostemplate = req.ostemplate ?? global.get(DEF_OSTEMPLATE);

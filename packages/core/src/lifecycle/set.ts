@@ -106,6 +106,17 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   } else {
     result.deferred = changes.map((c) => c.key.name);
   }
+  if (running && ve.state) {
+    // Saved values are the config's now; unsaved ones stay in force until the VE stops.
+    const live = { ...(ve.state.live ?? {}) };
+    for (const [k, v] of overrides) {
+      if (opts.save) delete live[k];
+      else live[k] = v ?? null;
+    }
+    if (Object.keys(live).length) ve.state.live = live;
+    else delete ve.state.live;
+    await ve.saveState();
+  }
   if (opts.save) {
     const file = after.veFile;
     for (const [k, v] of overrides) file.set(k, v);

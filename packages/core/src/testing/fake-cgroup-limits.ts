@@ -9,11 +9,15 @@ import { fault, type Errno } from './fake-errors.js';
 
 export interface CgCounters {
   pidsFailcnt: number;
+  pidsPeak: number;
   memUsage: number;
   memMaxUsage: number;
   memFailcnt: number;
   swapUsage: number;
   kmemUsage: number;
+  tcpUsage: number;
+  shmem: number;
+  oomKills: number;
   cpuUsageNs: number;
   throttledNs: number;
 }
@@ -23,7 +27,7 @@ export class CgNode {
   readonly members = new Set<number>();
   resources: CgroupResources = {};
   frozen = false;
-  counters: CgCounters = { pidsFailcnt: 0, memUsage: 0, memMaxUsage: 0, memFailcnt: 0, swapUsage: 0, kmemUsage: 0, cpuUsageNs: 0, throttledNs: 0 };
+  counters: CgCounters = { pidsFailcnt: 0, pidsPeak: 0, tcpUsage: 0, shmem: 0, oomKills: 0, memUsage: 0, memMaxUsage: 0, memFailcnt: 0, swapUsage: 0, kmemUsage: 0, cpuUsageNs: 0, throttledNs: 0 };
 
   constructor(readonly path: string, readonly parent: CgNode | undefined) {}
 

@@ -107,12 +107,19 @@ export class FakeCgroups implements CgroupManager {
       const c = n.counters;
       const has = (ctrl: string) => this.k.opts.controllers.includes(ctrl);
       const out: CgroupStats = {};
-      if (has('pids')) out.pids = { current: n.subtreeMembers().length, max: n.resources.pids?.max ?? null, failcnt: c.pidsFailcnt };
+      if (has('pids')) out.pids = { current: n.subtreeMembers().length, max: n.resources.pids?.max ?? null, failcnt: c.pidsFailcnt, peak: c.pidsPeak };
       if (has('memory')) {
+        const m = n.resources.memory;
         out.memory = {
-          usage: c.memUsage, maxUsage: c.memMaxUsage, max: n.resources.memory?.max ?? null, failcnt: c.memFailcnt,
-          swapUsage: c.swapUsage, ...(this.version === 1 ? { kmemUsage: c.kmemUsage } : {}),
-          stat: { rss: c.memUsage, cache: 0, swap: c.swapUsage },
+          usage: c.memUsage, maxUsage: c.memMaxUsage, max: m?.max ?? null, failcnt: c.memFailcnt,
+          swapUsage: c.swapUsage, kmemUsage: c.kmemUsage,
+          stat: { rss: c.memUsage - c.shmem, shmem: c.shmem, sock: c.tcpUsage, swap: c.swapUsage },
+          swap: { usage: c.swapUsage, max: m?.swap ?? null },
+          oomKills: c.oomKills,
+          // v1 has kmem and kmem.tcp counters with limits; v2 only reports usage from memory.stat.
+          ...(this.version === 1
+            ? { kmem: { usage: c.kmemUsage, maxUsage: c.kmemUsage, failcnt: 0, max: m?.kmem ?? null }, tcp: { usage: c.tcpUsage, maxUsage: c.tcpUsage, failcnt: 0, max: m?.kmemTcp ?? null } }
+            : { kmem: { usage: c.kmemUsage }, tcp: { usage: c.tcpUsage } }),
         };
       }
       if (has('cpu')) out.cpu = { usageNs: c.cpuUsageNs, throttledNs: c.throttledNs };
@@ -172,6 +179,7 @@ export class FakeCgroups implements CgroupManager {
     const n = this.node(path, true)!;
     n.members.add(pid);
     this.where.set(pid, n);
+    for (let a: CgNode | undefined = n; a; a = a.parent) a.counters.pidsPeak = Math.max(a.counters.pidsPeak, a.subtreeMembers().length);
   }
 
   remove(pid: number): void {
@@ -234,7 +242,7 @@ export class FakeCgroups implements CgroupManager {
    * Sets what the group uses. Memory beyond the limit cannot be charged: usage stops at
    * the limit and failcnt counts the attempt, as the kernel's page counter does.
    */
-  setUsage(group: CgroupRef, usage: { memory?: number; swap?: number; kmem?: number; cpuNs?: number; throttledNs?: number }): void {
+  setUsage(group: CgroupRef, usage: { memory?: number; swap?: number; kmem?: number; tcp?: number; shmem?: number; oomKills?: number; cpuNs?: number; throttledNs?: number }): void {
     const n = this.call(undefined, 'set usage', group, (p) => this.must(p));
     const c = n.counters;
     if (usage.memory !== undefined) {
@@ -247,6 +255,9 @@ export class FakeCgroups implements CgroupManager {
     }
     if (usage.swap !== undefined) c.swapUsage = usage.swap;
     if (usage.kmem !== undefined) c.kmemUsage = usage.kmem;
+    if (usage.tcp !== undefined) c.tcpUsage = usage.tcp;
+    if (usage.shmem !== undefined) c.shmem = usage.shmem;
+    if (usage.oomKills !== undefined) c.oomKills = usage.oomKills;
     if (usage.cpuNs !== undefined) c.cpuUsageNs = usage.cpuNs;
     if (usage.throttledNs !== undefined) c.throttledNs = usage.throttledNs;
   }

@@ -53,7 +53,7 @@ function setName(ctx: CommandContext, cmd: string, key: 'hostname' | 'domainname
   return out('');
 }
 
-/** Splits a shell line into words and the operators `;`, `&&`, `||` (quotes respected). */
+/** Splits a shell line into words and the operators `;`, `&&`, `||` (quotes respected); `>` must stand alone. */
 export function shellWords(line: string): string[] {
   const words: string[] = [];
   let cur: string | undefined;
@@ -96,10 +96,22 @@ async function shell(ctx: CommandContext, script: string): Promise<CommandOutput
       const skip = (op === '&&' && code !== 0) || (op === '||' && code === 0);
       if (argv.length > 0 && !skip) {
         if (argv[0] === 'exit') return { code: argv[1] === undefined ? code : Number(argv[1]) & 255, stdout, stderr };
-        const r = await ctx.run(argv);
-        stdout += r.stdout;
+        // `cmd ... > FILE`: the command's output goes to FILE instead (as the process sees it).
+        const redirect = argv.indexOf('>');
+        const target = redirect >= 0 ? argv[redirect + 1] : undefined;
+        const r = await ctx.run(redirect >= 0 ? argv.slice(0, redirect) : argv);
         stderr += r.stderr;
         code = r.code;
+        if (target === undefined) stdout += r.stdout;
+        else {
+          try {
+            await ctx.fs.writeFile(target, r.stdout);
+          } catch (e) {
+            const f = failure('sh', target, e);
+            stderr += f.stderr ?? '';
+            code = f.code ?? 1;
+          }
+        }
       }
       op = w;
       argv = [];

@@ -15,6 +15,7 @@ import { FakeMounts } from './fake-mounts.js';
 import { sysctlKey } from './fake-namespaces.js';
 import type { FakeCgroups } from './fake-cgroups.js';
 import type { FakeProcesses, FakeProcessInfo } from './fake-processes.js';
+import type { ProcessUsage } from './fake-process.js';
 import { sysctlRead } from './fake-procfs.js';
 
 /** SystemInfo of the fake machine: 2 CPUs, 8 GiB, 4 KiB pages, 100 ticks/s unless configured. */
@@ -86,6 +87,23 @@ export class FakeHost implements Host {
   /** A snapshot of a process for assertions; undefined for a pid never used. */
   process(pid: number): FakeProcessInfo | undefined {
     return this.processes.info(pid);
+  }
+
+  /** Takes capabilities away from the calling process (vzctl), as a sandbox that runs it without them. */
+  dropCallerCaps(...caps: number[]): void {
+    for (const c of caps) this.kernel.processes.get(this.selfPid)?.caps.delete(c);
+  }
+
+  /** Sets a resource limit of the calling process (what vzctl inherited). */
+  setCallerRlimit(resource: string, soft: number, hard: number): void {
+    this.kernel.processes.get(this.selfPid)?.rlimits.set(resource, { soft, hard });
+  }
+
+  /** Sets what /proc/PID/status and /proc/PID/fd report for a live process. */
+  setProcessUsage(pid: number, usage: Partial<ProcessUsage>): void {
+    const p = this.kernel.processes.get(pid);
+    if (!p) throw new Error(`setProcessUsage: no process ${pid}`);
+    p.usage = { ...p.usage, ...usage };
   }
 
   /** The host's mount table (`root` is the path inside the mounted filesystem, mountinfo field 4). */

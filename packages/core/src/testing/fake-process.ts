@@ -69,6 +69,14 @@ const DEFAULT_IGNORED = new Set(['SIGCHLD', 'SIGURG', 'SIGWINCH', 'SIGCONT']);
 /** What a VE's init (busybox, sysvinit, systemd) does on the signals vzctl stop sends. */
 const INIT_HALT = new Set(['SIGUSR2', 'SIGINT', 'SIGTERM', 'SIGPWR', 'SIGRTMIN+4']);
 
+/** Memory (kB, as /proc/PID/status prints it) and open files (fd link targets: `socket:[N]`, paths). */
+export interface ProcessUsage {
+  vmDataKb: number;
+  vmStkKb: number;
+  vmLckKb: number;
+  fds: string[];
+}
+
 export class FakeProcess implements Accessor {
   state: 'running' | 'dead' = 'running';
   exit: ExitStatus | undefined;
@@ -82,6 +90,8 @@ export class FakeProcess implements Accessor {
   /** Signals held while the process is frozen. */
   pending: string[] = [];
   handler: SignalHandler | undefined;
+  /** What /proc/PID/status and /proc/PID/fd show of the process's resources (tests set it). */
+  usage: ProcessUsage = { vmDataKb: 0, vmStkKb: 0, vmLckKb: 0, fds: [] };
 
   constructor(
     readonly pid: number,

@@ -196,6 +196,17 @@ export class FakeProcesses implements ProcessService {
     });
   }
 
+  /** prlimit from the calling process: raising a hard limit needs its CAP_SYS_RESOURCE. */
+  async setRlimit(pid: number, resource: string, soft: number, hard: number): Promise<boolean> {
+    const p = this.table.get(pid);
+    if (!p?.alive) return false;
+    if (!(soft >= 0 && hard >= 0) || soft > hard) throw kernelError('SYSTEM', `prlimit ${pid} ${resource}`, 'EINVAL');
+    const old = p.rlimits.get(resource);
+    if (hard > (old?.hard ?? Infinity) && !this.table.get(this.k.self.pid)?.caps.has(24)) throw kernelError('SYSTEM', `prlimit ${pid} ${resource}`, 'EPERM');
+    p.rlimits.set(resource, { soft, hard });
+    return true;
+  }
+
   async namespaceId(pid: number, ns: Namespace): Promise<string | undefined> {
     const p = this.table.get(pid);
     return p?.alive ? p.ns[ns].id : undefined;

@@ -87,11 +87,40 @@ function mountinfoText(ms: Mount[]): string {
   }).join('');
 }
 
+const kb = (n: number) => `${String(n).padStart(8)} kB`;
+
+/** Capability set as /proc/PID/status prints it: 16 hex digits. */
+function capMask(caps: ReadonlySet<number>): string {
+  let mask = 0n;
+  for (const c of caps) mask |= 1n << BigInt(c);
+  return mask.toString(16).padStart(16, '0');
+}
+
+/** /proc/PID/limits rows (the kernel's names and units); limits never set read unlimited. */
+const LIMIT_ROWS: Array<[string, string, string]> = [
+  ['NOFILE', 'Max open files', 'files'], ['MEMLOCK', 'Max locked memory', 'bytes'], ['SIGPENDING', 'Max pending signals', 'signals'],
+  ['NPROC', 'Max processes', 'processes'], ['STACK', 'Max stack size', 'bytes'], ['CORE', 'Max core file size', 'bytes'],
+];
+
+function limitsText(p: FakeProcess): string {
+  const v = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'unlimited' : String(n));
+  const row = (a: string, b: string, c: string, d: string) => `${a.padEnd(26)}${b.padEnd(21)}${c.padEnd(21)}${d.padEnd(10)}\n`;
+  return row('Limit', 'Soft Limit', 'Hard Limit', 'Units') + LIMIT_ROWS.map(([res, name, unit]) => {
+    const l = p.rlimits.get(res);
+    return row(name, v(l?.soft), v(l?.hard), unit);
+  }).join('');
+}
+
 function pidDir(k: FakeKernel, sb: ProcSuperblock, p: FakeProcess, rest: string[]): Entry | undefined {
   const nr = (q: FakeProcess | undefined) => (q ? (sb.pidNs.nrs.get(q.pid) ?? 0) : 0);
   const file = (text: () => string): Entry => ({ type: 'file', read: text });
   const [name, sub] = rest;
-  if (name === undefined) return { type: 'dir', list: () => ['cgroup', 'cmdline', 'environ', 'mountinfo', 'mounts', 'ns', 'stat', 'status'] };
+  if (name === undefined) return { type: 'dir', list: () => ['cgroup', 'cmdline', 'environ', 'fd', 'limits', 'mountinfo', 'mounts', 'ns', 'stat', 'status'] };
+  if (name === 'fd') {
+    if (sub === undefined) return { type: 'dir', list: () => p.usage.fds.map((_, i) => String(i)) };
+    const target = /^\d+$/.test(sub) ? p.usage.fds[Number(sub)] : undefined;
+    return target !== undefined && rest.length === 2 ? { type: 'symlink', target } : undefined;
+  }
   if (name === 'ns') {
     if (sub === undefined) return { type: 'dir', list: () => [...NAMESPACES].sort() };
     return (NAMESPACES as readonly string[]).includes(sub) && rest.length === 2 ? { type: 'symlink', target: p.ns[sub as keyof typeof p.ns].id } : undefined;
@@ -104,10 +133,11 @@ function pidDir(k: FakeKernel, sb: ProcSuperblock, p: FakeProcess, rest: string[
     case 'mounts': return file(() => mountsText(p.ns.mnt.mounts));
     case 'mountinfo': return file(() => mountinfoText(p.ns.mnt.mounts));
     case 'cgroup': return file(() => k.cgroups.procFile(p.pid));
+    case 'limits': return file(() => limitsText(p));
     case 'status': return file(() => {
       const nspid: number[] = [];
       for (let ns: PidNs | undefined = p.ns.pid; ns && ns !== sb.pidNs.parent; ns = ns.parent) nspid.unshift(ns.nrs.get(p.pid) ?? 0);
-      return `Name:\t${comm}\nState:\tS (sleeping)\nTgid:\t${nr(p)}\nPid:\t${nr(p)}\nPPid:\t${nr(k.processes.get(p.ppid))}\nNSpid:\t${nspid.join('\t')}\n`;
+      return `Name:\t${comm}\nState:\tS (sleeping)\nTgid:\t${nr(p)}\nPid:\t${nr(p)}\nPPid:\t${nr(k.processes.get(p.ppid))}\nNSpid:\t${nspid.join('\t')}\nVmLck:\t${kb(p.usage.vmLckKb)}\nVmData:\t${kb(p.usage.vmDataKb)}\nVmStk:\t${kb(p.usage.vmStkKb)}\nCapEff:\t${capMask(p.caps)}\n`;
     });
     case 'stat': return file(() => {
       const mid = [nr(k.processes.get(p.ppid)), nr(p), nr(p), 0, -1, 4194560, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0];

@@ -37,3 +37,5 @@ export { FakeCommands, type CommandContext, type CommandHandler, type CommandOut
 export type { ExitStatus, SignalAction, SignalHandler } from './fake-process.js';
 export type { SysvObject } from './fake-namespaces.js';
 export { errnoOf, type Errno, type FaultOptions, type FaultTarget } from './fake-errors.js';
+export { fakeVe, type FakeVe, type PlanSeen } from './fake-ve.js';
+export { failure } from './failure.js';

@@ -1,9 +1,12 @@
 /**
  * Reading and writing cgroup control files. Every kernel refusal becomes a VzError that
  * names the file and the value, carrying errno and path, because "EINVAL" alone never
- * tells which of a dozen limit writes went wrong.
+ * tells which of a dozen limit writes went wrong. Reads are synchronous: cgroupfs files
+ * are generated on read and never wait for a disk, and the thread-pool round trips of
+ * async reads were most of the cost of `vzubc`/`vzlist` over many VEs.
  */
-import { readFile, writeFile, access } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { writeFile, access } from 'node:fs/promises';
 import { vzError } from '@vzkit/core';
 
 /** v1 reports "unlimited" as PAGE_COUNTER_MAX in bytes (~2^63); anything this big means no limit. */
@@ -15,7 +18,7 @@ export function errnoOf(e: unknown): string | undefined {
 
 export async function readCgroupFile(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const errno = errnoOf(e);
     throw vzError('SYSTEM', `read ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
@@ -25,7 +28,7 @@ export async function readCgroupFile(path: string): Promise<string> {
 /** Reads a file, or undefined when it does not exist (a controller feature this kernel lacks). */
 export async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return undefined;
     const errno = errnoOf(e);
@@ -62,7 +65,18 @@ export async function readNumber(path: string): Promise<number> {
   return n >= UNLIMITED_THRESHOLD ? Infinity : n;
 }
 
-/** Parses `key value` lines (memory.stat, cpu.stat, pids.events) into numbers. */
+/** A v2 limit file (`pids.max`, `memory.max`): a number, or null for `max`. */
+export async function readLimit(path: string): Promise<number | null> {
+  const text = (await readCgroupFile(path)).trim();
+  if (text === 'max') return null;
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n)) {
+    throw vzError('SYSTEM', `read ${path}: not a number or max: ${JSON.stringify(text.slice(0, 40))}`, { path });
+  }
+  return n;
+}
+
+/** Parses `key value` lines (memory.stat, cpu.stat, pids.events, cgroup.events) into numbers. */
 export function parseKeyedNumbers(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {

@@ -72,6 +72,11 @@ export function v1Hierarchies(mountTable: string, root: string): Hierarchy[] {
   return out;
 }
 
+/** Where a cgroup2 (unified) filesystem is mounted at or under `root`, the first one; undefined when none is. */
+export function unifiedMountPoint(mountTable: string, root: string): string | undefined {
+  return parseCgroupMounts(mountTable).find((m) => m.fstype === 'cgroup2' && isWithin(root, m.mountPoint))?.mountPoint;
+}
+
 /** True when a cgroup2 (unified) filesystem is mounted at or under `root`. */
 export function hasUnifiedMount(mountTable: string, root: string): boolean {
   return parseCgroupMounts(mountTable).some((m) => m.fstype === 'cgroup2' && isWithin(root, m.mountPoint));

@@ -15,7 +15,7 @@ import { setCpu, throttledNs } from './cpu.js';
 import { cpuUsageNs } from './cpuacct.js';
 import { inheritCpuset, setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
-import { removeSubtree, subtreePids } from './subtree.js';
+import { killPids, removeSubtree, subtreePids } from '../subtree.js';
 
 export interface CgroupV1Options {
   /** Directory the hierarchies are mounted under; only mounts below it are used. Default /sys/fs/cgroup. */
@@ -181,7 +181,7 @@ export class CgroupV1Manager implements CgroupManager {
       await freeze(freezerDir, this.#freezeTimeoutMs).catch(() => undefined);
     }
     try {
-      killAll(await this.#allPids(placed));
+      killPids(await this.#allPids(placed));
     } finally {
       if (freezerDir !== undefined) await thaw(freezerDir).catch(() => undefined);
     }
@@ -192,7 +192,7 @@ export class CgroupV1Manager implements CgroupManager {
       if (Date.now() >= deadline) {
         throw vzError('STOP_FAILED', `kill cgroup ${group}: still running after ${this.#killTimeoutMs} ms: ${left.join(', ')}`);
       }
-      killAll(left);
+      killPids(left);
       await sleep(delay);
     }
   }
@@ -213,16 +213,5 @@ export class CgroupV1Manager implements CgroupManager {
       for (const c of hierarchy.controllers) out[c] = g.dir;
     }
     return out;
-  }
-}
-
-function killAll(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch (e) {
-      // Already gone between listing and signalling.
-      if (errnoOf(e) !== 'ESRCH') throw vzError('STOP_FAILED', `kill ${pid}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), cause: e });
-    }
   }
 }

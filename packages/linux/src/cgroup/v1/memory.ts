@@ -3,7 +3,7 @@
  * and refuses any moment where memsw < limit, so the two writes are ordered by direction.
  */
 import { join } from 'node:path';
-import { vzError, type CgroupResources, type CgroupStats } from '@vzkit/core';
+import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { fileExists, parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
 
 type MemoryResources = NonNullable<CgroupResources['memory']>;
@@ -83,9 +83,49 @@ export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats[
     failcnt: await readNumber(join(dir, 'memory.failcnt')),
     stat: parseKeyedNumbers(await readCgroupFile(join(dir, 'memory.stat'))),
   };
-  const memswUsage = await readOptional(join(dir, 'memory.memsw.usage_in_bytes'));
-  if (memswUsage !== undefined) stats.swapUsage = Math.max(0, Number(memswUsage.trim()) - usage);
-  const kmemUsage = await readOptional(join(dir, 'memory.kmem.usage_in_bytes'));
-  if (kmemUsage !== undefined) stats.kmemUsage = Number(kmemUsage.trim());
+  const memsw = await counter(dir, 'memory.memsw.');
+  if (memsw !== undefined) {
+    stats.swapUsage = Math.max(0, memsw.usage - usage);
+    // memsw counts RAM + swap: its usage and limit less the RAM ones are swap alone;
+    // peak and failcnt only exist for the sum.
+    const swap: CgroupCounter = { usage: stats.swapUsage };
+    if (memsw.maxUsage !== undefined) swap.maxUsage = memsw.maxUsage;
+    if (memsw.failcnt !== undefined) swap.failcnt = memsw.failcnt;
+    if (memsw.max !== undefined) swap.max = memsw.max === null || max === Infinity ? null : Math.max(0, memsw.max - max);
+    stats.swap = swap;
+  }
+  const kmem = await counter(dir, 'memory.kmem.');
+  if (kmem !== undefined) {
+    stats.kmemUsage = kmem.usage;
+    stats.kmem = kmem;
+  }
+  const tcp = await counter(dir, 'memory.kmem.tcp.');
+  if (tcp !== undefined) stats.tcp = tcp;
+  const oom = await readOptional(join(dir, 'memory.oom_control'));
+  const oomKills = oom === undefined ? undefined : parseKeyedNumbers(oom)['oom_kill'];
+  if (oomKills !== undefined) stats.oomKills = oomKills;
   return stats;
+}
+
+/** A number file that may be missing; v1 "unlimited" comes back as Infinity. */
+async function optionalNumber(path: string): Promise<number | undefined> {
+  return (await fileExists(path)) ? readNumber(path) : undefined;
+}
+
+/**
+ * One v1 page counter (`<prefix>usage_in_bytes`, `max_usage_in_bytes`, `failcnt`,
+ * `limit_in_bytes`), or undefined when this kernel has no usage file for it. Each
+ * other file is read where it exists and left out where it does not.
+ */
+export async function counter(dir: string, prefix: string): Promise<CgroupCounter | undefined> {
+  const usage = await optionalNumber(join(dir, `${prefix}usage_in_bytes`));
+  if (usage === undefined) return undefined;
+  const out: CgroupCounter = { usage };
+  const maxUsage = await optionalNumber(join(dir, `${prefix}max_usage_in_bytes`));
+  if (maxUsage !== undefined) out.maxUsage = maxUsage;
+  const failcnt = await optionalNumber(join(dir, `${prefix}failcnt`));
+  if (failcnt !== undefined) out.failcnt = failcnt;
+  const limit = await optionalNumber(join(dir, `${prefix}limit_in_bytes`));
+  if (limit !== undefined) out.max = limit === Infinity ? null : limit;
+  return out;
 }

@@ -1,4 +1,4 @@
-/** pids controller: the NPROC-style task limit (pids.max) and its failure counter. */
+/** pids controller: the NPROC-style task limit (pids.max), its failure counter and peak. */
 import { join } from 'node:path';
 import type { CgroupResources, CgroupStats } from '@vzkit/core';
 import { parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
@@ -12,9 +12,13 @@ export async function pidsStats(dir: string): Promise<NonNullable<CgroupStats['p
   const max = (await readCgroupFile(join(dir, 'pids.max'))).trim();
   // pids.events counts forks refused by this group's limit as `max N`.
   const events = await readOptional(join(dir, 'pids.events'));
-  return {
+  const out: NonNullable<CgroupStats['pids']> = {
     current: await readNumber(join(dir, 'pids.current')),
     max: max === 'max' ? null : Number(max),
     failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
   };
+  // The high-water mark, on kernels that keep one.
+  const peak = await readOptional(join(dir, 'pids.peak'));
+  if (peak !== undefined) out.peak = Number(peak.trim());
+  return out;
 }

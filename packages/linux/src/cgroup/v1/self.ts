@@ -5,6 +5,7 @@
  */
 import { join, posix } from 'node:path';
 import { vzError } from '@vzkit/core';
+import { parseRef, type ResolvedGroup } from '../ref.js';
 import type { Hierarchy } from './hierarchy.js';
 
 /** Parses /proc/self/cgroup (`4:memory:/a/b`) into controller → path; named and v2 lines are skipped. */
@@ -23,32 +24,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
   return out;
 }
 
-const SELF = '@self';
-
-/** Where a group sits in one hierarchy. */
-export interface ResolvedGroup {
-  /** The directory vzkit may create below: the mount point, or our own cgroup for `@self`. */
-  base: string;
-  /** The group's directory. */
-  dir: string;
-  /** The group's path components below `base`. */
-  segments: string[];
-}
-
-/**
- * Splits a ref into `@self` or not plus its components. A ref that names no group below
- * its base (`@self`, `/`, `a/../..`) is refused: create/kill/destroy on it would act on
- * the caller's own cgroup or a hierarchy root.
- */
-export function parseRef(ref: string): { self: boolean; segments: string[] } {
-  const parts = ref.split('/');
-  const self = parts[0] === SELF;
-  const segments = (self ? parts.slice(1) : parts).filter((p) => p !== '');
-  if (segments.length === 0 || segments.some((s) => s === '.' || s === '..' || s === SELF || s.includes('\0'))) {
-    throw vzError('BAD_VALUE', `invalid cgroup ${JSON.stringify(ref)}: expected a path such as vzkit/101 or @self/vzkit-test/101`);
-  }
-  return { self, segments };
-}
+export { parseRef, type ResolvedGroup } from '../ref.js';
 
 /** Resolves a ref in one hierarchy, given the caller's cgroups from /proc/self/cgroup. */
 export function resolveGroup(ref: string, hierarchy: Hierarchy, selfCgroups: Map<string, string>): ResolvedGroup {

@@ -1,13 +1,18 @@
 /**
  * A runtime on FakeHost with the plugins under test and VEs ready to start: config
- * written by `create`, private area made in the fake (no ns-fs here), /sbin/init in
- * the fake root.
+ * written by `create`, private area made in the fake (without ns-fs nobody makes it),
+ * /sbin/init in the fake root. What a plugin's unit tests start from.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, definePlugin, resolvePaths, type ChildOp, type Logger, type Namespace, type Plugin, type Runtime } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { createRuntime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import { definePlugin, type Logger, type Plugin } from '../plugin.js';
+import { resolvePaths } from '../paths.js';
+import type { ChildOp, Namespace } from '../plan.js';
+import { FakeHost } from './fake-host.js';
+import type { FakeHostOptions } from './fake-kernel.js';
 
 /** The launch plan of the last start, as every plugin left it. */
 export interface PlanSeen {
@@ -25,9 +30,10 @@ export interface FakeVe {
   cleanup(): Promise<void>;
 }
 
-export async function fakeVe(plugins: Plugin<any, any>[]): Promise<FakeVe> {
+/** A fresh FakeHost runtime of `plugins` in a temporary VZKIT_ROOT; call `cleanup()` after each test. */
+export async function fakeVe(plugins: Plugin<any, any>[], hostOptions: Partial<FakeHostOptions> = {}): Promise<FakeVe> {
   const dir = await mkdtemp(join(tmpdir(), 'vzkit-test-'));
-  const fake = new FakeHost();
+  const fake = new FakeHost(hostOptions);
   fake.fs.seed('/sbin/init', '', { mode: 0o755 });
   const warnings: string[] = [];
   const log: Logger = { info() {}, debug() {}, warn: (m) => warnings.push(m) };

@@ -1,12 +1,13 @@
 /**
- * A group and its descendants within one hierarchy. A VE's init may create child groups,
- * so killing, listing and removing a group always covers the whole subtree.
+ * A group and its descendants within one v1 hierarchy or the v2 tree. A VE's init may
+ * create child groups, so killing, listing and removing a group always covers the
+ * whole subtree.
  */
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vzError } from '@vzkit/core';
-import { errnoOf, parsePids, readOptional } from '../cgroupfs.js';
+import { errnoOf, parsePids, readOptional } from './cgroupfs.js';
 
 /** The directories of the subtree, children before their parent; empty when `dir` is gone. */
 export async function subtreeDirs(dir: string): Promise<string[]> {
@@ -54,6 +55,18 @@ export async function removeSubtree(dir: string, deadline: number): Promise<void
         }
         throw vzError('SYSTEM', `rmdir ${d}: ${errno ?? String(e)}`, { errno, path: d, cause: e });
       }
+    }
+  }
+}
+
+/** SIGKILLs each pid; one that is already gone is fine. */
+export function killPids(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      // Already gone between listing and signalling.
+      if (errnoOf(e) !== 'ESRCH') throw vzError('STOP_FAILED', `kill ${pid}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), cause: e });
     }
   }
 }

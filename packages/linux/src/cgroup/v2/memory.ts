@@ -1,0 +1,89 @@
+/**
+ * memory controller. v2 limits RAM (memory.max) and swap (memory.swap.max) separately,
+ * so the swap room is written as it is and no ordering is needed. Kernel memory and TCP
+ * buffers have no limits of their own: they are charged to memory.max, so `kmem` and
+ * `kmemTcp` are ignored. memory.peak and memory.swap.peak exist on newer kernels only.
+ */
+import { join } from 'node:path';
+import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
+import { fileExists, parseKeyedNumbers, readCgroupFile, readLimit, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+
+type MemoryResources = NonNullable<CgroupResources['memory']>;
+
+/** Bytes as v2 wants them: a non-negative integer, or `max` for no limit (null/Infinity). */
+function toFile(name: string, value: number | null): string {
+  if (value === null || value === Infinity) return 'max';
+  if (!Number.isSafeInteger(value) || value < 0) throw vzError('BAD_VALUE', `memory ${name} ${value}: expected bytes >= 0 or null`);
+  return String(value);
+}
+
+export async function setMemory(dir: string, res: MemoryResources): Promise<void> {
+  // Checked before anything is written, so a bad value changes nothing.
+  const max = res.max === undefined ? undefined : toFile('max', res.max);
+  const swap = res.swap === undefined ? undefined : toFile('swap', res.swap);
+  const low = res.low === undefined ? undefined : toFile('low', res.low);
+  if (max !== undefined) await writeCgroupFile(join(dir, 'memory.max'), max);
+  if (swap !== undefined) {
+    const path = join(dir, 'memory.swap.max');
+    if (await fileExists(path)) await writeCgroupFile(path, swap);
+    else if (swap !== 'max') {
+      throw vzError('UNSUPPORTED', `memory swap limit needs ${path}, missing: swap accounting is off (CONFIG_MEMCG_SWAP, swapaccount=1)`, { path });
+    }
+  }
+  if (low !== undefined) await writeCgroupFile(join(dir, 'memory.low'), low);
+}
+
+/** A number file that may be missing. */
+async function optionalNumber(path: string): Promise<number | undefined> {
+  const text = await readOptional(path);
+  return text === undefined ? undefined : Number(text.trim());
+}
+
+/**
+ * Kernel memory from memory.stat: `kernel` where the kernel sums it up, else its
+ * parts (slab, kernel stacks, page tables, per-cpu); undefined when none is listed.
+ */
+export function kernelBytes(stat: Record<string, number>): number | undefined {
+  if (stat['kernel'] !== undefined) return stat['kernel'];
+  const slab = stat['slab'] ?? (stat['slab_reclaimable'] !== undefined || stat['slab_unreclaimable'] !== undefined
+    ? (stat['slab_reclaimable'] ?? 0) + (stat['slab_unreclaimable'] ?? 0)
+    : undefined);
+  const parts = [slab, stat['kernel_stack'], stat['pagetables'], stat['percpu']].filter((n): n is number => n !== undefined);
+  return parts.length === 0 ? undefined : parts.reduce((a, b) => a + b, 0);
+}
+
+export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats['memory']>> {
+  const usage = await readNumber(join(dir, 'memory.current'));
+  const events = parseKeyedNumbers((await readOptional(join(dir, 'memory.events'))) ?? '');
+  const stat = parseKeyedNumbers(await readCgroupFile(join(dir, 'memory.stat')));
+  const stats: NonNullable<CgroupStats['memory']> = {
+    usage,
+    maxUsage: (await optionalNumber(join(dir, 'memory.peak'))) ?? usage,
+    max: await readLimit(join(dir, 'memory.max')),
+    // `max`: times usage hit memory.max (and reclaim or the OOM killer had to act).
+    failcnt: events['max'] ?? 0,
+    stat,
+  };
+  if (events['oom_kill'] !== undefined) stats.oomKills = events['oom_kill'];
+
+  const swapUsage = await optionalNumber(join(dir, 'memory.swap.current'));
+  if (swapUsage !== undefined) {
+    stats.swapUsage = swapUsage;
+    const swap: CgroupCounter = { usage: swapUsage };
+    const peak = await optionalNumber(join(dir, 'memory.swap.peak'));
+    if (peak !== undefined) swap.maxUsage = peak;
+    const swapEvents = await readOptional(join(dir, 'memory.swap.events'));
+    const fail = swapEvents === undefined ? undefined : parseKeyedNumbers(swapEvents)['fail'];
+    if (fail !== undefined) swap.failcnt = fail;
+    if (await fileExists(join(dir, 'memory.swap.max'))) swap.max = await readLimit(join(dir, 'memory.swap.max'));
+    stats.swap = swap;
+  }
+
+  const kmem = kernelBytes(stat);
+  if (kmem !== undefined) {
+    stats.kmemUsage = kmem;
+    stats.kmem = { usage: kmem };
+  }
+  if (stat['sock'] !== undefined) stats.tcp = { usage: stat['sock'] };
+  return stats;
+}

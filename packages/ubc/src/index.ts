@@ -1,0 +1,13 @@
+/**
+ * @vzkit/ubc: user beancounters. Register {@link ubcPlugin} in a runtime to get every
+ * OpenVZ beancounter as config key and CLI flag (`--numproc`, `--ram`, `--swap`, ...),
+ * live limits, vzlist columns, the `vzubc` tool and sample configs.
+ * @module
+ */
+export { ubcPlugin, UBC_PLUGIN } from './plugin.js';
+export { UBC_PARAMS, DUMMY_IDS, paramByName, type UbcParam, type UbcGroup } from './params.js';
+export { UBC_KEYS, AVNUMPROC, ubcKey, configuredLimits } from './config.js';
+export { planLimits, type UbcPlan, type RlimitPlan } from './mapping.js';
+export { renderRaw, renderTable, toJson, type VeBeancounters, type TableOptions } from './report.js';
+export { mechanisms, measure, beancounterRows, type Mechanism, type Measured, type HostFacts } from './stats.js';
+export { UBC_SAMPLES } from './samples.js';
