@@ -11,6 +11,7 @@ import { nsUtsPlugin } from '@vzkit/ns-uts';
 import { templatePlugin } from '@vzkit/template';
 import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
+import { lxcfsPlugin } from '@vzkit/lxcfs';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -22,6 +23,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     nsUtsPlugin,
     ubcPlugin,
     fairschedPlugin,
+    lxcfsPlugin,
   ];
 }
 

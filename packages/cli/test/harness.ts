@@ -24,6 +24,21 @@ function fakeBusybox(): string {
   return `\x7fELF\x02\x01\x01\0code\0[\0${applets.filter((a) => a !== '[').join('\0')}\0\0data`;
 }
 
+/** An lxcfs that mounts its FUSE filesystem with the views the lxcfs plugin binds. */
+function installFakeLxcfs(fake: FakeHost): void {
+  fake.fs.seed('/usr/bin/lxcfs', '', { mode: 0o755 });
+  fake.fs.seed('/dev/fuse', '');
+  fake.onDaemon('lxcfs', (_pid, argv) => {
+    const mnt = argv[argv.length - 1]!;
+    void fake.mounts.mount({ source: 'lxcfs', target: mnt, fstype: 'fuse.lxcfs' }).then(async () => {
+      for (const f of ['proc/cpuinfo', 'proc/meminfo', 'proc/stat', 'proc/loadavg', 'proc/uptime']) {
+        await fake.fs.mkdir(`${mnt}/${f.split('/')[0]}`, { recursive: true });
+        await fake.fs.writeFile(`${mnt}/${f}`, `lxcfs ${f}\n`);
+      }
+    });
+  });
+}
+
 export interface Env {
   root: string;
   fake: FakeHost;
@@ -42,6 +57,7 @@ export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Prom
   const root = await mkdtemp(join(tmpdir(), 'vzkit-cli-'));
   const fake = new FakeHost();
   await fake.fs.writeFile(HOST_BUSYBOX, fakeBusybox(), { mode: 0o755 });
+  installFakeLxcfs(fake);
   const plugins = opts.plugins ?? [...defaultPlugins(), demoPlugin];
   const factory: RuntimeFactory = async (req) =>
     createRuntime({ host: fake, plugins, paths: resolvePaths(req.root ?? root), log: req.log, cgroupParent: '@self/vzkit-cli-test' });

@@ -70,6 +70,8 @@ describe('containment', () => {
     const phys = (await beancounters(a)).get('physpages')!;
     expect(phys.failcnt).toBeGreaterThan(0);
     expect(phys.limit).toBe(16384);
+    // lxcfs: the VE's /proc/meminfo shows its RAM limit.
+    expect((await vzctl(['exec', String(a), 'grep MemTotal /proc/meminfo'])).stdout).toMatch(/^MemTotal:\s+65536 kB$/m);
     // The other VE and the host are untouched.
     expect((await vzctl(['exec', String(b), hog])).stdout).toContain('rc=0');
     expect((await vzctl(['status', String(a)])).stdout).toMatch(/running/);

@@ -32,7 +32,7 @@ export const CORE_FIELDS: readonly ListField[] = [
   keyField('bootorder', 'BOOTORDER', 10, BOOTORDER, String),
   keyField('disabled', 'DISABL', 6, DISABLED, yesNoText),
   {
-    name: 'numproc', header: 'NPROC', width: 10, needsStats: true,
+    name: 'numproc', header: 'NPROC', width: 10, needsStats: ['numproc'],
     get: (r) => (r.status === 'running' ? (r.stats.get('numproc')?.held ?? null) : null),
   },
 ];

@@ -179,6 +179,11 @@ export interface ProcessService {
    * Infinity = unlimited). False when the process is gone.
    */
   setRlimit(pid: number, resource: string, soft: number, hard: number): Promise<boolean>;
+  /**
+   * Starts a host daemon (lxcfs) detached from vzctl: its own session, stdin from
+   * /dev/null, stdout and stderr appended to `log`. Resolves with its pid once spawned.
+   */
+  daemon(argv: string[], opts: { log: string }): Promise<number>;
 }
 
 export interface LaunchResult {

@@ -183,8 +183,12 @@ export interface PluginHooks<S = unknown, Slot = unknown> {
   umount?(ctx: HookContext<S, Slot>): Promise<void>;
   /** `vzctl destroy`: remove what `create` made. Idempotent. */
   destroy?(ctx: HookContext<S, Slot>): Promise<void>;
-  /** Counters for vzlist/vzubc; called on running VEs (and stopped ones for limits). */
-  stats?(ctx: HookContext<S, Slot>, running: boolean): Promise<StatRow[]>;
+  /**
+   * Counters for vzlist/vzubc; called on running VEs (and stopped ones for limits).
+   * `want` names the resources the caller needs (undefined: all); a plugin may skip
+   * costly rows nobody asked for.
+   */
+  stats?(ctx: HookContext<S, Slot>, running: boolean, want?: ReadonlySet<string>): Promise<StatRow[]>;
 }
 
 /** Information a vzlist column reads. */
@@ -204,8 +208,11 @@ export interface ListField {
   header: string;
   /** printf-like width; negative = left aligned. */
   width: number;
-  /** Needs plugin stats (costs a read of kernel counters). */
-  needsStats?: boolean;
+  /**
+   * Needs plugin stats (costs a read of kernel counters): `true` for any, or the
+   * resource names it reads, so that plugins compute only those.
+   */
+  needsStats?: boolean | readonly string[];
   /** The value; undefined prints `-`. JSON gets the raw value. */
   get(row: ListRow): string | number | boolean | string[] | number[] | Record<string, unknown> | null | undefined;
   /** Text for the table when it differs from String(value). */

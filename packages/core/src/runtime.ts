@@ -193,7 +193,7 @@ export class Runtime {
   }
 
   /** Rows for vzlist: every configured VE, or the given CTIDs. */
-  list(opts: { ctids?: number[]; stats?: boolean } = {}): Promise<ListRow[]> {
+  list(opts: { ctids?: number[]; stats?: boolean | ReadonlySet<string> } = {}): Promise<ListRow[]> {
     return listRows(this.core, { ...(opts.ctids ? { ctids: opts.ctids } : {}), stats: opts.stats ?? false });
   }
 

@@ -59,7 +59,7 @@ const FIELDS: ListField[] = [
     name: 'cputime',
     header: 'CPUTIME',
     width: 10,
-    needsStats: true,
+    needsStats: ['cpu'],
     get: (row) => {
       const ns = row.stats.get('cpu')?.held;
       return ns === undefined ? null : Math.round(ns / 1e7) / 100;
@@ -87,8 +87,8 @@ export const fairschedPlugin = definePlugin({
       await apply(ctx, 'changing');
     },
 
-    async stats(ctx, running) {
-      if (!running) return [];
+    async stats(ctx, running, want) {
+      if (!running || (want && !want.has('cpu'))) return [];
       const cpu = (await ctx.host.cgroups.stats(ctx.ve.cgroup)).cpu;
       if (!cpu) return [];
       const plan = planCpu(settingsOf(ctx.ve.config), onlineCpus(ctx), ctx.ve.ctid);

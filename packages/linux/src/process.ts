@@ -2,6 +2,8 @@
  * ProcessService on /proc: start times against pid reuse, signals, waiting for
  * processes that are not our children (a VE's init is reparented once the launcher exits).
  */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { vzError, type Namespace, type ProcessService } from '@vzkit/core';
@@ -119,6 +121,22 @@ export class LinuxProcessService implements ProcessService {
 
   async setRlimit(pid: number, resource: string, soft: number, hard: number): Promise<boolean> {
     return setRlimit(pid, resource, soft, hard);
+  }
+
+  async daemon(argv: string[], opts: { log: string }): Promise<number> {
+    const out = openSync(opts.log, 'a', 0o640);
+    try {
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.once('spawn', () => resolve(child.pid!));
+        child.once('error', (e) => reject(vzError('SYSTEM', `start ${argv[0]}: ${errnoCode(e) ?? String(e)}`, { cause: e })));
+      });
+      // vzctl exits long before the daemon: nothing may wait for it.
+      child.unref();
+      return pid;
+    } finally {
+      closeSync(out);
+    }
   }
 }
 

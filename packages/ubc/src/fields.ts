@@ -33,8 +33,8 @@ function field(name: string, part: Part, suffix: string): ListField {
     name: `${name}${suffix.toLowerCase()}`,
     header: `${HEADERS[name]}${suffix}`,
     width: 10,
-    // Limits too: a `set` without --save changes those in force, not the config.
-    needsStats: true,
+    // Limits too: the row has them as the VE has them.
+    needsStats: [name],
     get(row) {
       const c = counter(row, name);
       if (part === 'held' && suffix === '') {

@@ -6,6 +6,7 @@
 import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type ConfigKey, type HookContext } from '@vzkit/core';
 import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
+import { UBC_PARAMS } from './params.js';
 import { UBC_FIELDS } from './fields.js';
 import { planLimits, type UbcPlan } from './mapping.js';
 import { clampRlimits, grantable } from './grantable.js';
@@ -41,6 +42,8 @@ async function facts(ctx: HookContext<UbcState, Slot>): Promise<HostFacts> {
 }
 
 const SHM_KEYS = new Set(['SHMPAGES']);
+/** Rows that come from scanning the VE's processes in /proc. */
+const SCANNED = ['numfile', 'numtcpsock', 'numothersock', 'lockedpages', 'privvmpages', 'numflock', 'numpty'];
 const PTY_KEYS = new Set(['NUMPTY']);
 
 /** vzctl's "failed to set a beancounter parameter" (exit 1), with the kernel's reason. */
@@ -111,13 +114,15 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
       }
     },
 
-    async stats(ctx, running) {
+    async stats(ctx, running, want) {
+      if (want && !UBC_PARAMS.some((p) => want.has(p.name))) return [];
       const limits = configuredLimits(ctx.ve.config);
       const f = await facts(ctx);
       if (!running) return beancounterRows(limits, new Map(), mechanisms(f, undefined, limits));
       const stats = await ctx.host.cgroups.stats(ctx.ve.cgroup);
       const pids = await ctx.host.cgroups.pids(ctx.ve.cgroup);
-      const usage = await procUsage(ctx.host.fs, pids, ctx.ve.initPid);
+      // The /proc scan is the costly part: only when a row it fills is wanted.
+      const usage = want && !SCANNED.some((n) => want.has(n)) ? {} : await procUsage(ctx.host.fs, pids, ctx.ve.initPid);
       const measured = await withPeaks(ctx, measure(f, stats, usage));
       const rows = beancounterRows(limits, measured, mechanisms(f, stats, limits));
       announceFailures(ctx, rows);

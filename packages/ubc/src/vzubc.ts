@@ -43,7 +43,7 @@ async function collect(api: CommandApi, ids: string[]): Promise<VeBeancounters[]
   const rt = api.runtime;
   const named = ids.length > 0;
   const ctids = named ? await Promise.all(ids.map((id) => rt.resolveId(id))) : undefined;
-  const listed = await rt.list({ ...(ctids ? { ctids } : {}), stats: true });
+  const listed = await rt.list({ ...(ctids ? { ctids } : {}), stats: UBC_NAMES });
   for (const ctid of ctids ?? []) {
     if (!listed.some((r) => r.ctid === ctid)) throw vzError('VE_NOT_FOUND', `CT ${ctid}: no such VE`);
   }

@@ -119,7 +119,7 @@ export async function runVzlist(argv: string[], io: CliIo, runtimeFactory: Runti
       if (pattern !== undefined) filters.push([field, pattern]);
     }
     const used = [...fields, ...(sortField ? [sortField] : [])];
-    let rows = await rt.list({ ...(ctids ? { ctids } : {}), stats: used.some((f) => f.needsStats) });
+    let rows = await rt.list({ ...(ctids ? { ctids } : {}), stats: statsWanted(used) });
     if (hasFlag(a, 'stopped')) rows = rows.filter((r) => r.status !== 'running');
     else if (!hasFlag(a, 'all') && !ctids) rows = rows.filter((r) => r.status === 'running');
     for (const [name, pattern] of filters) {
@@ -144,4 +144,14 @@ export async function runVzlist(argv: string[], io: CliIo, runtimeFactory: Runti
   } catch (e) {
     return reportFailure(e, out);
   }
+}
+
+/** The counters the shown columns read: none, all (a column that reads any), or those named. */
+function statsWanted(fields: readonly ListField[]): boolean | ReadonlySet<string> {
+  const want = new Set<string>();
+  for (const f of fields) {
+    if (f.needsStats === true) return true;
+    for (const r of f.needsStats || []) want.add(r);
+  }
+  return want.size > 0 ? want : false;
 }

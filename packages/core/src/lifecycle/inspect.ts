@@ -30,14 +30,14 @@ export async function statusOf(ve: Ve): Promise<VeStatusInfo> {
 }
 
 /** Counter rows of all plugins; the core adds `numproc` from the VE's cgroup unless a plugin reports it. */
-export async function statsOf(ve: Ve, running: boolean): Promise<Map<string, StatRow>> {
+export async function statsOf(ve: Ve, running: boolean, want?: ReadonlySet<string>): Promise<Map<string, StatRow>> {
   const rows = new Map<string, StatRow>();
-  if (running) {
+  if (running && (!want || want.has('numproc'))) {
     const s = await ve.core.host.cgroups.stats(ve.cgroup).catch(() => undefined);
     if (s?.pids) rows.set('numproc', { resource: 'numproc', held: s.pids.current });
   }
   for (const p of withHook(ve, 'stats')) {
-    const got = (await runHook(ve, p, 'stats', running)) as StatRow[] | undefined;
+    const got = (await runHook(ve, p, 'stats', running, want)) as StatRow[] | undefined;
     for (const r of got ?? []) rows.set(r.resource, r);
   }
   return rows;
@@ -52,7 +52,8 @@ export async function configuredCtids(core: Core): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-export async function listRows(core: Core, opts: { ctids?: number[]; stats: boolean }): Promise<ListRow[]> {
+/** `stats`: none, all, or the resources named (what the columns shown read). */
+export async function listRows(core: Core, opts: { ctids?: number[]; stats: boolean | ReadonlySet<string> }): Promise<ListRow[]> {
   const ctids = opts.ctids ?? (await configuredCtids(core));
   const rows: ListRow[] = [];
   for (const ctid of ctids) {
@@ -64,7 +65,7 @@ export async function listRows(core: Core, opts: { ctids?: number[]; stats: bool
       ctid,
       status,
       config: ve.config,
-      stats: opts.stats ? await statsOf(ve, status === 'running') : new Map(),
+      stats: opts.stats ? await statsOf(ve, status === 'running', opts.stats === true ? undefined : opts.stats) : new Map(),
       initPid: status === 'running' ? ve.state?.pid : undefined,
     });
   }

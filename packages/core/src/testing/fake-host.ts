@@ -89,6 +89,16 @@ export class FakeHost implements Host {
     return this.processes.info(pid);
   }
 
+  /**
+   * Makes `processes.daemon` able to start `name` (a program without a handler is
+   * ENOENT, as a missing binary): the handler plays what the daemon does at start,
+   * e.g. mount a FUSE filesystem with `this.mounts` and fill it with `this.fs`.
+   */
+  onDaemon(name: string, handler: (pid: number, argv: string[]) => void): this {
+    this.processes.daemonHandlers.set(name, handler);
+    return this;
+  }
+
   /** Takes capabilities away from the calling process (vzctl), as a sandbox that runs it without them. */
   dropCallerCaps(...caps: number[]): void {
     for (const c of caps) this.kernel.processes.get(this.selfPid)?.caps.delete(c);

@@ -257,6 +257,18 @@ export class FakeProcesses implements ProcessService {
     }
   }
 
+  /** What a fake daemon does when started, by program name (`lxcfs`); see FakeHost.onDaemon. */
+  readonly daemonHandlers = new Map<string, (pid: number, argv: string[]) => void>();
+
+  async daemon(argv: string[], _opts: { log: string }): Promise<number> {
+    const name = (argv[0] ?? '').split('/').pop()!;
+    const handler = this.daemonHandlers.get(name);
+    if (!handler) throw kernelError('SYSTEM', `spawn ${argv[0]}`, 'ENOENT');
+    const pid = this.spawn(this.k.self.pid, argv);
+    handler(pid, argv);
+    return pid;
+  }
+
   /** The process ends by itself: `{ code: 0 }`, or `{ signal: 'SIGHUP' }` for a guest reboot. */
   exit(pid: number, status: ExitStatus = { code: 0 }): void {
     this.die(this.must(pid), status);

@@ -164,7 +164,7 @@ function entryAt(sb: ProcSuperblock, parts: string[], who: FakeProcess): Entry |
   const visible = () => k.processes.liveIn(sb.pidNs);
   switch (first) {
     case undefined:
-      return { type: 'dir', list: () => ['meminfo', 'mounts', 'self', 'sys', 'sysvipc', 'uptime', ...visible().map((p) => String(sb.pidNs.nrs.get(p.pid))).sort((a, b) => +a - +b)] };
+      return { type: 'dir', list: () => ['cpuinfo', 'loadavg', 'meminfo', 'mounts', 'self', 'stat', 'sys', 'sysvipc', 'uptime', ...visible().map((p) => String(sb.pidNs.nrs.get(p.pid))).sort((a, b) => +a - +b)] };
     case 'self': {
       const nr = sb.pidNs.nrs.get(who.pid);
       return rest.length === 0 && nr !== undefined ? { type: 'symlink', target: String(nr) } : undefined;
@@ -173,6 +173,12 @@ function entryAt(sb: ProcSuperblock, parts: string[], who: FakeProcess): Entry |
       return rest.length === 0 ? { type: 'symlink', target: 'self/mounts' } : undefined;
     case 'uptime':
       return rest.length === 0 ? { type: 'file', read: () => `${k.uptime().toFixed(2)} ${(k.uptime() * k.opts.cpus).toFixed(2)}\n` } : undefined;
+    case 'cpuinfo':
+      return rest.length === 0 ? { type: 'file', read: () => Array.from({ length: k.opts.cpus }, (_, i) => `processor\t: ${i}\nbogomips\t: 4000.00\n\n`).join('') } : undefined;
+    case 'stat':
+      return rest.length === 0 ? { type: 'file', read: () => `cpu  0 0 0 0 0 0 0 0 0 0\n${Array.from({ length: k.opts.cpus }, (_, i) => `cpu${i} 0 0 0 0 0 0 0 0 0 0\n`).join('')}` } : undefined;
+    case 'loadavg':
+      return rest.length === 0 ? { type: 'file', read: () => '0.00 0.00 0.00 1/1 1\n' } : undefined;
     case 'meminfo': {
       const kb = Math.floor(k.opts.memTotal / 1024);
       return rest.length === 0 ? { type: 'file', read: () => `MemTotal:${String(kb).padStart(16)} kB\nMemFree:${String(kb).padStart(17)} kB\nMemAvailable:${String(kb).padStart(12)} kB\nSwapTotal:              0 kB\nSwapFree:               0 kB\n` } : undefined;

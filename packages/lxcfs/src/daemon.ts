@@ -1,0 +1,87 @@
+/**
+ * One lxcfs per vzkit root, started when a VE needs it and stopped with the last VE
+ * that used it (there is no vzkit daemon to keep it). It mounts its FUSE filesystem at
+ * `<run>/lxcfs/mnt`; a process reading a file there sees the values of its own cgroups,
+ * which is what makes the VE's /proc its own.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dirname, join } from 'node:path';
+import { vzError, type Host } from '@vzkit/core';
+
+/** Where Debian and a hand-built lxcfs put the binary. */
+const BINARIES = ['/usr/bin/lxcfs', '/usr/local/bin/lxcfs', '/bin/lxcfs'];
+/** How long a fresh lxcfs may take to show its mount. */
+const START_TIMEOUT_MS = 5000;
+
+export interface Instance {
+  dir: string;
+  mnt: string;
+  pidfile: string;
+  log: string;
+}
+
+/** The instance of the vzkit root a VE's run directory belongs to. */
+export function instanceFor(runDir: string): Instance {
+  const dir = join(dirname(runDir), 'lxcfs');
+  return { dir, mnt: join(dir, 'mnt'), pidfile: join(dir, 'lxcfs.pid'), log: join(dir, 'lxcfs.log') };
+}
+
+async function pidOf(host: Host, inst: Instance): Promise<number | undefined> {
+  const text = await host.fs.readFile(inst.pidfile).catch(() => undefined);
+  const pid = Number(text?.trim());
+  return Number.isInteger(pid) && pid > 0 && (await host.processes.alive(pid)) ? pid : undefined;
+}
+
+async function mounted(host: Host, inst: Instance): Promise<'lxcfs' | 'other' | undefined> {
+  const m = (await host.mounts.list()).find((e) => e.target === inst.mnt);
+  return m === undefined ? undefined : m.fstype === 'fuse.lxcfs' || m.fstype === 'fuse' ? 'lxcfs' : 'other';
+}
+
+/** Why lxcfs cannot run here, or undefined when it can. */
+export async function unavailable(host: Host): Promise<string | undefined> {
+  if (!(await findBinary(host))) return 'lxcfs is not installed (apt-get install lxcfs)';
+  if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  return undefined;
+}
+
+async function findBinary(host: Host): Promise<string | undefined> {
+  for (const b of BINARIES) if (await host.fs.exists(b)) return b;
+  return undefined;
+}
+
+/** Starts the instance unless it runs; resolves when its files can be read. */
+export async function ensureRunning(host: Host, inst: Instance): Promise<void> {
+  const pid = await pidOf(host, inst);
+  const mount = await mounted(host, inst);
+  if (pid !== undefined && mount === 'lxcfs') return;
+  const bin = await findBinary(host);
+  if (!bin) throw vzError('UNSUPPORTED', 'lxcfs is not installed');
+  // A dead instance leaves a mount whose every read fails (ENOTCONN): take it away first.
+  if (mount !== undefined) await host.mounts.umount(inst.mnt, { detach: true });
+  if (pid !== undefined) await host.processes.signal(pid, 'SIGTERM');
+  await host.fs.mkdir(inst.mnt, { recursive: true, mode: 0o755 });
+  // -f: stay the process we started (and whose pid is in the pidfile); -l and --enable-cfs:
+  // loadavg per cgroup, CPU counts from the cpuset and the CFS quota.
+  const started = await host.processes.daemon([bin, '-f', '-l', '--enable-cfs', '-p', inst.pidfile, inst.mnt], { log: inst.log });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while ((await mounted(host, inst)) !== 'lxcfs') {
+    if (!(await host.processes.alive(started)) || Date.now() > deadline) {
+      await host.processes.signal(started, 'SIGKILL');
+      const why = (await host.fs.readFile(inst.log).catch(() => '')).trim().split('\n').pop();
+      throw vzError('SYSTEM', `lxcfs did not mount ${inst.mnt}${why ? `: ${why}` : ''}`);
+    }
+    await sleep(20);
+  }
+  await host.fs.writeFile(inst.pidfile, `${started}\n`);
+}
+
+/** Stops the instance and removes its mount and files. */
+export async function stop(host: Host, inst: Instance): Promise<void> {
+  const pid = await pidOf(host, inst);
+  if (pid !== undefined) {
+    await host.processes.signal(pid, 'SIGTERM');
+    if (!(await host.processes.waitExit(pid, 2000))) await host.processes.signal(pid, 'SIGKILL');
+  }
+  if ((await mounted(host, inst)) !== undefined) await host.mounts.umount(inst.mnt, { detach: true });
+  await host.fs.remove(inst.dir, { recursive: true }).catch(() => undefined);
+}

@@ -1,0 +1,8 @@
+/**
+ * @vzkit/lxcfs: the VE's own view of /proc through lxcfs. Register {@link lxcfsPlugin}
+ * (after ns-fs) and a VE's /proc/cpuinfo, /proc/stat, /proc/loadavg, /proc/meminfo and
+ * /proc/uptime show its own CPUs, load, memory and uptime.
+ * @module
+ */
+export { lxcfsPlugin, LXCFS_PLUGIN, VIEWS } from './plugin.js';
+export { instanceFor, ensureRunning, stop, unavailable, type Instance } from './daemon.js';

@@ -1,0 +1,116 @@
+/**
+ * lxcfs: the VE's /proc tells what the VE was given, not what the host has — CPUs in
+ * /proc/cpuinfo and /proc/stat (its cpuset and CPU limit), its own load average, memory
+ * and swap limits in /proc/meminfo, its uptime. lxcfs files are bound over the VE's own
+ * /proc files before the pivot. Without lxcfs the VE starts anyway and a warning says
+ * which files show the host.
+ */
+import { definePlugin, type ChildOp, type HookContext, type ListField } from '@vzkit/core';
+import { join } from 'node:path';
+import { ensureRunning, instanceFor, stop, unavailable } from './daemon.js';
+
+export const LXCFS_PLUGIN = '@vzkit/lxcfs';
+
+/** What lxcfs virtualizes, relative to its mount and to the VE's root. */
+export const VIEWS = [
+  'proc/cpuinfo', 'proc/stat', 'proc/loadavg', 'proc/meminfo', 'proc/uptime', 'proc/diskstats', 'proc/swaps',
+  'sys/devices/system/cpu/online',
+] as const;
+
+interface LxcfsState {
+  /** This VE's /proc came from lxcfs: its stop may end the instance. */
+  used: boolean;
+}
+
+/** Bind ops for the views this lxcfs offers; the targets exist in any procfs and sysfs. */
+async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
+  const ops: ChildOp[] = [];
+  for (const view of VIEWS) {
+    if (!(await ctx.host.fs.exists(join(mnt, view)))) continue;
+    ops.push({ op: 'mount', source: join(mnt, view), target: join(ctx.ve.paths.root, view), fstype: 'none', flags: ['bind'] });
+  }
+  return ops;
+}
+
+/** `<instance>/users/<ctid>`: one file per VE whose /proc uses this lxcfs. */
+const userFile = (ctx: HookContext) => join(instanceFor(ctx.ve.paths.runDir).dir, 'users', String(ctx.ve.ctid));
+
+/**
+ * The VE's load average as lxcfs computes it for its cgroup: lxcfs answers a reader by
+ * the reader's cgroup, so `cat` runs on the host inside the VE's cgroups (no namespaces).
+ */
+async function loadAverage(ctx: HookContext<LxcfsState>): Promise<number[] | undefined> {
+  const pid = ctx.ve.initPid;
+  if (pid === undefined || !ctx.state.get()?.used) return undefined;
+  const r = await ctx.host.launcher.exec({
+    pid, namespaces: [], cgroup: ctx.ve.cgroup, argv: ['/bin/cat', join(instanceFor(ctx.ve.paths.runDir).mnt, 'proc/loadavg')],
+    env: [], stdio: 'pipe', timeoutMs: 5000,
+  });
+  const la = (r.stdout ?? '').trim().split(/\s+/).slice(0, 3).map(Number);
+  return r.code === 0 && la.length === 3 && la.every(Number.isFinite) ? la : undefined;
+}
+
+const LAVERAGE: ListField = {
+  name: 'laverage',
+  header: 'LAVERAGE',
+  width: 14,
+  needsStats: ['laverage'],
+  get: (row) => {
+    const la = row.stats.get('laverage')?.extra?.['avg'];
+    return typeof la === 'string' ? la.split('/').map(Number) : null;
+  },
+  text: (row) => {
+    const la = row.stats.get('laverage')?.extra?.['avg'];
+    return typeof la === 'string' ? la : '-';
+  },
+};
+
+export const lxcfsPlugin = definePlugin<LxcfsState>({
+  name: LXCFS_PLUGIN,
+  // The binds go over the /proc and /sys that ns-fs mounts in the VE's root.
+  requires: ['@vzkit/ns-fs'],
+  listFields: [LAVERAGE],
+  hooks: {
+    async prepare(ctx, plan) {
+      const why = await unavailable(ctx.host);
+      if (why) {
+        ctx.log.warn(`${why}: /proc/cpuinfo, /proc/stat, /proc/meminfo and /proc/loadavg inside show the host's values`);
+        return;
+      }
+      const inst = instanceFor(ctx.ve.paths.runDir);
+      await ctx.state.set({ used: true });
+      try {
+        await ensureRunning(ctx.host, inst);
+      } catch (e) {
+        ctx.log.warn(`${e instanceof Error ? e.message : String(e)}: /proc inside shows the host's values`);
+        await ctx.state.clear();
+        return;
+      }
+      await ctx.host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
+      await ctx.host.fs.writeFile(userFile(ctx), '');
+      plan.add('rootfs', ...(await bindOps(ctx, inst.mnt)));
+    },
+
+    async started(ctx) {
+      // lxcfs tracks a cgroup's load only from its first read on: make that now, not at the first `vzlist -o laverage`.
+      await loadAverage(ctx).catch(() => undefined);
+    },
+
+    async stats(ctx, running, want) {
+      // Costs a process per VE: only for a caller that names it (vzlist -o laverage).
+      if (!running || !want?.has('laverage')) return [];
+      const la = await loadAverage(ctx);
+      return la ? [{ resource: 'laverage', status: 'accounted', extra: { avg: la.map((x) => x.toFixed(2)).join('/') } }] : [];
+    },
+
+    async cleanup(ctx) {
+      if (!ctx.state.get()?.used) return;
+      const inst = instanceFor(ctx.ve.paths.runDir);
+      await ctx.host.fs.remove(userFile(ctx)).catch(() => undefined);
+      // The last VE of this root that used lxcfs takes it down (no vzkit daemon would).
+      const users = await ctx.host.fs.readdir(join(inst.dir, 'users')).catch(() => [] as string[]);
+      if (users.length === 0) await stop(ctx.host, inst);
+      await ctx.state.clear();
+    },
+  },
+});
