@@ -8,7 +8,6 @@
  * Every test kills and removes its groups in afterEach and checks nothing is left.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,21 +17,12 @@ import { isVzError, type CgroupManager } from '@vzkit/core';
 import { CgroupV2Manager, detectCgroupManager } from '../src/cgroup/index.js';
 import { createLinuxHost } from '../src/linux-host.js';
 
+import { unifiedHost } from '../src/testing/index.js';
+
 const ROOT = '/sys/fs/cgroup';
 const PARENT = `@self/vzkit-v2test-${process.pid}`;
 const GROUP = `${PARENT}/101`;
 const MiB = 1024 * 1024;
-
-/** Root, a cgroup2 tree with pids and memory, and our own cgroup at its root. */
-function unifiedHost(): boolean {
-  try {
-    if (process.getuid?.() !== 0 || statfsSync(ROOT).type !== 0x63677270) return false;
-    const controllers = readFileSync(join(ROOT, 'cgroup.controllers'), 'utf8').split(/\s+/);
-    return controllers.includes('pids') && controllers.includes('memory') && /^0::\/$/m.test(readFileSync('/proc/self/cgroup', 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const read = async (path: string) => (await readFile(path, 'utf8')).trim();
 const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);

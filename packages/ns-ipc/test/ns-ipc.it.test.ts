@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nsIpcPlugin } from '../src/index.js';
-import { haltingInit, linuxVe, type LinuxVe } from './linux-ve.js';
+import { haltingInit, linuxVe, type LinuxVe } from '@vzkit/linux/testing';
 
 const canRun = process.getuid?.() === 0;
 let t: LinuxVe;

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nsPidPlugin } from '../src/index.js';
-import { haltingInit, linuxVe, stubbornInit, type LinuxVe } from './linux-ve.js';
+import { haltingInit, linuxVe, stubbornInit, type LinuxVe } from '@vzkit/linux/testing';
 
 const canRun = process.getuid?.() === 0;
 let t: LinuxVe;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVzError } from '@vzkit/core';
 import { nsUtsPlugin } from '../src/index.js';
-import { haltingInit, linuxVe, type LinuxVe } from './linux-ve.js';
+import { haltingInit, linuxVe, type LinuxVe } from '@vzkit/linux/testing';
 
 const canRun = process.getuid?.() === 0;
 let t: LinuxVe;

@@ -4,12 +4,13 @@
  * temp VZKIT_ROOT and below our own cgroups; `cleanup` stops, destroys and removes it all.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, definePlugin, resolvePaths, type ExecResult, type Host, type Logger, type Plugin, type Runtime } from '@vzkit/core';
-import { createLinuxHost } from '@vzkit/linux';
+import { createLinuxHost } from '../linux-host.js';
 
 /**
  * An init that halts on SIGUSR2 (busybox's poweroff), writing `halted` to `marker`
@@ -41,7 +42,7 @@ let hostPromise: Promise<Host> | undefined;
 /** LinuxHost with the launcher built from source (an idempotent make). */
 export function linuxHost(): Promise<Host> {
   hostPromise ??= (async () => {
-    const native = fileURLToPath(new URL('../../linux/native', import.meta.url));
+    const native = fileURLToPath(new URL('../../native', import.meta.url));
     execFileSync('make', ['-s', '-C', native], { stdio: 'inherit' });
     return createLinuxHost({ launcherPath: join(native, 'build/vzlaunch') });
   })();
@@ -94,4 +95,18 @@ export async function linuxVe(plugins: Plugin<any, any>[]): Promise<LinuxVe> {
       }
     },
   };
+}
+
+/**
+ * True on a unified cgroup v2 host with pids and memory controllers, run as root from
+ * the root cgroup (the guest of scripts/vm): where `*.vm.test.ts` suites run.
+ */
+export function unifiedHost(root = '/sys/fs/cgroup'): boolean {
+  try {
+    if (process.getuid?.() !== 0 || statfsSync(root).type !== 0x63677270) return false;
+    const controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/);
+    return controllers.includes('pids') && controllers.includes('memory') && /^0::\/$/m.test(readFileSync('/proc/self/cgroup', 'utf8'));
+  } catch {
+    return false;
+  }
 }
