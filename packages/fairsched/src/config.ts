@@ -41,7 +41,7 @@ const cpuLimitType: ValueType<CpuLimit> = {
 export const CPULIMIT = defineKey<CpuLimit>({
   name: 'CPULIMIT',
   type: cpuLimitType,
-  description: 'hard CPU limit: N percent of one CPU (up to 100 x CPUs), or N% of the whole host; 0 = none',
+  description: 'Hard CPU limit: N percent of one CPU (up to 100 x CPUs), or N% of the whole host; 0 = none',
   live: true,
   flag: 'cpulimit',
 });
@@ -49,7 +49,7 @@ export const CPULIMIT = defineKey<CpuLimit>({
 export const CPUS = defineKey<number>({
   name: 'CPUS',
   type: integer({ min: 0, max: 4096, unlimited: true }),
-  description: 'how many CPUs the VE may use at once and sees (nproc); 0 or unlimited = all',
+  description: 'How many CPUs the VE may use at once and sees (nproc); 0 or unlimited = all',
   live: true,
   flag: 'cpus',
 });
@@ -64,7 +64,7 @@ export const CPUMASK = defineKey<CpuMask>({
     parse: (raw) => (raw.trim() === 'all' || raw.trim() === 'auto' ? 'all' : parseCpuList(raw)),
     format: (v) => (v === 'all' ? 'all' : formatCpuList(v)),
   },
-  description: 'which CPUs the VE may run on, e.g. 0-2,7; all = every CPU',
+  description: 'Which CPUs the VE may run on, e.g. 0-2,7; all = every CPU',
   live: true,
   flag: 'cpumask',
 });

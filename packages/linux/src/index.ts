@@ -12,3 +12,4 @@ export { NativeLauncher, describeOp, type NativeLauncherOptions } from './launch
 export { findLauncher, launcherCandidates } from './launcher/find.js';
 export { errnoName, kernelError } from './errno.js';
 export * from './cgroup/index.js';
+export * from './net/index.js';

@@ -10,7 +10,7 @@ function limitOnly(flag: 'ram' | 'swap', what: string) {
   return {
     flag,
     arg: 'SIZE',
-    description: `${what} (sets ${flag === 'ram' ? 'PHYSPAGES' : 'SWAPPAGES'} to 0:SIZE; K, M, G suffixes)`,
+    description: `${what.charAt(0).toUpperCase()}${what.slice(1)} (sets ${flag === 'ram' ? 'PHYSPAGES' : 'SWAPPAGES'} to 0:SIZE; K, M, G suffixes)`,
     apply(_current: BarrierLimit | undefined, arg: string): BarrierLimit {
       const limit = parseSize(arg, 'pages');
       if (limit === 0 && flag === 'ram') throw new ValueError(`'${arg}': a VE needs some RAM`);
@@ -20,11 +20,11 @@ function limitOnly(flag: 'ram' | 'swap', what: string) {
 }
 
 function keyOf(p: UbcParam): ConfigKey<BarrierLimit> {
-  const unit = p.unit === 'items' ? 'N' : p.unit === 'pages' ? 'pages (or K, M, G)' : 'bytes (or K, M, G)';
+  const unit = p.unit === 'items' ? 'items' : p.unit === 'pages' ? 'pages (or K, M, G)' : 'bytes (or K, M, G)';
   return defineKey<BarrierLimit>({
     name: p.name.toUpperCase(),
     type: barrierLimit(p.unit),
-    description: `${p.description}; barrier[:limit] in ${unit}`,
+    description: `${p.description.charAt(0).toUpperCase()}${p.description.slice(1)}; barrier[:limit] in ${unit}`,
     live: true,
     flag: p.name,
     ...(p.name === 'physpages' ? { editFlags: [limitOnly('ram', 'RAM limit')] } : {}),
@@ -39,7 +39,7 @@ export const UBC_KEYS: ReadonlyMap<string, ConfigKey<BarrierLimit>> = new Map(UB
 export const AVNUMPROC = defineKey<BarrierLimit>({
   name: 'AVNUMPROC',
   type: barrierLimit('items'),
-  description: 'expected average number of processes (used to check the other values)',
+  description: 'Expected average number of processes (used to check the other values)',
   live: true,
 });
 

@@ -41,10 +41,13 @@ async function facts(ctx: HookContext<UbcState, Slot>): Promise<HostFacts> {
   return { cgroupVersion: ctx.host.cgroups.version, pageSize: ctx.host.system.pageSize, swapTotal: swapKb * 1024 };
 }
 
+/** Keys whose live change is made from inside the VE (IPC sysctls and /dev/shm; devpts). */
 const SHM_KEYS = new Set(['SHMPAGES']);
+const PTY_KEYS = new Set(['NUMPTY']);
+/** The key behind each per-process limit. */
+const RLIMIT_KEYS: Record<string, string> = { MEMLOCK: 'LOCKEDPAGES', NOFILE: 'NUMFILE', SIGPENDING: 'NUMSIGINFO' };
 /** Rows that come from scanning the VE's processes in /proc. */
 const SCANNED = ['numfile', 'numtcpsock', 'numothersock', 'lockedpages', 'privvmpages', 'numflock', 'numpty'];
-const PTY_KEYS = new Set(['NUMPTY']);
 
 /** vzctl's "failed to set a beancounter parameter" (exit 1), with the kernel's reason. */
 function setFailed(ctx: HookContext<UbcState, Slot>, e: unknown) {
@@ -103,12 +106,14 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
       const reach = ctx.state.get()?.reach ?? { ipc: false };
       const changed = (keys: Set<string>) => changes.some((c) => keys.has((c.key as ConfigKey<unknown>).name));
       const want = { shm: changed(SHM_KEYS), pty: changed(PTY_KEYS) };
-      const next = await grantablePlan(ctx, after);
+      // Only the rlimits whose keys changed: the VE's processes may have lowered the others themselves.
+      const touched = (up: UbcPlan): UbcPlan => ({ ...up, rlimits: up.rlimits.filter((r) => changed(new Set([RLIMIT_KEYS[r.resource] ?? '']))) });
+      const next = touched(await grantablePlan(ctx, after));
       try {
         await applyLive(ctx, next, insideOps(next, reach, want));
       } catch (e) {
         // Leave the VE as it was: put the previous limits back, then report the failure.
-        const prev = await grantablePlan(ctx, before);
+        const prev = touched(await grantablePlan(ctx, before));
         await applyLive(ctx, prev, insideOps(prev, reach, want)).catch(() => undefined);
         throw setFailed(ctx, e);
       }

@@ -182,3 +182,14 @@ describe('maxheld of counts without a kernel peak', () => {
     expect(row(await t.runtime.stats(101), 'numfile').maxheld).toBeLessThan(4);
   });
 });
+
+describe('live rlimits', () => {
+  it('are set only for the keys that changed: a process that lowered its own keeps it', async () => {
+    const pid = await start({ NUMFILE: '1000:2000', NUMPROC: '100' });
+    await t.fake.processes.setRlimit(pid, 'NOFILE', 100, 2000);
+    await t.runtime.set(101, [{ flag: 'numproc', arg: '50' }]);
+    expect(t.fake.process(pid)!.rlimits['NOFILE']).toEqual({ soft: 100, hard: 2000 });
+    await t.runtime.set(101, [{ flag: 'numfile', arg: '500:600' }]);
+    expect(t.fake.process(pid)!.rlimits['NOFILE']).toEqual({ soft: 500, hard: 600 });
+  });
+});
