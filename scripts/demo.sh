@@ -26,6 +26,7 @@ export VZKIT_ROOT="$root" VZKIT_CGROUP_PARENT="@self/$parent"
 ctid=${VZKIT_DEMO_CTID:-$((900000 + $$ % 100000))}
 
 vzctl() { "$node" "$cli/vzctl.js" "$@"; }
+vzubc() { "$node" "$cli/vzubc.js" "$@"; }
 vzlist() { "$node" "$cli/vzlist.js" "$@"; }
 show() {
   printf '\n$ %s\n' "$*"
@@ -103,6 +104,9 @@ show vzctl create "$ctid" --ostemplate busybox --hostname demo
 show vzctl start "$ctid"
 show vzctl exec "$ctid" ps axf
 show vzctl exec "$ctid" hostname
+show vzctl set "$ctid" --ram 128M --numproc 100 --cpulimit 50
+show vzctl exec "$ctid" 'grep MemTotal /proc/meminfo'
+show vzubc "$ctid"
 show vzlist -a
 show vzctl stop "$ctid"
 show vzctl destroy "$ctid"
