@@ -12,6 +12,8 @@ import { vzError, type Host } from '@vzkit/core';
 const BINARIES = ['/usr/bin/lxcfs', '/usr/local/bin/lxcfs', '/bin/lxcfs'];
 /** How long a fresh lxcfs may take to show its mount. */
 const START_TIMEOUT_MS = 5000;
+/** How long a start or stop waits for another vzctl working on the same instance. */
+const LOCK_WAIT_MS = 10_000;
 
 export interface Instance {
   dir: string;
@@ -47,6 +49,57 @@ export async function unavailable(host: Host): Promise<string | undefined> {
 async function findBinary(host: Host): Promise<string | undefined> {
   for (const b of BINARIES) if (await host.fs.exists(b)) return b;
   return undefined;
+}
+
+/**
+ * Serializes what vzctl processes do to one instance (two VEs starting at once must not
+ * start two lxcfs on one mount): mkdir is atomic. A lock whose holder died is taken over.
+ */
+async function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
+  const lock = `${inst.dir}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  await host.fs.mkdir(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      await host.fs.mkdir(lock, { mode: 0o700 });
+      break;
+    } catch (e) {
+      if ((e as { errno?: string }).errno !== 'EEXIST') throw e;
+      const holder = Number((await host.fs.readFile(join(lock, 'pid')).catch(() => '')).trim());
+      if (holder > 0 && !(await host.processes.alive(holder))) {
+        await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw vzError('LOCKED', `lxcfs instance ${inst.dir} is busy (lock ${lock} held by ${holder || 'another vzctl'})`);
+      await sleep(20);
+    }
+  }
+  await host.fs.writeFile(join(lock, 'pid'), `${process.pid}\n`);
+  try {
+    return await fn();
+  } finally {
+    await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
+  }
+}
+
+const userFile = (inst: Instance, ctid: number) => join(inst.dir, 'users', String(ctid));
+
+/** Registers VE `ctid` as a user of the instance, starting it when needed. */
+export function acquire(host: Host, inst: Instance, ctid: number): Promise<void> {
+  return withLock(host, inst, async () => {
+    await ensureRunning(host, inst);
+    await host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
+    await host.fs.writeFile(userFile(inst, ctid), '');
+  });
+}
+
+/** Unregisters VE `ctid`; the last user takes the instance down (no vzkit daemon would). */
+export function release(host: Host, inst: Instance, ctid: number): Promise<void> {
+  return withLock(host, inst, async () => {
+    await host.fs.remove(userFile(inst, ctid)).catch(() => undefined);
+    const users = await host.fs.readdir(join(inst.dir, 'users')).catch(() => [] as string[]);
+    if (users.length === 0) await stop(host, inst);
+  });
 }
 
 /** Starts the instance unless it runs; resolves when its files can be read. */

@@ -5,4 +5,4 @@
  * @module
  */
 export { lxcfsPlugin, LXCFS_PLUGIN, VIEWS } from './plugin.js';
-export { instanceFor, ensureRunning, stop, unavailable, type Instance } from './daemon.js';
+export { acquire, release, instanceFor, ensureRunning, stop, unavailable, type Instance } from './daemon.js';

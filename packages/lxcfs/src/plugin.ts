@@ -7,7 +7,7 @@
  */
 import { definePlugin, type ChildOp, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
-import { ensureRunning, instanceFor, stop, unavailable } from './daemon.js';
+import { acquire, instanceFor, release, unavailable } from './daemon.js';
 
 export const LXCFS_PLUGIN = '@vzkit/lxcfs';
 
@@ -31,9 +31,6 @@ async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
   }
   return ops;
 }
-
-/** `<instance>/users/<ctid>`: one file per VE whose /proc uses this lxcfs. */
-const userFile = (ctx: HookContext) => join(instanceFor(ctx.ve.paths.runDir).dir, 'users', String(ctx.ve.ctid));
 
 /**
  * The VE's load average as lxcfs computes it for its cgroup: lxcfs answers a reader by
@@ -80,14 +77,12 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
       const inst = instanceFor(ctx.ve.paths.runDir);
       await ctx.state.set({ used: true });
       try {
-        await ensureRunning(ctx.host, inst);
+        await acquire(ctx.host, inst, ctx.ve.ctid);
       } catch (e) {
         ctx.log.warn(`${e instanceof Error ? e.message : String(e)}: /proc inside shows the host's values`);
         await ctx.state.clear();
         return;
       }
-      await ctx.host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
-      await ctx.host.fs.writeFile(userFile(ctx), '');
       plan.add('rootfs', ...(await bindOps(ctx, inst.mnt)));
     },
 
@@ -105,11 +100,7 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
 
     async cleanup(ctx) {
       if (!ctx.state.get()?.used) return;
-      const inst = instanceFor(ctx.ve.paths.runDir);
-      await ctx.host.fs.remove(userFile(ctx)).catch(() => undefined);
-      // The last VE of this root that used lxcfs takes it down (no vzkit daemon would).
-      const users = await ctx.host.fs.readdir(join(inst.dir, 'users')).catch(() => [] as string[]);
-      if (users.length === 0) await stop(ctx.host, inst);
+      await release(ctx.host, instanceFor(ctx.ve.paths.runDir), ctx.ve.ctid);
       await ctx.state.clear();
     },
   },
