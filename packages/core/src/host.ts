@@ -80,7 +80,7 @@ export interface CgroupResources {
     max?: number | null;
     /** Swap allowed on top of max, bytes (v1 memsw = max + swap, v2 memory.swap.max). */
     swap?: number | null;
-    /** Best-effort protection (v1 soft limit, v2 memory.low). */
+    /** Best-effort protection (v1 soft limit, v2 memory.low); null = none (v1 -1, v2 0). */
     low?: number | null;
     /** Kernel memory limit (v1 kmem only; ignored where the kernel ignores it). */
     kmem?: number | null;

@@ -250,14 +250,14 @@ describe('set', () => {
     expect(await file('pids.max')).toBe('max');
   });
 
-  it('memory: max, swap room as it is, low; null is max; kmem and tcp need no file', async () => {
+  it('memory: max, swap room as it is, low; null is max (low: no protection, 0); kmem and tcp need no file', async () => {
     await m.set(GROUP, { memory: { max: 64 << 20, swap: 32 << 20, low: 16 << 20, kmem: 1 << 20, kmemTcp: 1 << 20 } });
     expect([await file('memory.max'), await file('memory.swap.max'), await file('memory.low')]).toEqual([`${64 << 20}`, `${32 << 20}`, `${16 << 20}`]);
     expect(await stat(join(dir(), 'memory.kmem.limit_in_bytes')).catch(() => undefined)).toBeUndefined();
     await m.set(GROUP, { memory: { max: 128 << 20 } });
     expect([await file('memory.max'), await file('memory.swap.max')]).toEqual([`${128 << 20}`, `${32 << 20}`]);
     await m.set(GROUP, { memory: { max: null, swap: null, low: null } });
-    expect([await file('memory.max'), await file('memory.swap.max'), await file('memory.low')]).toEqual(['max', 'max', 'max']);
+    expect([await file('memory.max'), await file('memory.swap.max'), await file('memory.low')]).toEqual(['max', 'max', '0']);
   });
 
   it('memory: a swap limit without memory.swap.max is UNSUPPORTED; no swap limit is fine', async () => {

@@ -1,8 +1,7 @@
 /**
  * ubc and fairsched on a real cgroup v2 kernel (the Debian guest of scripts/vm; skipped
- * anywhere else): limits land in the v2 files, a fork past numproc and a memory hog past
- * --ram are refused with failcnt growing, limits change live, and the rows say which
- * mechanism holds.
+ * anywhere else): limits land in the v2 files, a fork past numproc is refused with
+ * failcnt growing, limits change live, and the rows say which mechanism holds.
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,30 +29,28 @@ async function cgroupFile(ctid: number, file: string): Promise<string> {
 const row = (rows: StatRow[], name: string) => rows.find((r) => r.resource === name)!;
 
 describe.skipIf(!unifiedHost())('beancounters and CPU on cgroup v2', () => {
-  it('enforces numproc and the RAM limit, counts failures, changes live', async () => {
+  it('puts numproc and the RAM limit into pids.max and memory.max, counts refused forks, changes live', async () => {
     const ctid = await t.create(SLEEPER, { NUMPROC: '20', PHYSPAGES: '0:32M', SWAPPAGES: '0:0', KMEMSIZE: '10M' });
     await t.runtime.start(ctid);
     expect(await cgroupFile(ctid, 'pids.max')).toBe('20');
     expect(await cgroupFile(ctid, 'memory.max')).toBe(String(32 * 2 ** 20));
     expect(await cgroupFile(ctid, 'memory.swap.max')).toBe('0');
+    // No oomguarpages: no protection from reclaim.
+    expect(await cgroupFile(ctid, 'memory.low')).toBe('0');
     // Forks past 20 are refused.
     await t.sh(ctid, 'i=0; while [ $i -lt 30 ]; do (sleep 3 &) 2>/dev/null; i=$((i+1)); done');
     let rows = await t.runtime.stats(ctid);
     expect(row(rows, 'numproc').failcnt).toBeGreaterThan(0);
     expect(row(rows, 'numproc').status).toBe('enforced');
-    // A 64M hog under 32M is killed; the counter shows it.
-    expect((await t.sh(ctid, 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo rc=$?')).stdout).toContain('rc=137');
-    rows = await t.runtime.stats(ctid);
+    // (A hog past memory.max is OOM-killed and counted: cgroup-v2.vm.test.ts shows that
+    // on this kernel; here the rows must say how each limit holds.)
     expect(row(rows, 'physpages')).toMatchObject({ limit: 8192, status: 'enforced' });
-    expect(row(rows, 'physpages').failcnt).toBeGreaterThan(0);
-    expect(row(rows, 'oomguarpages').failcnt).toBeGreaterThan(0);
     // Kernel memory has no limit of its own on v2: counted inside memory.max.
     expect(row(rows, 'kmemsize').status).toBe('accounted');
     expect(row(rows, 'tcpsndbuf').status).toBe('accounted');
     await t.runtime.set(ctid, [{ flag: 'ram', arg: '256M' }, { flag: 'numproc', arg: '100' }]);
     expect(await cgroupFile(ctid, 'memory.max')).toBe(String(256 * 2 ** 20));
     expect(await cgroupFile(ctid, 'pids.max')).toBe('100');
-    expect((await t.sh(ctid, 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo rc=$?')).stdout).toContain('rc=0');
   });
 
   it('puts cpuunits, cpulimit and cpus into cpu.weight, cpu.max and the cpuset, live', async () => {

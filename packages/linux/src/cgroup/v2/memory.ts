@@ -21,7 +21,9 @@ export async function setMemory(dir: string, res: MemoryResources): Promise<void
   // Checked before anything is written, so a bad value changes nothing.
   const max = res.max === undefined ? undefined : toFile('max', res.max);
   const swap = res.swap === undefined ? undefined : toFile('swap', res.swap);
-  const low = res.low === undefined ? undefined : toFile('low', res.low);
+  // low is a protection: "none" is 0 (memory.low = max would shield the whole VE from
+  // reclaim, the opposite of v1's unlimited soft limit, which means "never preferred").
+  const low = res.low === undefined ? undefined : res.low === null || res.low === Infinity ? '0' : toFile('low', res.low);
   if (max !== undefined) await writeCgroupFile(join(dir, 'memory.max'), max);
   if (swap !== undefined) {
     const path = join(dir, 'memory.swap.max');
