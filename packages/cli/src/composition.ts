@@ -12,6 +12,7 @@ import { templatePlugin } from '@vzkit/template';
 import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
+import { capsPlugin } from '@vzkit/caps';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -24,6 +25,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     ubcPlugin,
     fairschedPlugin,
     lxcfsPlugin,
+    capsPlugin,
   ];
 }
 

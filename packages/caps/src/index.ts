@@ -1,0 +1,8 @@
+/**
+ * @vzkit/caps: the capability bounding set of the VE's root. Register {@link capsPlugin}
+ * for OpenVZ's `CAPABILITY` / `--capability name:on|off`.
+ * @module
+ */
+export { capsPlugin, CAPS_PLUGIN, droppedCaps } from './plugin.js';
+export { CAPABILITY, type CapSetting } from './config.js';
+export { CAPABILITIES, DEFAULT_OFF, capName } from './names.js';

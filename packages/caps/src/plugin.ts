@@ -1,0 +1,42 @@
+/**
+ * caps: the VE's root has every capability except those that reach past the VE (see
+ * DEFAULT_OFF), adjusted by CAPABILITY. They leave init's bounding set before it runs;
+ * `vzctl exec`/`enter` give a command the same set (the launcher copies init's).
+ */
+import { definePlugin, type ListField } from '@vzkit/core';
+import { CAPABILITY, type CapSetting } from './config.js';
+import { CAPABILITIES, DEFAULT_OFF } from './names.js';
+
+export const CAPS_PLUGIN = '@vzkit/caps';
+
+/** The capabilities (numbers) to drop for a CAPABILITY setting. */
+export function droppedCaps(setting: CapSetting | undefined): number[] {
+  const off = new Set(DEFAULT_OFF);
+  for (const [name, on] of setting ?? []) {
+    if (on) off.delete(name);
+    else off.add(name);
+  }
+  return [...off].map((n) => CAPABILITIES[n]!).sort((a, b) => a - b);
+}
+
+const field: ListField = {
+  name: 'capability',
+  header: 'CAPABILITY',
+  width: -15,
+  get: (row) => {
+    const v = row.config.get(CAPABILITY);
+    return v && v.size ? CAPABILITY.type.format(v) : undefined;
+  },
+};
+
+export const capsPlugin = definePlugin({
+  name: CAPS_PLUGIN,
+  configKeys: [CAPABILITY],
+  listFields: [field],
+  hooks: {
+    async prepare(ctx, plan) {
+      const caps = droppedCaps(ctx.ve.config.get(CAPABILITY));
+      if (caps.length) plan.add('final', { op: 'capDrop', caps });
+    },
+  },
+});
