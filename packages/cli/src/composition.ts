@@ -13,6 +13,7 @@ import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
 import { capsPlugin } from '@vzkit/caps';
+import { devicesPlugin } from '@vzkit/devices';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -26,6 +27,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     fairschedPlugin,
     lxcfsPlugin,
     capsPlugin,
+    devicesPlugin,
   ];
 }
 

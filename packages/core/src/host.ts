@@ -95,6 +95,16 @@ export interface CgroupResources {
     period?: number;
   };
   cpuset?: { cpus?: string; mems?: string };
+  /** The devices the group may use: everything else is denied (v1 devices controller). */
+  devices?: { allow: DeviceRule[] };
+}
+
+/** One device allowed: `c 1:3 rwm` (type, major:minor or `*`, read/write/mknod). */
+export interface DeviceRule {
+  type: 'c' | 'b';
+  major: number | '*';
+  minor: number | '*';
+  access: string;
 }
 
 /**

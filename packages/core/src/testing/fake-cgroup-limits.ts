@@ -185,4 +185,10 @@ export function applyResources(node: CgNode, res: CgroupResources, ctx: LimitCon
       }
     }, () => { r.cpuset = { ...r.cpuset, mems }; });
   }
+  if (res.devices) {
+    const rules = res.devices.allow;
+    step('devices', 'devices.allow', rules.length,
+      () => (rules.some((x) => !/^[rwm]+$/.test(x.access)) ? 'EINVAL' : undefined),
+      () => { r.devices = { allow: rules.map((x) => ({ ...x })) }; });
+  }
 }

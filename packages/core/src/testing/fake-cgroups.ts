@@ -6,6 +6,7 @@
  * a fork past pids.max EAGAIN.
  */
 import type { CgroupManager, CgroupRef, CgroupResources, CgroupStats } from '../host.js';
+import { vzError } from '../errors.js';
 import { fault, kernelError, KernelFault, type FaultTarget } from './fake-errors.js';
 import { applyResources, CgNode, LimitFault } from './fake-cgroup-limits.js';
 import type { FakeKernel } from './fake-kernel.js';
@@ -95,6 +96,8 @@ export class FakeCgroups implements CgroupManager {
   }
 
   async set(group: CgroupRef, resources: CgroupResources): Promise<void> {
+    // As the v2 backend: a device allowlist there would need a BPF program.
+    if (resources.devices && this.version === 2) throw vzError('UNSUPPORTED', `cgroup ${group}: a device allowlist on cgroup v2 needs a BPF device program`);
     this.call('cgroup.set', 'set', group, (p) => {
       const o = this.k.opts;
       applyResources(this.must(p), resources, { version: o.cgroupVersion, pageSize: o.pageSize, cpus: o.cpus, controllers: o.controllers, swapAccounting: o.swapAccounting });

@@ -15,6 +15,7 @@ import { setCpu, throttledNs } from './cpu.js';
 import { cpuUsageNs } from './cpuacct.js';
 import { inheritCpuset, setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
+import { setDevices } from './devices.js';
 import { killPids, removeSubtree, subtreePids } from '../subtree.js';
 
 export interface CgroupV1Options {
@@ -124,6 +125,7 @@ export class CgroupV1Manager implements CgroupManager {
     if (res.memory) await setMemory(await this.#needDir(group, 'memory'), res.memory);
     if (res.cpu) await setCpu(await this.#needDir(group, 'cpu'), res.cpu);
     if (res.cpuset) await setCpuset(await this.#needDir(group, 'cpuset'), res.cpuset);
+    if (res.devices) await setDevices(await this.#needDir(group, 'devices'), res.devices);
   }
 
   async stats(group: CgroupRef): Promise<CgroupStats> {

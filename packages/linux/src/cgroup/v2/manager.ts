@@ -151,6 +151,10 @@ export class CgroupV2Manager implements CgroupManager {
       need('cpuset');
       await setCpuset(dir, res.cpuset);
     }
+    if (res.devices) {
+      // v2 has no devices files: the allowlist is a BPF_PROG_TYPE_CGROUP_DEVICE program.
+      throw vzError('UNSUPPORTED', `cgroup ${group}: a device allowlist on cgroup v2 needs a BPF device program, which this vzkit does not load yet`);
+    }
   }
 
   async stats(group: CgroupRef): Promise<CgroupStats> {
