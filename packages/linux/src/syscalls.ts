@@ -7,6 +7,7 @@ import koffi, { type LibraryHandle } from 'koffi';
 import { closeSync } from 'node:fs';
 import { vzError, type CoreErrorCode } from '@vzkit/core';
 import { kernelError } from './errno.js';
+import { rlimitName } from './launcher/protocol.js';
 
 /** mount(2) flags (linux/mount.h). */
 export const MS = {
@@ -53,10 +54,16 @@ interface Libc {
 }
 
 let libc: Libc | undefined;
+let handle: LibraryHandle | undefined;
+
+/** libc, loaded once on first use; every module that declares C functions shares it. */
+export function libcHandle(): LibraryHandle {
+  return (handle ??= koffi.load('libc.so.6'));
+}
 
 function lib(): Libc {
   if (libc) return libc;
-  const c = koffi.load('libc.so.6');
+  const c = libcHandle();
   // Anonymous struct: a named koffi type is process-global and cannot be declared twice.
   const pollfd = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });
   libc = {
@@ -129,7 +136,7 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
  * Returns false when the process is gone (ESRCH).
  */
 export function setRlimit(pid: number, resource: string, soft: number, hard: number): boolean {
-  const id = RLIMIT[resource.replace(/^RLIMIT_/, '').toUpperCase()];
+  const id = RLIMIT[rlimitName(resource)];
   if (id === undefined) throw vzError('BAD_VALUE', `prlimit ${pid}: unknown resource ${resource}`);
   const value = (n: number) => (Number.isFinite(n) && n >= 0 ? BigInt(Math.floor(n)) : RLIM_INFINITY);
   const rc = lib().prlimit(pid, id, { cur: value(soft), max: value(hard) }, null) as number;

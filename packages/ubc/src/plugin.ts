@@ -3,7 +3,7 @@
  * mapped to the closest kernel mechanism and reported with an honest status: enforced,
  * accounted only, or unsupported here (see ./stats.ts for the list).
  */
-import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type ConfigKey, type HookContext } from '@vzkit/core';
+import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type HookContext } from '@vzkit/core';
 import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
 import { UBC_PARAMS } from './params.js';
@@ -41,9 +41,6 @@ async function facts(ctx: HookContext<UbcState, Slot>): Promise<HostFacts> {
   return { cgroupVersion: ctx.host.cgroups.version, pageSize: ctx.host.system.pageSize, swapTotal: swapKb * 1024 };
 }
 
-/** Keys whose live change is made from inside the VE (IPC sysctls and /dev/shm; devpts). */
-const SHM_KEYS = new Set(['SHMPAGES']);
-const PTY_KEYS = new Set(['NUMPTY']);
 /** The key behind each per-process limit. */
 const RLIMIT_KEYS: Record<string, string> = { MEMLOCK: 'LOCKEDPAGES', NOFILE: 'NUMFILE', SIGPENDING: 'NUMSIGINFO' };
 /** Rows that come from scanning the VE's processes in /proc. */
@@ -104,10 +101,11 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
         else before.set(name, c.before);
       }
       const reach = ctx.state.get()?.reach ?? { ipc: false };
-      const changed = (keys: Set<string>) => changes.some((c) => keys.has((c.key as ConfigKey<unknown>).name));
-      const want = { shm: changed(SHM_KEYS), pty: changed(PTY_KEYS) };
+      const changed = (key: string | undefined) => changes.some((c) => c.key.name === key);
+      // Made from inside the VE: IPC sysctls and /dev/shm, devpts.
+      const want = { shm: changed('SHMPAGES'), pty: changed('NUMPTY') };
       // Only the rlimits whose keys changed: the VE's processes may have lowered the others themselves.
-      const touched = (up: UbcPlan): UbcPlan => ({ ...up, rlimits: up.rlimits.filter((r) => changed(new Set([RLIMIT_KEYS[r.resource] ?? '']))) });
+      const touched = (up: UbcPlan): UbcPlan => ({ ...up, rlimits: up.rlimits.filter((r) => changed(RLIMIT_KEYS[r.resource])) });
       const next = touched(await grantablePlan(ctx, after));
       try {
         await applyLive(ctx, next, insideOps(next, reach, want));

@@ -70,3 +70,35 @@ export function killPids(pids: number[]): void {
     }
   }
 }
+
+/** How long the backends wait on the kernel; the same for v1 and v2. */
+export interface WaitOptions {
+  /** How long freeze waits for the group to be frozen. Default 2000. */
+  freezeTimeoutMs?: number;
+  /** How long kill waits for the group to empty. Default 5000. */
+  killTimeoutMs?: number;
+  /** How long destroy keeps retrying EBUSY rmdirs. Default 2000. */
+  busyRetryMs?: number;
+}
+
+export function waits(opts: WaitOptions): Required<WaitOptions> {
+  return { freezeTimeoutMs: opts.freezeTimeoutMs ?? 2000, killTimeoutMs: opts.killTimeoutMs ?? 5000, busyRetryMs: opts.busyRetryMs ?? 2000 };
+}
+
+/**
+ * After the first kill: waits for the subtree to empty, looking again with a growing
+ * pause (5 to 100 ms) and calling `again` on what is left (a task may have forked
+ * before it died); STOP_FAILED naming the survivors after `timeoutMs`.
+ */
+export async function waitEmpty(group: string, timeoutMs: number, list: () => Promise<number[]>, again: (left: number[]) => Promise<void> | void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const left = await list();
+    if (left.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw vzError('STOP_FAILED', `kill cgroup ${group}: still running after ${timeoutMs} ms: ${left.join(', ')}`);
+    }
+    await again(left);
+    await sleep(delay);
+  }
+}

@@ -7,6 +7,7 @@
  * @module
  */
 import koffi, { type LibraryHandle } from 'koffi';
+import { libcHandle } from '../syscalls.js';
 import { closeSync, openSync } from 'node:fs';
 import { vzError } from '@vzkit/core';
 import { errnoMessage, errnoName, kernelError, nodeFsError } from '../errno.js';
@@ -48,7 +49,7 @@ let libc: NetLibc | undefined;
 
 function lib(): NetLibc {
   if (libc) return libc;
-  const c = koffi.load('libc.so.6');
+  const c = libcHandle();
   // Buffers go in as void *: no named koffi types (they are process-global).
   libc = {
     socket: c.func('int socket(int domain, int type, int protocol)'),

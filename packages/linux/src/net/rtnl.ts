@@ -16,7 +16,7 @@ import {
   attrMap, attrS32, attrString, attrU32, attrU8,
   decodeIfAddrMsg, decodeIfInfoMsg, decodeNdMsg, decodeRtMsg,
   encodeIfAddrMsg, encodeIfInfoMsg, encodeNdMsg, encodeRtMsg,
-  rtattr, rtattrNested, rtattrS32, rtattrString, rtattrU32,
+  rtattr, rtattrNested, rtattrString, rtattrU32,
   type NlMessage,
 } from './netlink-codec.js';
 import { openRtnl, type Doing, type NetlinkSocket, type OpenRtnlOptions } from './netlink-socket.js';
@@ -352,7 +352,7 @@ export class Rtnl {
 
   // ---- routes ----
 
-  #routeMsg(type: number, spec: RouteSpec, del: boolean) {
+  #routeMsg(spec: RouteSpec, del: boolean) {
     const dst = parsePrefix(spec.dst, spec.family ?? (spec.gateway ? parsePrefix(spec.gateway).family : undefined));
     const family = dst.family;
     const attrs: Uint8Array[] = [];
@@ -379,13 +379,13 @@ export class Rtnl {
 
   /** Adds a route; `{ dst: '198.18.0.1/32', dev: 'venet0' }` is the venet host route. EEXIST when present. */
   routeAdd(spec: RouteSpec, opts: { replace?: boolean } = {}): void {
-    const { hdr, attrs, what } = this.#routeMsg(RTM.NEWROUTE, spec, false);
+    const { hdr, attrs, what } = this.#routeMsg(spec, false);
     this.socket.request(RTM.NEWROUTE, hdr, attrs, what, { flags: NLM_F.CREATE | (opts.replace ? NLM_F.REPLACE : NLM_F.EXCL) });
   }
 
   /** Deletes a route; with ifMissing an absent one is not an error. Returns whether one was deleted. */
   routeDel(spec: RouteSpec, opts: { ifMissing?: boolean } = {}): boolean {
-    const { hdr, attrs, what } = this.#routeMsg(RTM.DELROUTE, spec, true);
+    const { hdr, attrs, what } = this.#routeMsg(spec, true);
     return this.socket.request(RTM.DELROUTE, hdr, attrs, what, opts.ifMissing ? { tolerate: ['ESRCH', 'ENOENT'] } : {}).errno === 0;
   }
 

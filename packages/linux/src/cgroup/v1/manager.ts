@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { errnoOf, writeCgroupFile } from '../cgroupfs.js';
 import { V1_CONTROLLERS, v1Hierarchies, type Hierarchy } from './hierarchy.js';
@@ -16,21 +15,15 @@ import { cpuUsageNs } from './cpuacct.js';
 import { inheritCpuset, setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
 import { setDevices } from './devices.js';
-import { killPids, removeSubtree, subtreePids } from '../subtree.js';
+import { killPids, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 
-export interface CgroupV1Options {
+export interface CgroupV1Options extends WaitOptions {
   /** Directory the hierarchies are mounted under; only mounts below it are used. Default /sys/fs/cgroup. */
   root?: string;
   /** File listing the caller's cgroups, for `@self`. Default /proc/self/cgroup. */
   procSelfCgroup?: string;
   /** Mount table to find the hierarchies in (mountinfo or /proc/mounts layout). Default /proc/self/mountinfo. */
   mountinfo?: string;
-  /** How long freeze waits for FROZEN. Default 2000. */
-  freezeTimeoutMs?: number;
-  /** How long kill waits for the group to empty. Default 5000. */
-  killTimeoutMs?: number;
-  /** How long destroy keeps retrying EBUSY rmdirs, over all hierarchies. Default 2000. */
-  busyRetryMs?: number;
 }
 
 interface Layout { hierarchies: Hierarchy[]; self: Map<string, string> }
@@ -41,18 +34,14 @@ export class CgroupV1Manager implements CgroupManager {
   readonly root: string;
   readonly #procSelfCgroup: string;
   readonly #mountinfo: string;
-  readonly #freezeTimeoutMs: number;
-  readonly #killTimeoutMs: number;
-  readonly #busyRetryMs: number;
+  readonly #waits: Required<WaitOptions>;
   #layout: Promise<Layout> | undefined;
 
   constructor(opts: CgroupV1Options = {}) {
     this.root = opts.root ?? '/sys/fs/cgroup';
     this.#procSelfCgroup = opts.procSelfCgroup ?? '/proc/self/cgroup';
     this.#mountinfo = opts.mountinfo ?? '/proc/self/mountinfo';
-    this.#freezeTimeoutMs = opts.freezeTimeoutMs ?? 2000;
-    this.#killTimeoutMs = opts.killTimeoutMs ?? 5000;
-    this.#busyRetryMs = opts.busyRetryMs ?? 2000;
+    this.#waits = waits(opts);
   }
 
   /** Mount table and own cgroups, read once: neither changes under a running vzkit. */
@@ -151,7 +140,7 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   async freeze(group: CgroupRef): Promise<void> {
-    await freeze(await this.#needDir(group, 'freezer'), this.#freezeTimeoutMs);
+    await freeze(await this.#needDir(group, 'freezer'), this.#waits.freezeTimeoutMs);
   }
 
   async thaw(group: CgroupRef): Promise<void> {
@@ -180,28 +169,19 @@ export class CgroupV1Manager implements CgroupManager {
     const freezerDir = placed.find((p) => p.hierarchy.controllers.includes('freezer'))?.group.dir;
     if (freezerDir !== undefined) {
       // A group that will not freeze is still killed, just without the fork fence.
-      await freeze(freezerDir, this.#freezeTimeoutMs).catch(() => undefined);
+      await freeze(freezerDir, this.#waits.freezeTimeoutMs).catch(() => undefined);
     }
     try {
       killPids(await this.#allPids(placed));
     } finally {
       if (freezerDir !== undefined) await thaw(freezerDir).catch(() => undefined);
     }
-    const deadline = Date.now() + this.#killTimeoutMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-      const left = await this.#allPids(placed);
-      if (left.length === 0) return;
-      if (Date.now() >= deadline) {
-        throw vzError('STOP_FAILED', `kill cgroup ${group}: still running after ${this.#killTimeoutMs} ms: ${left.join(', ')}`);
-      }
-      killPids(left);
-      await sleep(delay);
-    }
+    await waitEmpty(group, this.#waits.killTimeoutMs, () => this.#allPids(placed), killPids);
   }
 
   async destroy(group: CgroupRef): Promise<void> {
     let failure: unknown;
-    const deadline = Date.now() + this.#busyRetryMs;
+    const deadline = Date.now() + this.#waits.busyRetryMs;
     for (const { group: g } of await this.#place(group)) {
       // Try every hierarchy so one busy directory does not leave the others behind.
       await removeSubtree(g.dir, deadline).catch((e: unknown) => { failure ??= e; });

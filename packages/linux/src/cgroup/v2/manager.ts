@@ -5,11 +5,10 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { errnoOf, fileExists, readOptional, writeCgroupFile } from '../cgroupfs.js';
 import type { ResolvedGroup } from '../ref.js';
-import { killPids, removeSubtree, subtreePids } from '../subtree.js';
+import { killPids, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 import { enableControllers, parseControllers, V2_CONTROLLERS } from './controllers.js';
 import { cpuStats, setCpu } from './cpu.js';
 import { setCpuset } from './cpuset.js';
@@ -18,19 +17,13 @@ import { memoryStats, setMemory } from './memory.js';
 import { pidsStats, setPids } from './pids.js';
 import { parseUnifiedPath, resolveUnifiedGroup, unifiedMountRoot } from './self.js';
 
-export interface CgroupV2Options {
+export interface CgroupV2Options extends WaitOptions {
   /** Where the unified tree is mounted. Default /sys/fs/cgroup. */
   root?: string;
   /** File listing the caller's cgroups, for `@self` (its `0::` line). Default /proc/self/cgroup. */
   procSelfCgroup?: string;
   /** Mount table, for the top of the mounted tree inside containers. Default /proc/self/mountinfo. */
   mountinfo?: string;
-  /** How long freeze waits for `frozen 1`. Default 2000. */
-  freezeTimeoutMs?: number;
-  /** How long kill waits for the group to empty. Default 5000. */
-  killTimeoutMs?: number;
-  /** How long destroy keeps retrying EBUSY rmdirs. Default 2000. */
-  busyRetryMs?: number;
 }
 
 interface Layout {
@@ -49,18 +42,14 @@ export class CgroupV2Manager implements CgroupManager {
   readonly root: string;
   readonly #procSelfCgroup: string;
   readonly #mountinfo: string;
-  readonly #freezeTimeoutMs: number;
-  readonly #killTimeoutMs: number;
-  readonly #busyRetryMs: number;
+  readonly #waits: Required<WaitOptions>;
   #layout: Promise<Layout> | undefined;
 
   constructor(opts: CgroupV2Options = {}) {
     this.root = resolve(opts.root ?? '/sys/fs/cgroup');
     this.#procSelfCgroup = opts.procSelfCgroup ?? '/proc/self/cgroup';
     this.#mountinfo = opts.mountinfo ?? '/proc/self/mountinfo';
-    this.#freezeTimeoutMs = opts.freezeTimeoutMs ?? 2000;
-    this.#killTimeoutMs = opts.killTimeoutMs ?? 5000;
-    this.#busyRetryMs = opts.busyRetryMs ?? 2000;
+    this.#waits = waits(opts);
   }
 
   /** Own cgroup, mount top and controllers, read once: none changes under a running vzkit. */
@@ -174,7 +163,7 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   async freeze(group: CgroupRef): Promise<void> {
-    await freeze(await this.#dir(group), this.#freezeTimeoutMs);
+    await freeze(await this.#dir(group), this.#waits.freezeTimeoutMs);
   }
 
   async thaw(group: CgroupRef): Promise<void> {
@@ -200,28 +189,21 @@ export class CgroupV2Manager implements CgroupManager {
       await writeCgroupFile(killFile, 1);
     } else {
       // A group that will not freeze is still killed, just without the fork fence.
-      await freeze(dir, this.#freezeTimeoutMs).catch(() => undefined);
+      await freeze(dir, this.#waits.freezeTimeoutMs).catch(() => undefined);
       try {
         killPids(await subtreePids(dir));
       } finally {
         await thaw(dir).catch(() => undefined);
       }
     }
-    const deadline = Date.now() + this.#killTimeoutMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-      const left = await subtreePids(dir);
-      if (left.length === 0) return;
-      if (Date.now() >= deadline) {
-        throw vzError('STOP_FAILED', `kill cgroup ${group}: still running after ${this.#killTimeoutMs} ms: ${left.join(', ')}`);
-      }
+    await waitEmpty(group, this.#waits.killTimeoutMs, () => subtreePids(dir), async (left) => {
       if (viaKillFile) await writeCgroupFile(killFile, 1).catch(() => undefined);
       else killPids(left);
-      await sleep(delay);
-    }
+    });
   }
 
   async destroy(group: CgroupRef): Promise<void> {
-    await removeSubtree(await this.#dir(group), Date.now() + this.#busyRetryMs);
+    await removeSubtree(await this.#dir(group), Date.now() + this.#waits.busyRetryMs);
   }
 
   /** `unified` and every controller of the tree, all the same directory. */
