@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { timed, run, summarize, table } from './lib/measure.mjs';
+import { timed, run, startSamples, summarize, table } from './lib/measure.mjs';
 import { removeCgroupParent, selfCgroupDirs } from './lib/cgroup-parent.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,13 +53,7 @@ export async function benchUbc({ runs = 30, ves = 100, log = console.log } = {})
     made.push(limited);
     for (const [what, id] of [['vzctl start, no beancounters set', plain], ['vzctl start, ve-basic beancounters', limited]]) {
       log(`${what} x${runs}`);
-      const s = [];
-      for (let i = 0; i < runs + 2; i++) {
-        const t = timed([...bin('vzctl'), 'start', id], { env });
-        run([...bin('vzctl'), 'stop', id, '--fast'], { env });
-        if (i >= 2) s.push(t);
-      }
-      results[what] = summarize(s);
+      results[what] = startSamples(bin('vzctl'), id, env, runs);
     }
 
     log(`kernel memory of ${ves} VE cgroups`);

@@ -62,7 +62,7 @@ for cand in $(type -ap node || true) "$tools/node/bin/node"; do
 done
 
 # --- Debian packages -------------------------------------------------------
-apt_pkgs=(busybox-static iproute2 e2fsprogs btrfs-progs lxcfs libseccomp-dev util-linux
+apt_pkgs=(busybox-static iproute2 nftables wrk e2fsprogs btrfs-progs lxcfs libseccomp-dev util-linux
           build-essential crun lxc procps psmisc)
 # npm only fetches Node 24; a machine that already has Node 24 or npm does not need it.
 if [ -z "$NODE" ] && ! command -v npm >/dev/null; then apt_pkgs+=(npm); fi

@@ -20,6 +20,17 @@ export function run(argv, opts = {}) {
   return r;
 }
 
+/** `vzctl start` of one VE `runs` times (after 2 warm-up rounds), each followed by `stop --fast`. */
+export function startSamples(vzctl, ctid, env, runs) {
+  const s = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const t = timed([...vzctl, 'start', ctid], { env });
+    run([...vzctl, 'stop', ctid, '--fast'], { env });
+    if (i >= 2) s.push(t);
+  }
+  return summarize(s);
+}
+
 export function summarize(samples) {
   const s = [...samples].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];

@@ -14,6 +14,7 @@ import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
 import { capsPlugin } from '@vzkit/caps';
 import { devicesPlugin } from '@vzkit/devices';
+import { nsNetPlugin } from '@vzkit/ns-net';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -23,6 +24,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     nsPidPlugin,
     nsIpcPlugin,
     nsUtsPlugin,
+    nsNetPlugin,
     ubcPlugin,
     fairschedPlugin,
     lxcfsPlugin,

@@ -36,10 +36,19 @@ export class RealCli {
     this.host = await createLinuxHost();
   }
 
+  /**
+   * A network namespace (/run/netns/NAME) the tools run in, as their "host" network:
+   * tests that route, forward and filter do it there, never in the machine's own.
+   */
+  netns: string | undefined;
+
   /** Runs a bundled tool (`vzctl`, `vzlist`, `vzubc`). */
   tool(name: string, argv: string[], env: Record<string, string> = {}): Promise<Run> {
+    const cmd = [process.execPath, join(pkg, `dist/${name}.js`), ...argv];
+    // nsenter --net only: the tools keep the machine's mount namespace, where VE roots are mounted.
+    if (this.netns) cmd.unshift('nsenter', `--net=/run/netns/${this.netns}`, '--');
     return new Promise((resolve) => {
-      execFile(process.execPath, [join(pkg, `dist/${name}.js`), ...argv],
+      execFile(cmd[0]!, cmd.slice(1),
         { env: { ...process.env, VZKIT_ROOT: this.root, VZKIT_CGROUP_PARENT: this.parent, VZKIT_DEBUG: '', ...env }, timeout: 50_000 },
         (err, stdout, stderr) => {
           const e = err as (Error & { code?: number; signal?: string }) | null;

@@ -24,7 +24,7 @@ export function parseKeyValue<T>(key: ConfigKey<T>, raw: string, where: string):
     return v;
   } catch (e) {
     if (e instanceof ValueError) {
-      throw vzError('BAD_VALUE', `${where}: invalid value for ${key.name}${key.flag ? ` (--${key.flag})` : ''}: ${e.message}`, { cause: e });
+      throw vzError(e.code ?? 'BAD_VALUE', `${where}: invalid value for ${key.name}${key.flag ? ` (--${key.flag})` : ''}: ${e.message}`, { cause: e });
     }
     throw e;
   }

@@ -251,11 +251,96 @@ export interface SystemInfo {
   uptime(): Promise<number>;
 }
 
+/**
+ * Which network namespace a {@link NetService} call acts in: the caller's own (`host`,
+ * where vzctl runs) or that of a running process (a VE's init).
+ */
+export type NetnsRef = 'host' | { pid: number };
+
+export interface NetLink {
+  name: string;
+  index: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** IFF_NOARP: no ARP/NDP; frames go to the device's own MAC (venet's point-to-point mode). */
+  noarp: boolean;
+  loopback: boolean;
+  mac?: string;
+  mtu?: number;
+  /** `veth`, `bridge`, ...; none for physical devices and lo. */
+  kind?: string;
+  /** Name of the bridge (or other master) the link is enslaved to. */
+  master?: string;
+}
+
+export interface NetAddress {
+  dev: string;
+  family: 4 | 6;
+  /** `198.18.0.1/32`, `2001:db8::1/128`. */
+  cidr: string;
+}
+
+export interface NetRoute {
+  family: 4 | 6;
+  /** `198.18.0.1/32` or `default`. */
+  dst: string;
+  dev?: string;
+  gateway?: string;
+  /** `link` for a device route without gateway (the default then), `universe` otherwise. */
+  scope?: 'link' | 'universe' | 'host';
+}
+
+export interface VethSpec {
+  /** Name of the end in `ns`. */
+  name: string;
+  /** Name of the other end, created straight in `peerNs`. */
+  peer: string;
+  peerNs: NetnsRef;
+  mac?: string;
+  peerMac?: string;
+  mtu?: number;
+}
+
+/**
+ * Network devices, addresses, routes, proxy neighbours and net sysctls of one network
+ * namespace at a time (rtnetlink on Linux). Deleting what is missing answers false.
+ */
+export interface NetService {
+  links(ns: NetnsRef): Promise<NetLink[]>;
+  /** Creates a veth pair; EEXIST when a name is taken in its namespace. */
+  addVeth(ns: NetnsRef, spec: VethSpec): Promise<void>;
+  setLink(ns: NetnsRef, dev: string, opts: { up?: boolean; noarp?: boolean; mac?: string; mtu?: number; master?: string | null }): Promise<void>;
+  deleteLink(ns: NetnsRef, dev: string): Promise<boolean>;
+  addresses(ns: NetnsRef, dev?: string): Promise<NetAddress[]>;
+  /** Adds an address (IPv6 without duplicate detection: usable at once). */
+  addAddress(ns: NetnsRef, dev: string, cidr: string): Promise<void>;
+  deleteAddress(ns: NetnsRef, dev: string, cidr: string): Promise<boolean>;
+  /** Routes of the main table. */
+  routes(ns: NetnsRef, family?: 4 | 6): Promise<NetRoute[]>;
+  addRoute(ns: NetnsRef, route: NetRoute, opts?: { replace?: boolean }): Promise<void>;
+  deleteRoute(ns: NetnsRef, route: NetRoute): Promise<boolean>;
+  /** Proxy ARP (IPv4) / NDP (IPv6) entries: the namespace answers for `ip` on `dev`. */
+  proxyNeighbours(ns: NetnsRef): Promise<Array<{ ip: string; dev: string }>>;
+  addProxyNeighbour(ns: NetnsRef, ip: string, dev: string): Promise<void>;
+  deleteProxyNeighbour(ns: NetnsRef, ip: string, dev: string): Promise<boolean>;
+  /**
+   * Strict source checking, IPv4 and IPv6, for packets that arrive on devices whose
+   * names begin with `devPrefix`: such a packet is dropped unless the namespace routes
+   * its source back out of the device it came in on (what rp_filter=1 does for IPv4
+   * alone). Namespace-wide and idempotent; UNSUPPORTED where the host cannot.
+   */
+  checkSources(ns: NetnsRef, devPrefix: string): Promise<void>;
+  /** A net sysctl of the namespace (`net/ipv4/ip_forward`, `net/ipv4/conf/DEV/rp_filter`); undefined when missing. */
+  sysctl(ns: NetnsRef, key: string): Promise<string | undefined>;
+  setSysctl(ns: NetnsRef, key: string, value: string): Promise<void>;
+}
+
 export interface Host {
   readonly fs: HostFs;
   readonly mounts: MountService;
   readonly cgroups: CgroupManager;
   readonly processes: ProcessService;
   readonly launcher: Launcher;
+  readonly net: NetService;
   readonly system: SystemInfo;
 }

@@ -20,3 +20,4 @@ export type { VeState, StatePhase } from './state.js';
 export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
 export { faultPoint } from './fault.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { readGuestFile, writeGuestFile } from './guest-files.js';

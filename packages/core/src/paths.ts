@@ -37,6 +37,8 @@ export function resolvePaths(prefix = process.env.VZKIT_ROOT ?? ''): VzPaths {
 
 /** Paths of one VE. */
 export interface VePaths {
+  /** The vzkit root (VZKIT_ROOT, `--root`); '' on the real system, where host-wide settings may be changed. */
+  prefix: string;
   /** `<confDir>/<ctid>.conf` */
   conf: string;
   /** VE_PRIVATE with $VEID substituted. */

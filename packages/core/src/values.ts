@@ -6,9 +6,15 @@
 
 /** Thrown by a parser; the config layer turns it into BAD_VALUE naming the CTID and key. */
 export class ValueError extends Error {
-  constructor(reason: string) {
+  /**
+   * The error code the refusal is reported with (`BAD_IP` gives vzctl's exit 71); the
+   * default is BAD_VALUE.
+   */
+  readonly code: string | undefined;
+  constructor(reason: string, opts: { code?: string } = {}) {
     super(reason);
     this.name = 'ValueError';
+    this.code = opts.code;
   }
 }
 

@@ -5,6 +5,7 @@ import { LinuxHostFs } from './fs.js';
 import { NativeLauncher } from './launcher/launcher.js';
 import { LinuxMountService } from './mounts.js';
 import { LinuxProcessService } from './process.js';
+import { LinuxNetService } from './net/net-service.js';
 import { LinuxSystemInfo } from './system.js';
 
 export interface LinuxHostOptions {
@@ -19,6 +20,7 @@ export class LinuxHost implements Host {
   readonly mounts = new LinuxMountService();
   readonly processes = new LinuxProcessService();
   readonly system = new LinuxSystemInfo();
+  readonly net = new LinuxNetService();
   readonly launcher: NativeLauncher;
 
   constructor(readonly cgroups: CgroupManager, opts: { launcherPath?: string } = {}) {

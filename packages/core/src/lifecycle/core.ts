@@ -72,6 +72,7 @@ export class Ve {
     const p = this.core.paths;
     const runDir = join(p.run, String(this.ctid));
     return {
+      prefix: p.prefix,
       conf: join(p.confDir, `${this.ctid}.conf`),
       private: substituteCtid(this.config.get(VE_PRIVATE) ?? join(p.private, '$VEID'), this.ctid),
       root: substituteCtid(this.config.get(VE_ROOT) ?? join(p.root, '$VEID'), this.ctid),

@@ -12,12 +12,16 @@ export function withHook<K extends HookName>(ve: Ve, hook: K): Array<Plugin<any,
 export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...args: unknown[]): Promise<unknown> {
   const fn = p.hooks[hook] as ((...a: unknown[]) => unknown) | undefined;
   if (!fn) return undefined;
+  const t0 = performance.now();
   try {
     return await fn.call(p.hooks, ve.hookContext(p), ...args);
   } catch (e) {
     // Plugins name the CT themselves; only anonymous failures get the plugin as context.
     if (e instanceof VzError && e.message.startsWith(ve.label)) throw e;
     throw wrapError(e, `${ve.label}: ${p.name.replace(/^@vzkit\//, '')} ${hook}`);
+  } finally {
+    // Where a command's time goes, per plugin and hook (`vzctl --verbose`).
+    ve.core.log.debug(`${p.name} ${hook}: ${(performance.now() - t0).toFixed(1)} ms`);
   }
 }
 

@@ -54,7 +54,7 @@ export function resolveEdits(ve: Ve, edits: SetEdit[]): Map<string, string | und
         try {
           next = edit.apply(view.get(key), e.arg);
         } catch (err) {
-          if (err instanceof ValueError) throw vzError('BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`);
+          if (err instanceof ValueError) throw vzError(err.code ?? 'BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`);
           throw err;
         }
         overrides.set(key.name, (key as ConfigKey<unknown>).type.format(next));

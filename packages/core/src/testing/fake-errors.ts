@@ -78,13 +78,16 @@ export type FaultTarget =
   | 'mount' | 'umount' | 'launch' | 'init' | 'exec' | 'signal'
   | 'cgroup.create' | 'cgroup.attach' | 'cgroup.set' | 'cgroup.kill' | 'cgroup.freeze' | 'cgroup.thaw' | 'cgroup.destroy'
   | 'fs.writeFile' | 'fs.mkdir' | 'fs.remove' | 'fs.rename' | 'fs.readFile' | 'fs.symlink' | 'fs.copyFile' | 'fs.chmod'
+  | 'net.addVeth' | 'net.setLink' | 'net.deleteLink' | 'net.addAddress' | 'net.addRoute' | 'net.addProxyNeighbour' | 'net.checkSources' | 'net.setSysctl'
   | `op:${'mount' | 'umount' | 'mkdir' | 'mknod' | 'symlink' | 'write' | 'pivotRoot' | 'chdir' | 'sethostname' | 'setdomainname' | 'rlimit' | 'capDrop'}`;
 
 export interface FaultOptions {
   /**
    * Only a call on this fails: the absolute path for files, mount/umount targets and
    * child ops (the op's path, target, root or name), the group as passed for cgroup
-   * calls, the CTID for `launch`, argv[0] for `init`, the pid for `exec` and `signal`.
+   * calls, the CTID for `launch`, argv[0] for `init`, the pid for `exec` and `signal`;
+   * for `net.*` the device (`spec.name` of a veth, a route's dev, else its dst) or the
+   * sysctl key (`net/ipv4/ip_forward`).
    */
   path?: string;
   /** How many matching calls fail; default 1. */

@@ -1,9 +1,10 @@
 /**
  * FakeHost: the Host interface over an in-memory model of the kernel's state — files
- * and mounts per mount namespace, a cgroup tree, processes with their namespaces — that
- * fails where the kernel would. Plugin tests run their hooks against it and assert the
- * resulting state (`fake.process(pid).hostname`, `fake.cgroups.read(group)`,
- * `fake.fs.tree(dir)`), never which calls were made.
+ * and mounts per mount namespace, a cgroup tree, processes with their namespaces,
+ * network devices per network namespace — that fails where the kernel would. Plugin
+ * tests run their hooks against it and assert the resulting state
+ * (`fake.process(pid).hostname`, `fake.cgroups.read(group)`, `fake.fs.tree(dir)`,
+ * `fake.net.links({ pid })`), never which calls were made.
  */
 import type { Host, MountEntry, SystemInfo } from '../host.js';
 import { FakeCommands } from './fake-commands.js';
@@ -14,6 +15,7 @@ import { FakeLauncher } from './fake-launcher.js';
 import { FakeMounts } from './fake-mounts.js';
 import { sysctlKey } from './fake-namespaces.js';
 import type { FakeCgroups } from './fake-cgroups.js';
+import type { FakeNet } from './fake-net.js';
 import type { FakeProcesses, FakeProcessInfo } from './fake-processes.js';
 import type { ProcessUsage } from './fake-process.js';
 import { sysctlRead } from './fake-procfs.js';
@@ -49,6 +51,8 @@ export class FakeHost implements Host {
   readonly cgroups: FakeCgroups;
   readonly processes: FakeProcesses;
   readonly launcher: FakeLauncher;
+  /** Devices, addresses, routes, proxy neighbours and net sysctls per network namespace. */
+  readonly net: FakeNet;
   readonly system: FakeSystem;
   /** What `launcher.exec` can run; register more commands here. */
   readonly commands = new FakeCommands();
@@ -61,6 +65,7 @@ export class FakeHost implements Host {
     this.cgroups = this.kernel.cgroups;
     this.processes = this.kernel.processes;
     this.launcher = new FakeLauncher(this.kernel, this.commands);
+    this.net = this.kernel.net;
     this.system = new FakeSystem(this.kernel);
   }
 
@@ -130,6 +135,25 @@ export class FakeHost implements Host {
   sysctl(pid: number, name: string): string | undefined {
     const p = this.kernel.processes.get(pid);
     return p && sysctlRead(this.kernel, p, sysctlKey(name));
+  }
+
+  /**
+   * Gives the host a physical network device (`eth0`, the LAN a VE's addresses are
+   * proxied on): up unless `up: false`, MTU 1500, a fixed MAC unless given. EEXIST for
+   * a taken name.
+   */
+  addHostLink(name: string, opts: { up?: boolean; mac?: string; mtu?: number } = {}): this {
+    this.net.addLink('host', name, { ...opts, up: opts.up ?? true });
+    return this;
+  }
+
+  /**
+   * Gives the host a bridge VE veths can be enslaved to (`ip link add NAME type bridge`),
+   * up unless `up: false`.
+   */
+  addBridge(name: string, opts: { up?: boolean; mac?: string; mtu?: number } = {}): this {
+    this.net.addLink('host', name, { ...opts, kind: 'bridge', up: opts.up ?? true });
+    return this;
   }
 
   /** Moves the fake clock (uptime, start times of new processes) forward. */

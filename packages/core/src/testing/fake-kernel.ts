@@ -1,13 +1,15 @@
 /**
  * The shared state of the fake kernel: counters (devices, mount ids, namespace inodes,
  * clock), the host's filesystems, namespaces and mount table, the process table and the
- * cgroup tree. Host services (fs, mounts, cgroups, processes, launcher) are views of it.
+ * cgroup tree. Host services (fs, mounts, cgroups, processes, launcher, net) are views
+ * of it.
  */
 import { performance } from 'node:perf_hooks';
 import { NsBase, IpcNs, NetNs, PidNs, UserNs, UtsNs, globalSysctls } from './fake-namespaces.js';
 import { Faults } from './fake-errors.js';
 import { FakeCgroups } from './fake-cgroups.js';
 import { Mount, MountNs } from './fake-mount-table.js';
+import { FakeNet } from './fake-net.js';
 import { FakeProcesses } from './fake-processes.js';
 import { ProcSuperblock } from './fake-procfs.js';
 import { Inode, newFilesystem, type Superblock, type Vnode } from './fake-vnode.js';
@@ -53,6 +55,7 @@ export class FakeKernel {
   readonly hostNs: NsSet;
   readonly processes: FakeProcesses;
   readonly cgroups: FakeCgroups;
+  readonly net: FakeNet;
   readonly self: FakeProcess;
   private anon = 30;
   private mountIds = 20;
@@ -100,7 +103,7 @@ export class FakeKernel {
       uts: new UtsNs(4026531838, this.opts.hostname),
       ipc: new IpcNs(4026531839),
       pid,
-      net: new NetNs(4026531840),
+      net: new NetNs(4026531840, { loUp: true }),
       cgroup: new NsBase('cgroup', 4026531835),
       time: new NsBase('time', 4026531834),
     };
@@ -117,6 +120,7 @@ export class FakeKernel {
     this.cgroups = new FakeCgroups(this);
     this.processes = new FakeProcesses(this);
     this.self = this.processes.boot();
+    this.net = new FakeNet(this);
   }
 
   /** A new anonymous device number (0:N), as tmpfs, proc and overlay get. */

@@ -1,9 +1,12 @@
 /**
  * The fake kernel's namespaces. Each holds the state the real one isolates: hostname in
- * uts, SysV objects and IPC sysctls in ipc, pid numbering in pid, net sysctls and links
- * in net, id maps in user. The mount namespace (a mount table) is in fake-mount-table.ts.
+ * uts, SysV objects and IPC sysctls in ipc, pid numbering in pid, devices, addresses,
+ * routes, proxy neighbours and net sysctls in net, id maps in user. The mount namespace
+ * (a mount table) is in fake-mount-table.ts.
  */
+import type { NetAddress, NetLink, NetRoute } from '../host.js';
 import type { IdMapping, Namespace } from '../plan.js';
+import { fault } from './fake-errors.js';
 
 export class NsBase {
   constructor(readonly type: Namespace, readonly inum: number) {}
@@ -58,26 +61,145 @@ export class IpcNs extends NsBase {
   }
 }
 
+/** Per-device conf keys the kernel creates with each link, under `net/ipv4/conf/<dev>/` and `net/ipv6/conf/<dev>/`. */
+const DEV_CONF: Record<4 | 6, Array<[string, string]>> = {
+  4: [['forwarding', '0'], ['rp_filter', '0'], ['proxy_arp', '0'], ['arp_ignore', '0']],
+  6: [['forwarding', '0'], ['proxy_ndp', '0'], ['disable_ipv6', '0'], ['accept_ra', '1']],
+};
+
+const devConf = (dev: string): Array<[string, string]> =>
+  ([4, 6] as const).flatMap((f) => DEV_CONF[f].map(([k, v]): [string, string] => [`net/ipv${f}/conf/${dev}/${k}`, v]));
+
 const NET_SYSCTLS: Array<[string, string]> = [
   ['net/ipv4/ip_forward', '0'],
   ['net/ipv4/ip_local_port_range', '32768\t60999'],
   ['net/ipv4/ping_group_range', '1\t0'],
-  ['net/ipv4/conf/all/forwarding', '0'],
-  ['net/ipv4/conf/all/rp_filter', '0'],
-  ['net/ipv4/conf/default/forwarding', '0'],
-  ['net/ipv4/conf/lo/forwarding', '0'],
-  ['net/ipv6/conf/all/forwarding', '0'],
-  ['net/ipv6/conf/all/disable_ipv6', '0'],
-  ['net/ipv6/conf/default/forwarding', '0'],
+  ...devConf('all'),
+  ...devConf('default'),
   ['net/core/somaxconn', '4096'],
 ];
 
+/** IFNAMSIZ: 16 bytes with the terminating NUL. */
+const IFNAMSIZ = 16;
+
+/** One network device of a namespace; a veth end knows its peer (in the peer's namespace). */
+export class FakeLink {
+  up = false;
+  noarp = false;
+  master: string | undefined;
+  peer: FakeLink | undefined;
+
+  constructor(
+    readonly ns: NetNs,
+    readonly name: string,
+    readonly index: number,
+    public mac: string,
+    public mtu: number,
+    /** `veth`, `bridge`; undefined for lo and physical devices. */
+    readonly kind: string | undefined,
+    readonly loopback: boolean,
+  ) {}
+
+  view(): NetLink {
+    return {
+      name: this.name, index: this.index, up: this.up, noarp: this.noarp, loopback: this.loopback, mac: this.mac, mtu: this.mtu,
+      ...(this.kind ? { kind: this.kind } : {}),
+      ...(this.master ? { master: this.master } : {}),
+    };
+  }
+}
+
+/**
+ * A network namespace: devices, addresses, the main routing table, proxy ARP/NDP entries
+ * and net sysctls. The invariants the kernel keeps live here (a device takes its
+ * addresses, routes, neighbours and conf sysctls along; a veth end takes its peer);
+ * argument checks and error wording are FakeNet's.
+ */
 export class NetNs extends NsBase {
   readonly sysctls = new Map(NET_SYSCTLS);
-  /** Interface names; a new namespace has only loopback. */
-  readonly links = ['lo'];
-  constructor(inum: number) {
+  /** Devices by name; a new namespace has only loopback, down. */
+  readonly links = new Map<string, FakeLink>();
+  /** In the order added; cidrs normalized. */
+  addresses: NetAddress[] = [];
+  /** The main table; every route has its scope. */
+  routes: NetRoute[] = [];
+  proxies: Array<{ ip: string; dev: string }> = [];
+  /** Device name prefixes whose packets have their sources checked (NetService.checkSources). */
+  readonly checkedSources = new Set<string>();
+  private nextIndex = 1;
+
+  /** `loUp`: the initial namespace, whose loopback the host's boot brought up. */
+  constructor(inum: number, opts: { loUp?: boolean } = {}) {
     super('net', inum);
+    const lo = this.addLink('lo', { mac: '00:00:00:00:00:00', mtu: 65536, loopback: true });
+    if (opts.loUp) this.setUp(lo, true);
+  }
+
+  /**
+   * Registers a device with its conf sysctls (copied from `conf/default`, as the kernel
+   * does). EINVAL for a name dev_valid_name refuses, EEXIST for a taken one.
+   */
+  addLink(name: string, opts: { mac: string; mtu: number; kind?: string; loopback?: boolean }): FakeLink {
+    const bytes = new TextEncoder().encode(name).length;
+    if (bytes === 0 || bytes >= IFNAMSIZ || name === '.' || name === '..' || /[/:\s]/.test(name)) throw fault('EINVAL', name);
+    if (this.links.has(name)) throw fault('EEXIST', name);
+    const link = new FakeLink(this, name, this.nextIndex++, opts.mac, opts.mtu, opts.kind, opts.loopback ?? false);
+    this.links.set(name, link);
+    for (const [key, value] of devConf(name)) this.sysctls.set(key, this.sysctls.get(key.replace(`/conf/${name}/`, '/conf/default/')) ?? value);
+    return link;
+  }
+
+  /**
+   * IFF_UP on or off. Down flushes the device's IPv4 routes (fib_disable_ip); loopback
+   * coming up gets 127.0.0.1/8 and ::1/128 from the kernel itself.
+   */
+  setUp(link: FakeLink, up: boolean): void {
+    link.up = up;
+    if (!up) this.routes = this.routes.filter((r) => !(r.family === 4 && r.dev === link.name));
+    else if (link.loopback) {
+      for (const [family, cidr] of [[4, '127.0.0.1/8'], [6, '::1/128']] as const) {
+        if (!this.addresses.some((a) => a.dev === link.name && a.cidr === cidr)) this.addresses.push({ dev: link.name, family, cidr });
+      }
+    }
+  }
+
+  /** Unregisters a device with everything on it; a veth takes its peer along, a bridge releases its ports. */
+  removeLink(link: FakeLink): void {
+    if (this.links.get(link.name) !== link) return;
+    this.links.delete(link.name);
+    const dev = link.name;
+    this.addresses = this.addresses.filter((a) => a.dev !== dev);
+    this.routes = this.routes.filter((r) => r.dev !== dev);
+    this.proxies = this.proxies.filter((p) => p.dev !== dev);
+    for (const other of this.links.values()) if (other.master === dev) other.master = undefined;
+    for (const [key] of devConf(dev)) this.sysctls.delete(key);
+    const peer = link.peer;
+    link.peer = undefined;
+    if (peer) {
+      peer.peer = undefined;
+      peer.ns.removeLink(peer);
+    }
+  }
+
+  /** The namespace's last process is gone: its devices go, veth peers elsewhere with them. */
+  destroy(): void {
+    for (const link of [...this.links.values()]) this.removeLink(link);
+  }
+
+  /**
+   * Writes a net sysctl. ip_forward and conf/all/forwarding are one knob, and switching
+   * forwarding for `all` switches it for `default` and every device (inet_forward_change,
+   * addrconf_forward_change).
+   */
+  writeSysctl(key: string, value: string): void {
+    const v4 = key === 'net/ipv4/ip_forward' || key === 'net/ipv4/conf/all/forwarding';
+    if (!v4 && key !== 'net/ipv6/conf/all/forwarding') {
+      this.sysctls.set(key, value);
+      return;
+    }
+    const conf = v4 ? 'net/ipv4/conf' : 'net/ipv6/conf';
+    if (v4) this.sysctls.set('net/ipv4/ip_forward', value);
+    for (const dev of ['all', 'default', ...this.links.keys()]) this.sysctls.set(`${conf}/${dev}/forwarding`, value);
   }
 }
 

@@ -3,7 +3,8 @@
  * each process has a number in every pid namespace up to the host's. SIGKILL kills;
  * other signals go to the handler a test installed or to the default action (a VE's
  * init halts on the signals vzctl stop sends). When the init of a pid namespace dies,
- * every process in that namespace dies with it, as zap_pid_ns_processes does. A frozen
+ * every process in that namespace dies with it, as zap_pid_ns_processes does; when the
+ * last process of a network namespace dies, the namespace goes with its devices. A frozen
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
 import type { MountEntry, ProcessService } from '../host.js';
@@ -119,6 +120,9 @@ export class FakeProcesses implements ProcessService {
     p.exit = status;
     for (let ns: PidNs | undefined = p.ns.pid; ns; ns = ns.parent) ns.nrs.delete(p.pid);
     this.k.cgroups.remove(p.pid);
+    // A network namespace lives while a process is in it (no bind mounts or fds are modelled).
+    const net = p.ns.net;
+    if (net !== this.k.hostNs.net && ![...this.table.values()].some((q) => q.alive && q.ns.net === net)) net.destroy();
     for (const wake of this.waiters.get(p.pid) ?? []) wake();
     this.waiters.delete(p.pid);
     if (p.isNsInit) for (const q of this.liveIn(p.ns.pid)) this.die(q, { signal: 'SIGKILL' });

@@ -54,7 +54,7 @@ export function sysctlWrite(k: FakeKernel, who: FakeProcess, key: string, raw: s
       who.ns.ipc.sysctls.set(key, value);
       return;
     case 'net':
-      who.ns.net.sysctls.set(key, value);
+      who.ns.net.writeSysctl(key, value);
       return;
     default:
       k.globalSysctls.set(key, value);

@@ -9,13 +9,18 @@
  * filesystems that keep their files; pivot_root; processes with namespaces, pid numbers
  * per pid namespace, signals, the death of a pid namespace with its init; a cgroup tree
  * (v1 or v2) with limits checked like the kernel, pids.max on fork, freezer; the
- * launcher's child ops and an exec with a table of fake commands. Errors: node:fs-style
- * for files, VzError with `errno` and `path` for mounts (MOUNT_FAILED, UMOUNT_FAILED),
- * cgroups and processes (SYSTEM), launch (ENV_CREATE) and exec (EXEC_FAILED).
+ * launcher's child ops and an exec with a table of fake commands; per network
+ * namespace, devices (lo, veth pairs across namespaces, host NICs and bridges),
+ * addresses, the main routing table, proxy ARP/NDP entries and net sysctls, all gone
+ * with the namespace's last process. Errors: node:fs-style for files, VzError with
+ * `errno` and `path` for mounts (MOUNT_FAILED, UMOUNT_FAILED), cgroups and processes
+ * (SYSTEM), VzError with `errno` for the network (SYSTEM), launch (ENV_CREATE) and
+ * exec (EXEC_FAILED).
  *
  * Not modelled: permissions and owners (everyone is root), mount propagation, zombies
- * (the dead are reaped at once), network links and addresses, what user namespaces'
- * id maps do (they are only recorded), per-namespace sysfs, the console file of init
+ * (the dead are reaped at once), packets and neighbour resolution, routes the kernel
+ * derives from addresses, routing tables other than main, what user namespaces' id
+ * maps do (they are only recorded), per-namespace sysfs, the console file of init
  * (recorded, never written), file times.
  *
  * ```ts
@@ -31,6 +36,7 @@ export type { FakeHostOptions } from './fake-kernel.js';
 export { FakeFs } from './fake-fs.js';
 export { FakeMounts } from './fake-mounts.js';
 export { FakeCgroups } from './fake-cgroups.js';
+export { FakeNet } from './fake-net.js';
 export { FakeProcesses, type FakeProcessInfo } from './fake-processes.js';
 export { FakeLauncher } from './fake-launcher.js';
 export { FakeCommands, type CommandContext, type CommandHandler, type CommandOutput } from './fake-commands.js';

@@ -8,3 +8,4 @@ export { Rtnl, IFF, RT_SCOPE, RT_TABLE, RTPROT, type Link, type Address, type Ro
 export { NetlinkSocket, openRtnl, inNetns, CLONE_NEWNET, type OpenRtnlOptions, type RequestOptions, type Doing } from './netlink-socket.js';
 export * as netlink from './netlink-codec.js';
 export { parsePrefix, ipToBytes, bytesToIp, macToBytes, bytesToMac, AF_INET, AF_INET6, type IpFamily, type IpPrefix } from './netaddr.js';
+export { LinuxNetService } from './net-service.js';

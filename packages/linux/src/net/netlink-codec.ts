@@ -65,6 +65,7 @@ export const RTM = {
   NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
 } as const;
 
+
 /** enum rt_class_t (linux/rtnetlink.h). */
 export const RT_TABLE = { UNSPEC: 0, COMPAT: 252, DEFAULT: 253, MAIN: 254, LOCAL: 255 } as const;
 

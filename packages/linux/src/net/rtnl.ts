@@ -280,6 +280,17 @@ export class Rtnl {
     this.#setLink(link, () => `set ${this.#linkName(link)} down`, [], { flags: 0, change: IFF.UP });
   }
 
+  /** IFF_NOARP on or off: without ARP/NDP, frames go to the device's own MAC (a point-to-point use of Ethernet). */
+  linkSetNoarp(link: string | number, on: boolean): void {
+    this.#setLink(link, () => `set ${this.#linkName(link)} ${on ? 'noarp' : 'arp'}`, [], { flags: on ? IFF.NOARP : 0, change: IFF.NOARP });
+  }
+
+  /** Enslaves a link to a bridge (or another master); null releases it. */
+  linkSetMaster(link: string | number, master: string | number | null): void {
+    const index = master === null ? 0 : this.ifindex(master);
+    this.#setLink(link, () => `${master === null ? 'release' : `add`} ${this.#linkName(link)} ${master === null ? 'from its bridge' : `to ${this.#linkName(master)}`}`, [rtattrU32(IFLA.MASTER, index)]);
+  }
+
   linkSetMac(link: string | number, mac: string): void {
     this.#setLink(link, () => `set MAC ${mac} on ${this.#linkName(link)}`, [rtattr(IFLA.ADDRESS, macToBytes(mac))]);
   }

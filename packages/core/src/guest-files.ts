@@ -1,0 +1,43 @@
+/**
+ * Files of a VE's own system edited from the host (/etc/hostname, /etc/resolv.conf),
+ * through its root mounted on the host. The files belong to the guest: a symlink there
+ * could point anywhere on the host, so only regular files under real directories are
+ * read or written, never followed links.
+ */
+import { wrapError } from './errors.js';
+import type { HostFs } from './host.js';
+
+/** `<root>/<rel>` when every directory on the way is a real directory; undefined otherwise. */
+async function guestPath(fs: HostFs, root: string, rel: string): Promise<string | undefined> {
+  const parts = rel.split('/').filter(Boolean);
+  let dir = root.replace(/\/+$/, '');
+  for (const part of parts.slice(0, -1)) {
+    dir = `${dir}/${part}`;
+    if ((await fs.stat(dir))?.type !== 'dir') return undefined;
+  }
+  return `${dir}/${parts[parts.length - 1]}`;
+}
+
+/** The guest's file, or undefined when it is missing or not a regular file. */
+export async function readGuestFile(fs: HostFs, root: string, rel: string): Promise<string | undefined> {
+  const path = await guestPath(fs, root, rel);
+  if (!path || (await fs.stat(path))?.type !== 'file') return undefined;
+  return fs.readFile(path);
+}
+
+/**
+ * Writes the guest's file when it is a regular file (or missing, with `create`) under
+ * real directories; returns whether it was written.
+ */
+export async function writeGuestFile(fs: HostFs, root: string, rel: string, text: string, opts: { create?: boolean } = {}): Promise<boolean> {
+  const path = await guestPath(fs, root, rel);
+  if (!path) return false;
+  const type = (await fs.stat(path))?.type;
+  if (type === undefined ? !opts.create : type !== 'file') return false;
+  try {
+    await fs.writeFile(path, text, type === undefined ? { mode: 0o644 } : {});
+  } catch (e) {
+    throw wrapError(e, `cannot write ${path}`);
+  }
+  return true;
+}

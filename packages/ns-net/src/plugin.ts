@@ -1,0 +1,114 @@
+/**
+ * ns-net: the VE's own network stack. A network namespace with loopback up; venet
+ * (routed addresses on `venet0`, IP_ADDRESS, `--ipadd`/`--ipdel`, live) and veth
+ * interfaces (NETIF, bridged, live); the guest's resolv.conf from NAMESERVER and
+ * SEARCHDOMAIN. Everything the host gets is recorded first and removed at stop, also
+ * after a killed vzctl.
+ */
+import { definePlugin, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
+import { formatVeAddress, type VeAddress } from './addresses.js';
+import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
+import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
+import { writeResolvConf } from './resolv.js';
+import {
+  addAddresses, addNetif, ensureForwarding, loopbackUp, neighbourDevs, removeAddresses, removeNetif, unwire,
+  type NetCtx, type NetState,
+} from './wiring.js';
+
+const ipField: ListField = {
+  name: 'ip',
+  header: 'IP_ADDR',
+  width: -15,
+  // A list: vzlist shows the first address in the middle of a row and all of them last.
+  get: (row) => (row.config.get(IP_ADDRESS) ?? []).map((a) => a.ip),
+};
+
+function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): void {
+  for (const n of netifs) {
+    const host = resolveNetif(ctx.ve.ctid, n).hostIfname;
+    if (host.length > MAX_IFNAME) {
+      throw vzError('VETH_ERROR', `${ctx.ve.label}: the host device name ${host} for ${n.ifname} is longer than ${MAX_IFNAME} characters`, {
+        hint: `give one: --netif_add ${n.ifname},,NAME`,
+      });
+    }
+  }
+}
+
+function pidOf(ctx: NetCtx): number {
+  const pid = ctx.ve.initPid;
+  if (pid === undefined) throw vzError('VE_NOT_RUNNING', `${ctx.ve.label} is not running`);
+  return pid;
+}
+
+async function applyDns(ctx: NetCtx): Promise<void> {
+  const servers = ctx.ve.config.get(NAMESERVER);
+  const search = ctx.ve.config.get(SEARCHDOMAIN);
+  if (!servers && !search) return;
+  if (!(await writeResolvConf(ctx.host.fs, ctx.ve.paths.root, servers, search))) {
+    ctx.log.warn("/etc/resolv.conf inside is not a regular file (a link to a local resolver?): NAMESERVER and SEARCHDOMAIN were not written");
+  }
+}
+
+async function wireAddresses(ctx: NetCtx, pid: number, addrs: readonly VeAddress[]): Promise<void> {
+  if (!addrs.length) return;
+  await ensureForwarding(ctx, new Set(addrs.map((a) => a.family)));
+  await addAddresses(ctx, pid, addrs, await neighbourDevs(ctx, ctx.ve.config.get(NEIGHBOUR_DEVS)));
+}
+
+async function updateAddresses(ctx: NetCtx, c: ConfigChange): Promise<void> {
+  const before = (c.before as VeAddress[] | undefined) ?? [];
+  const after = (c.after as VeAddress[] | undefined) ?? [];
+  const same = (a: VeAddress, b: VeAddress) => formatVeAddress(a) === formatVeAddress(b);
+  const gone = before.filter((b) => !after.some((a) => same(a, b)));
+  const added = after.filter((a) => !before.some((b) => same(a, b)));
+  const pid = pidOf(ctx);
+  await removeAddresses(ctx, pid, gone);
+  await wireAddresses(ctx, pid, added);
+}
+
+async function updateNetifs(ctx: NetCtx, c: ConfigChange): Promise<void> {
+  const before = (c.before as NetIf[] | undefined) ?? [];
+  const after = (c.after as NetIf[] | undefined) ?? [];
+  const key = (n: NetIf) => JSON.stringify(resolveNetif(ctx.ve.ctid, n));
+  const pid = pidOf(ctx);
+  for (const n of before.filter((b) => !after.some((a) => key(a) === key(b)))) await removeNetif(ctx, n);
+  for (const n of after.filter((a) => !before.some((b) => key(a) === key(b)))) await addNetif(ctx, pid, n);
+}
+
+/** The ns-net plugin: network namespace, venet, veth, DNS; the `ip` vzlist column. */
+export const nsNetPlugin = definePlugin<NetState>({
+  name: '@vzkit/ns-net',
+  configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS],
+  listFields: [ipField],
+  hooks: {
+    // Addresses and host device names taken by running VEs are refused where they are
+    // wired (attach, update), from the kernel's own tables, before anything is made.
+    validate(ctx) {
+      checkNetifNames(ctx, ctx.ve.config.get(NETIF) ?? []);
+    },
+
+    async prepare(ctx, plan) {
+      plan.namespaces.add('net');
+      plan.writableProcSys.add('net');
+      await applyDns(ctx);
+    },
+
+    async attach(ctx, pid) {
+      await loopbackUp(ctx, pid);
+      await wireAddresses(ctx, pid, ctx.ve.config.get(IP_ADDRESS) ?? []);
+      for (const n of ctx.ve.config.get(NETIF) ?? []) await addNetif(ctx, pid, n);
+    },
+
+    async update(ctx, changes) {
+      for (const c of changes) {
+        if (c.key.name === IP_ADDRESS.name) await updateAddresses(ctx, c);
+        else if (c.key.name === NETIF.name) await updateNetifs(ctx, c);
+      }
+      if (changes.some((c) => c.key.name === NAMESERVER.name || c.key.name === SEARCHDOMAIN.name)) await applyDns(ctx);
+    },
+
+    async cleanup(ctx) {
+      await unwire(ctx);
+    },
+  },
+});
