@@ -15,6 +15,7 @@ import { lxcfsPlugin } from '@vzkit/lxcfs';
 import { capsPlugin } from '@vzkit/caps';
 import { devicesPlugin } from '@vzkit/devices';
 import { nsNetPlugin } from '@vzkit/ns-net';
+import { distroPlugin } from '@vzkit/distro';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
@@ -25,6 +26,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     nsIpcPlugin,
     nsUtsPlugin,
     nsNetPlugin,
+    distroPlugin,
     ubcPlugin,
     fairschedPlugin,
     lxcfsPlugin,

@@ -4,7 +4,7 @@
  * leaving no mount, cgroup, state or lock file behind.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,13 @@ describe('vzctl and vzlist bundles on the real kernel', () => {
     expect((await vzctl('exec', id, 'false')).code).toBe(8);
     expect((await vzctl('exec2', id, 'exit 3')).code).toBe(3);
     expect(await vzctl('exec', id, 'echo', 'a', 'b')).toEqual({ code: 0, stdout: 'a b\n', stderr: '' });
+  });
+
+  it('runs a host script inside with runscript, passing arguments and its exit status', async () => {
+    const script = join(root, 'script.sh');
+    await writeFile(script, '#!/bin/sh\necho "in $(hostname) with $1 $2"\nexit 4\n');
+    expect(await vzctl('runscript', id, script, 'x', 'y z')).toEqual({ code: 4, stdout: 'in changed-live with x y z\n', stderr: '' });
+    expect((await vzctl('runscript', id, join(root, 'missing.sh'))).code).toBe(20);
   });
 
   it('refuses to start or destroy it while it runs (32)', async () => {

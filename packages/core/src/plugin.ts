@@ -40,6 +40,11 @@ export interface ConfigKeyDecl<T> {
   scope?: KeyScope[];
   /** `set` refuses the flag without --save (OpenVZ: --name, --ostemplate). */
   saveOnly?: boolean;
+  /**
+   * An action on the running VE rather than a setting (`--userpasswd`): handed to the
+   * owner's `update`, never written to the config file or the VE's state.
+   */
+  transient?: boolean;
   /** Checks of the value alone; return the reason it is wrong. Cross-key rules go in `validate`. */
   check?(value: T): string | undefined;
   editFlags?: EditFlag<T>[];
@@ -243,6 +248,11 @@ export interface Plugin<S = unknown, Slot = unknown> {
   /** Services this plugin offers to others; the registry refuses duplicates. */
   readonly provides?: ReadonlyArray<{ token: ServiceToken<unknown>; create(): unknown }>;
   readonly configKeys?: readonly ConfigKey<any>[];
+  /**
+   * Keys of other plugins whose live changes this plugin's `update` receives too (the
+   * guest's /etc/hosts follows HOSTNAME and IP_ADDRESS, which it does not own).
+   */
+  readonly watches?: readonly string[];
   readonly hooks: PluginHooks<S, Slot>;
   readonly listFields?: readonly ListField[];
   readonly commands?: readonly CommandDecl[];

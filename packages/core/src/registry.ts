@@ -101,16 +101,6 @@ export class PluginRegistry {
     if (!this.container.isRegistered(token.id)) throw vzError('PLUGIN', `no plugin provides the service ${token.description}`);
     return this.container.resolve<T>(token.id);
   }
-
-  /** Plugins owning any of the given keys, in plugin order. */
-  ownersOf(keyNames: Iterable<string>): Plugin<any, any>[] {
-    const owners = new Set<string>();
-    for (const n of keyNames) {
-      const o = this.keyOwner.get(n);
-      if (o) owners.add(o);
-    }
-    return this.plugins.filter((p) => owners.has(p.name));
-  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { execVerb } from './exec.js';
 import { exec2Verb } from './exec2.js';
 import { mountVerb } from './mount.js';
 import { restartVerb } from './restart.js';
+import { runscriptVerb } from './runscript.js';
 import { setVerb } from './set.js';
 import { startVerb } from './start.js';
 import { statusVerb } from './status.js';
@@ -15,7 +16,7 @@ import type { Verb } from './verb.js';
 
 export const VERBS: readonly Verb[] = [
   createVerb, destroyVerb, mountVerb, umountVerb, startVerb, stopVerb, restartVerb, statusVerb,
-  setVerb, execVerb, exec2Verb, enterVerb,
+  setVerb, execVerb, exec2Verb, enterVerb, runscriptVerb,
 ];
 
 export function findVerb(name: string): Verb | undefined {

@@ -89,6 +89,13 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
     if (!sameValue(a, b)) changes.push({ key, before: b, after: a });
   }
   const running = ve.state?.phase === 'running';
+  const transient = [...overrides.keys()].filter((n) => registry.keys.get(n)!.transient);
+  if (transient.length && !running) {
+    ve.config = before;
+    const k = registry.keys.get(transient[0]!)!;
+    const flag = k.flag ?? k.editFlags?.[0]?.flag;
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: ${flag ? `--${flag}` : k.name} acts on a running VE`, { hint: `start it first: vzctl start ${ve.ctid}` });
+  }
   if (!running && !opts.save) {
     ve.config = before;
     throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: nothing was applied or saved`, { hint: 'add --save to change its configuration' });
@@ -97,8 +104,9 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   if (running) {
     const live = changes.filter((c) => c.key.live);
     result.deferred = changes.filter((c) => !c.key.live).map((c) => c.key.name);
-    for (const p of registry.ownersOf(live.map((c) => c.key.name))) {
-      const mine = live.filter((c) => registry.keyOwner.get(c.key.name) === p.name);
+    for (const p of registry.plugins) {
+      const mine = live.filter((c) => registry.keyOwner.get(c.key.name) === p.name || p.watches?.includes(c.key.name));
+      if (!mine.length) continue;
       if (p.hooks.update) await runHook(ve, p, 'update', mine);
       faultPoint('set', `update:${p.name}`);
     }
@@ -110,6 +118,7 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
     // Saved values are the config's now; unsaved ones stay in force until the VE stops.
     const live = { ...(ve.state.live ?? {}) };
     for (const [k, v] of overrides) {
+      if (transient.includes(k)) continue;
       if (opts.save) delete live[k];
       else live[k] = v ?? null;
     }
@@ -119,7 +128,7 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   }
   if (opts.save) {
     const file = after.veFile;
-    for (const [k, v] of overrides) file.set(k, v);
+    for (const [k, v] of overrides) if (!transient.includes(k)) file.set(k, v);
     await writeFileAtomic(ve.paths.conf, file.toString());
     result.saved = true;
   }

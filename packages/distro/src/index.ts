@@ -1,0 +1,8 @@
+/**
+ * @vzkit/distro — the guest's own set-up that OpenVZ's distribution scripts did:
+ * /etc/hosts from HOSTNAME and IP_ADDRESS, `--userpasswd`.
+ * @packageDocumentation
+ */
+export { distroPlugin, USERPASSWD } from './plugin.js';
+export { editHosts, hostnameLine, HOSTS_MARKER } from './hosts.js';
+export { parseUserPassword, type UserPassword } from './userpasswd.js';

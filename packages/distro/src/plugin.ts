@@ -1,0 +1,73 @@
+/**
+ * distro: what OpenVZ's per-distribution scripts did inside the guest and no namespace
+ * plugin owns. /etc/hosts names the VE on its first address (following HOSTNAME and
+ * IP_ADDRESS, which ns-uts and ns-net own, at start and live); `--userpasswd` sets a
+ * password by the guest's own tools. The guest's network needs no script: venet0 is
+ * configured from the host, and a stanza for it in /etc/network/interfaces would let
+ * the guest's `ifdown -a` cut the VE off.
+ */
+import { defineKey, definePlugin, readGuestFile, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
+import { editHosts } from './hosts.js';
+import { SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
+
+/** `--userpasswd user:password` (repeatable): an action on the running VE, never saved. */
+export const USERPASSWD = defineKey<UserPassword[]>({
+  name: 'USERPASSWD',
+  type: userPasswords,
+  live: true,
+  transient: true,
+  scope: ['set'],
+  description: 'Set a password inside the running VE (the user is made when missing)',
+  editFlags: [{
+    flag: 'userpasswd',
+    arg: 'USER:PASSWORD',
+    description: 'Set the password of USER inside the running VE, making the user if needed (repeatable; never saved)',
+    apply: (cur, arg) => [...(cur ?? []), ...userPasswords.parse(arg)],
+  }],
+});
+
+/** The keys whose changes rewrite /etc/hosts. */
+const HOSTS_KEYS = ['HOSTNAME', 'IP_ADDRESS'];
+
+/** The first address of IP_ADDRESS without its prefix. */
+function firstAddress(ctx: HookContext): string | undefined {
+  return ctx.ve.config.raw('IP_ADDRESS')?.split(/[\s,]+/).find(Boolean)?.split('/')[0];
+}
+
+async function writeHosts(ctx: HookContext): Promise<void> {
+  const hostname = ctx.ve.config.raw('HOSTNAME');
+  if (!hostname) return;
+  const { fs } = ctx.host;
+  const root = ctx.ve.paths.root;
+  const current = (await readGuestFile(fs, root, 'etc/hosts')) ?? '';
+  if (!(await writeGuestFile(fs, root, 'etc/hosts', editHosts(current, hostname, firstAddress(ctx)), { create: true }))) {
+    ctx.log.warn('/etc/hosts inside is not a regular file: the hostname was not written into it');
+  }
+}
+
+async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Promise<void> {
+  const input = list.map((u) => `${u.user}:${u.password}\n`).join('');
+  const r = await ctx.exec({ argv: ['/bin/sh', '-c', SET_PASSWORDS_SCRIPT], stdio: 'pipe', input, timeoutMs: 60_000 });
+  if (r.code !== 0) {
+    const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
+    throw vzError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`);
+  }
+}
+
+/** The distro plugin: /etc/hosts and --userpasswd. */
+export const distroPlugin = definePlugin({
+  name: '@vzkit/distro',
+  configKeys: [USERPASSWD],
+  watches: HOSTS_KEYS,
+  hooks: {
+    async prepare(ctx) {
+      await writeHosts(ctx);
+    },
+
+    async update(ctx, changes) {
+      if (changes.some((c) => HOSTS_KEYS.includes(c.key.name))) await writeHosts(ctx);
+      const pw = changes.find((c) => c.key.name === USERPASSWD.name)?.after as UserPassword[] | undefined;
+      if (pw?.length) await setPasswords(ctx, pw);
+    },
+  },
+});
