@@ -2,12 +2,13 @@
 // time ratio should be 1:3), a live cpuunits change (how fast the ratio follows), then
 // a live --cpulimit 25 on one of them (it should hold at 25 % of one CPU). Samples each
 // VE's CPU time every 100 ms; writes a table, JSON and an SVG plot of the shares.
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, table } from './lib/measure.mjs';
-import { removeCgroupParent, selfCgroupDirs } from './lib/cgroup-parent.mjs';
+import { selfCgroupDirs } from './lib/cgroup-parent.mjs';
+import { removeBenchVes } from './lib/teardown.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -57,13 +58,7 @@ export async function benchFairsched({ log = console.log, phaseS = 5 } = {}) {
       }
     }
   } finally {
-    for (const id of ves) {
-      run([...vzctl, 'stop', id, '--fast'], { env, allowFail: true });
-      run([...vzctl, 'destroy', id], { env, allowFail: true });
-    }
-    const left = removeCgroupParent(parentName);
-    if (left.length) log(`warning: cgroups left: ${left.join(', ')}`);
-    rmSync(root, { recursive: true, force: true });
+    removeBenchVes({ vzctl, ids: ves, env, parentName, root, log });
   }
   return analyse(samples, events, phaseS);
 }

@@ -63,7 +63,7 @@ done
 
 # --- Debian packages -------------------------------------------------------
 apt_pkgs=(busybox-static iproute2 nftables wrk e2fsprogs btrfs-progs lxcfs libseccomp-dev util-linux
-          build-essential crun lxc procps psmisc)
+          build-essential crun lxc procps psmisc debootstrap zstd openssh-client)
 # npm only fetches Node 24; a machine that already has Node 24 or npm does not need it.
 if [ -z "$NODE" ] && ! command -v npm >/dev/null; then apt_pkgs+=(npm); fi
 missing=()
@@ -133,9 +133,9 @@ if ! pnpm run build; then
 fi
 
 # --- commands on PATH --------------------------------------------------------
-# Administrators expect vzctl, vzlist, vzubc and vzcpucheck on PATH; each wrapper pins one checkout and its
-# Node. A throwaway clone (CI, a fresh-clone check) does not take them over from a
-# checkout that still exists.
+# Administrators expect vzctl, vzlist, vzubc, vzcpucheck, vztmpl and vzquota on PATH; each wrapper
+# pins one checkout and its Node. A throwaway clone (CI, a fresh-clone check) does not take
+# them over from a checkout that still exists.
 install_wrapper() {
   local cmd=$1 target="/usr/local/bin/$1" js="$here/packages/cli/dist/$1.js" owner
   local marker="# vzkit wrapper for $here"
@@ -158,7 +158,7 @@ install_wrapper() {
   log "installed $target"
 }
 if [ "$(id -u)" = 0 ] && [ "${VZKIT_NO_PATH_INSTALL:-}" != 1 ]; then
-  commands="vzctl vzlist vzubc vzcpucheck"
+  commands="vzctl vzlist vzubc vzcpucheck vztmpl vzquota"
   missing=""
   for c in $commands; do [ -f "packages/cli/dist/$c.js" ] || missing="$missing $c.js"; done
   if [ -z "$missing" ]; then

@@ -16,11 +16,15 @@ import { capsPlugin } from '@vzkit/caps';
 import { devicesPlugin } from '@vzkit/devices';
 import { nsNetPlugin } from '@vzkit/ns-net';
 import { distroPlugin } from '@vzkit/distro';
+import { seccompPlugin } from '@vzkit/seccomp';
+import { quotaPlugin } from '@vzkit/quota';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
 export function defaultPlugins(): Plugin<any, any>[] {
   return [
     templatePlugin,
+    // Before ns-fs: it makes and mounts the disk the VE's root lives on (teardown is reversed).
+    quotaPlugin,
     nsFsPlugin,
     nsPidPlugin,
     nsIpcPlugin,
@@ -32,6 +36,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     lxcfsPlugin,
     capsPlugin,
     devicesPlugin,
+    seccompPlugin,
   ];
 }
 

@@ -31,7 +31,8 @@ export function keyFlags(rt: Runtime, scope: KeyScope): KeyFlag[] {
 
 /** What `--help` says about when a change takes effect. */
 export function whenApplied(f: KeyFlag): string {
-  const parts = [f.key.live ? 'live' : 'next start'];
+  const live = f.key.live;
+  const parts = [typeof live === 'function' ? 'live (some changes next start)' : live ? 'live' : 'next start'];
   if (f.key.saveOnly) parts.push('needs --save');
   return parts.join(', ');
 }

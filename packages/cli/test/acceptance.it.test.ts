@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exists, RealCli } from './real-cli.js';
+import { RealCli } from './real-cli.js';
 
 const cli = new RealCli('acc');
 const base = cli.base;
@@ -19,17 +19,7 @@ const nsenter = (pid: number, ...argv: string[]) => execFileSync('nsenter', ['--
 
 beforeAll(() => cli.setup(), 120_000);
 
-/** Nothing of the VE is left on the host. */
-async function expectClean(ctid: number, pid?: number): Promise<void> {
-  const root = cli.root;
-  expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(root);
-  expect(await cli.host.cgroups.exists(`${cli.parent}/${ctid}`)).toBe(false);
-  expect(await exists(join(root, 'run/vzkit', String(ctid)))).toBe(false);
-  expect(await exists(join(root, 'run/vzkit', `${ctid}.lck`))).toBe(false);
-  expect(await exists(join(root, 'var/lib/vzkit/private', String(ctid)))).toBe(false);
-  expect(await exists(join(root, 'etc/vzkit/conf', `${ctid}.conf`))).toBe(false);
-  if (pid) expect(await cli.host.processes.alive(pid)).toBe(false);
-}
+const expectClean = cli.expectClean.bind(cli);
 
 afterAll(() => cli.teardown(), 120_000);
 

@@ -9,6 +9,7 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { createLinuxHost, type LinuxHost } from '@vzkit/linux';
 
 export interface Run { code: number; signal: string | null; stdout: string; stderr: string }
@@ -43,13 +44,13 @@ export class RealCli {
   netns: string | undefined;
 
   /** Runs a bundled tool (`vzctl`, `vzlist`, `vzubc`). */
-  tool(name: string, argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  tool(name: string, argv: string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<Run> {
     const cmd = [process.execPath, join(pkg, `dist/${name}.js`), ...argv];
     // nsenter --net only: the tools keep the machine's mount namespace, where VE roots are mounted.
     if (this.netns) cmd.unshift('nsenter', `--net=/run/netns/${this.netns}`, '--');
     return new Promise((resolve) => {
       execFile(cmd[0]!, cmd.slice(1),
-        { env: { ...process.env, VZKIT_ROOT: this.root, VZKIT_CGROUP_PARENT: this.parent, VZKIT_DEBUG: '', ...env }, timeout: 50_000 },
+        { env: { ...process.env, VZKIT_ROOT: this.root, VZKIT_CGROUP_PARENT: this.parent, VZKIT_DEBUG: '', ...env }, timeout: timeoutMs },
         (err, stdout, stderr) => {
           const e = err as (Error & { code?: number; signal?: string }) | null;
           resolve({ code: e ? (typeof e.code === 'number' ? e.code : 128) : 0, signal: e?.signal ?? null, stdout, stderr });
@@ -63,6 +64,20 @@ export class RealCli {
 
   async initPid(ctid: number): Promise<number> {
     return JSON.parse(await readFile(join(this.root, 'run/vzkit', String(ctid), 'state.json'), 'utf8')).pid as number;
+  }
+
+  /** Nothing of the VE is left on the host: mount, cgroup, run directory, lock, private area, config, init. */
+  async expectClean(ctid: number, pid?: number): Promise<void> {
+    const root = this.root;
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    expect(mounts).not.toContain(`${root}/var/lib/vzkit/root/${ctid} `);
+    expect(mounts).not.toContain(`${root}/var/lib/vzkit/private/${ctid} `);
+    expect(await this.host.cgroups.exists(`${this.parent}/${ctid}`)).toBe(false);
+    expect(await exists(join(root, 'run/vzkit', String(ctid)))).toBe(false);
+    expect(await exists(join(root, 'run/vzkit', `${ctid}.lck`))).toBe(false);
+    expect(await exists(join(root, 'var/lib/vzkit/private', String(ctid)))).toBe(false);
+    expect(await exists(join(root, 'etc/vzkit/conf', `${ctid}.conf`))).toBe(false);
+    if (pid) expect(await this.host.processes.alive(pid)).toBe(false);
   }
 
   async cleanupVe(ctid: number): Promise<void> {

@@ -29,13 +29,14 @@ export async function readGuestFile(fs: HostFs, root: string, rel: string): Prom
  * Writes the guest's file when it is a regular file (or missing, with `create`) under
  * real directories; returns whether it was written.
  */
-export async function writeGuestFile(fs: HostFs, root: string, rel: string, text: string, opts: { create?: boolean } = {}): Promise<boolean> {
+export async function writeGuestFile(fs: HostFs, root: string, rel: string, text: string, opts: { create?: boolean; mode?: number } = {}): Promise<boolean> {
   const path = await guestPath(fs, root, rel);
   if (!path) return false;
   const type = (await fs.stat(path))?.type;
   if (type === undefined ? !opts.create : type !== 'file') return false;
   try {
-    await fs.writeFile(path, text, type === undefined ? { mode: 0o644 } : {});
+    await fs.writeFile(path, text, type === undefined ? { mode: opts.mode ?? 0o644 } : {});
+    if (opts.mode !== undefined) await fs.chmod(path, opts.mode);
   } catch (e) {
     throw wrapError(e, `cannot write ${path}`);
   }

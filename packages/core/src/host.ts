@@ -4,7 +4,7 @@
  * `FakeHost` (@vzkit/core/testing) models the same state in memory and fails where the
  * kernel would. Plugins never import node:fs or node:child_process for host work.
  */
-import type { LaunchSpec, Namespace } from './plan.js';
+import type { ChildOp, LaunchSpec, Namespace } from './plan.js';
 
 export interface FileStat {
   type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
@@ -35,6 +35,28 @@ export interface HostFs {
    * the mounted files (the classic `rm -rf` of a still-mounted VE root).
    */
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
+  /** Space and inodes of the filesystem that holds `path` (statfs(2)), what `df` shows. */
+  statfs(path: string): Promise<FsStats>;
+  /** Sets the size of an existing file (truncate(2)); growing leaves a hole, so the file stays sparse. */
+  truncate(path: string, size: number): Promise<void>;
+}
+
+/** One filesystem's size and use, in its own blocks (statfs(2)). */
+export interface FsStats {
+  /**
+   * The filesystem's type by its magic number: `ext4` (also ext2/ext3, which share it),
+   * `btrfs`, `xfs`, `overlay`, `tmpfs`, ...; `0x` and the number in hex for others.
+   */
+  type: string;
+  /** Bytes per block: the unit of the block counts. */
+  blockSize: number;
+  blocks: number;
+  blocksFree: number;
+  /** Free blocks an unprivileged writer may use (less than free where some are reserved). */
+  blocksAvailable: number;
+  /** Inodes in all; 0 where the filesystem has no fixed number (btrfs). */
+  files: number;
+  filesFree: number;
 }
 
 export type MountFlag =
@@ -49,6 +71,12 @@ export interface MountSpec {
   data?: string;
   /** Directory to resolve relative paths in `data` from (overlay lowerdir/upperdir). */
   cwd?: string;
+  /**
+   * `source` is a file holding a filesystem image (mount(8)'s `-o loop`): it is attached
+   * to a free loop device that detaches by itself once the filesystem is unmounted, or at
+   * once when the mount fails or the caller dies first, so nothing is left behind.
+   */
+  loop?: boolean;
 }
 
 export interface MountEntry {
@@ -67,6 +95,12 @@ export interface MountService {
   /** The calling process's mount table (/proc/self/mountinfo). */
   list(): Promise<MountEntry[]>;
   isMountPoint(path: string): Promise<boolean>;
+  /**
+   * Makes a loop device (`/dev/loop3`, the source of a `loop` mount) take the current size
+   * of its backing file after the file grew (LOOP_SET_CAPACITY), so the filesystem on it
+   * can grow online.
+   */
+  refreshLoop(device: string): Promise<void>;
 }
 
 /**
@@ -194,6 +228,39 @@ export interface ProcessService {
    * /dev/null, stdout and stderr appended to `log`. Resolves with its pid once spawned.
    */
   daemon(argv: string[], opts: { log: string }): Promise<number>;
+  /**
+   * Runs a host program (`tar`, `debootstrap`) to its end and resolves with its status
+   * and output, whatever the status: the caller decides what a non-zero exit means.
+   * argv[0] is looked up on PATH unless it contains a slash. The program dies with the
+   * calling process, so a vzctl killed midway leaves no program running. Fails with a
+   * VzError: errno ENOENT naming the program when it does not exist, EXEC_TIMEOUT when
+   * it was still running after `timeoutMs` (it is killed).
+   */
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+/** How {@link ProcessService.run} runs a program. */
+export interface RunOptions {
+  /** Working directory; default the caller's. */
+  cwd?: string;
+  /** Added to (and overriding) the caller's environment. */
+  env?: Record<string, string>;
+  /** Written to the program's stdin, then closed; without it stdin is /dev/null. */
+  input?: string;
+  /** Kill the program (SIGKILL) after this long and fail with EXEC_TIMEOUT. */
+  timeoutMs?: number;
+  /** Called with each line of output as it comes (without the newline): progress. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** What a program run by {@link ProcessService.run} did. */
+export interface RunResult {
+  /** Exit status; 128+N when killed by signal N. */
+  code: number;
+  /** `SIGKILL` when a signal ended it. */
+  signal?: string;
+  stdout: string;
+  stderr: string;
 }
 
 export interface LaunchResult {
@@ -216,6 +283,8 @@ export interface ExecSpec {
   input?: string | Uint8Array;
   /** Allocate a pseudo-terminal inside the VE and relay the caller's terminal to it. */
   tty?: boolean;
+  /** Run after joining, before the command (the VE's joinOps: capDrop and seccomp). */
+  ops?: ChildOp[];
   timeoutMs?: number;
 }
 
@@ -249,6 +318,12 @@ export interface SystemInfo {
   clockTicks: number;
   /** Host uptime in seconds (to turn start times into ages). */
   uptime(): Promise<number>;
+  /**
+   * The running kernel's build options (`CONFIG_QFMT_V2` → `y`, `m`, or a value; options
+   * not set are absent) from /proc/config.gz or /boot/config-RELEASE; undefined when the
+   * kernel publishes neither.
+   */
+  kernelConfig(): Promise<ReadonlyMap<string, string> | undefined>;
 }
 
 /**

@@ -6,6 +6,7 @@
 export * from './errors.js';
 export * from './values.js';
 export * from './host.js';
+export { OutputLines } from './run-output.js';
 export * from './plan.js';
 export * from './plugin.js';
 export * from './paths.js';

@@ -23,7 +23,12 @@ export type ChildOp =
   | { op: 'setdomainname'; name: string }
   | { op: 'rlimit'; resource: string; soft: number; hard: number }
   /** Capabilities removed from the bounding set (numbers, linux/capability.h). */
-  | { op: 'capDrop'; caps: number[] };
+  | { op: 'capDrop'; caps: number[] }
+  /**
+   * A seccomp filter: the named system calls fail with EPERM, everything else is
+   * allowed. Names this architecture lacks are skipped. Inherited by every child.
+   */
+  | { op: 'seccomp'; deny: string[] };
 
 /**
  * Where an op runs in the child, whatever the plugin order: `early` before the root
@@ -69,12 +74,24 @@ export class LaunchPlan {
   console: string | undefined;
   uidMap: IdMapping[] | undefined;
   gidMap: IdMapping[] | undefined;
+  /**
+   * Ops every process that later enters the VE (`exec`, `enter`) runs after joining it,
+   * for what cannot be read back from init (a seccomp filter). The core keeps them in
+   * the VE's state.
+   */
+  readonly joinOps: ChildOp[] = [];
 
   constructor(readonly ctid: number) {}
 
   add(stage: Stage, ...ops: ChildOp[]): this {
     this.staged.get(stage)!.push(...ops);
     return this;
+  }
+
+  /** Adds ops to init's final stage and to those of every process that enters the VE later. */
+  forEveryProcess(...ops: ChildOp[]): this {
+    this.joinOps.push(...ops);
+    return this.add('final', ...ops);
   }
 
   /** Runs after every plugin's prepare, in plugin order: for ops that depend on what the others asked. */

@@ -22,6 +22,9 @@ export interface EditFlag<T> {
   apply(current: T | undefined, arg: string): T;
 }
 
+/** Per-change liveness; a method's type, so a ConfigKey<number> still is a ConfigKey<unknown>. */
+export type LiveRule<T> = { rule(before: T | undefined, after: T | undefined): boolean }['rule'];
+
 export interface ConfigKeyDecl<T> {
   /** The key in config files, upper case (`HOSTNAME`). */
   name: string;
@@ -31,9 +34,11 @@ export interface ConfigKeyDecl<T> {
   description: string;
   /**
    * Can it change on a running VE? `true`: the owning plugin's `update` applies it at
-   * once; `false`: it is saved and applies at the next start (the CLI says so).
+   * once; `false`: it is saved and applies at the next start (the CLI says so). A function
+   * decides per change, from the value before and after (QUOTAUGIDLIMIT: another number
+   * applies at once, turning the feature on or off at the next start).
    */
-  live: boolean;
+  live: boolean | LiveRule<T>;
   /** The CLI flag without dashes (`hostname`); none = config file only. */
   flag?: string;
   /** Commands that accept the flag; default both. */
@@ -138,6 +143,12 @@ export interface ConfigChange<T = unknown> {
   key: ConfigKey<T>;
   before: T | undefined;
   after: T | undefined;
+}
+
+/** Whether a change applies to the running VE at once (see {@link ConfigKeyDecl.live}). */
+export function appliesLive<T>(change: ConfigChange<T>): boolean {
+  const live = change.key.live;
+  return typeof live === 'function' ? live(change.before, change.after) : live;
 }
 
 export interface StopOptions {

@@ -7,6 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { vzError } from './errors.js';
+import type { ChildOp } from './plan.js';
 
 export type StatePhase = 'creating' | 'destroying' | 'mounting' | 'mounted' | 'starting' | 'running' | 'stopping';
 
@@ -26,6 +27,8 @@ export interface VeState {
   startedAt?: string;
   /** Namespaces init was cloned with: what exec/enter join. */
   namespaces?: string[];
+  /** Ops each `exec`/`enter` runs after joining (LaunchPlan.joinOps: the seccomp filter). */
+  joinOps?: ChildOp[];
   /** Persistent per-plugin state (PluginState). */
   plugins: Record<string, unknown>;
   /**
@@ -51,6 +54,9 @@ function checkState(v: unknown, ctid: number, path: string): VeState {
   if (typeof s.plugins !== 'object' || s.plugins === null) throw bad('plugins missing');
   if (s.live !== undefined && (typeof s.live !== 'object' || s.live === null || Object.values(s.live).some((x) => x !== null && typeof x !== 'string'))) {
     throw bad('live values are not strings');
+  }
+  if (s.joinOps !== undefined && (!Array.isArray(s.joinOps) || s.joinOps.some((o) => typeof o !== 'object' || o === null || typeof o.op !== 'string'))) {
+    throw bad('join ops are not ops');
   }
   return s as VeState;
 }

@@ -2,12 +2,14 @@
  * distro: what OpenVZ's per-distribution scripts did inside the guest and no namespace
  * plugin owns. /etc/hosts names the VE on its first address (following HOSTNAME and
  * IP_ADDRESS, which ns-uts and ns-net own, at start and live); `--userpasswd` sets a
- * password by the guest's own tools. The guest's network needs no script: venet0 is
+ * password by the guest's own tools; a VE gets its own ssh host keys at its first start.
+ * The guest's network needs no script: venet0 is
  * configured from the host, and a stanza for it in /etc/network/interfaces would let
  * the guest's `ifdown -a` cut the VE off.
  */
 import { defineKey, definePlugin, readGuestFile, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
 import { editHosts } from './hosts.js';
+import { ensureSshHostKeys } from './ssh-keys.js';
 import { SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
 
 /** `--userpasswd user:password` (repeatable): an action on the running VE, never saved. */
@@ -62,6 +64,7 @@ export const distroPlugin = definePlugin({
   hooks: {
     async prepare(ctx) {
       await writeHosts(ctx);
+      await ensureSshHostKeys(ctx);
     },
 
     async update(ctx, changes) {

@@ -37,6 +37,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "setdomainname", K_SETDOMAINNAME, 1 },
 	{ "rlimit", K_RLIMIT, 3 },
 	{ "capDrop", K_CAP_DROP, 1 },
+	{ "seccomp", K_SECCOMP, 1 },
 };
 
 static const struct keyword *find_keyword(const char *name)

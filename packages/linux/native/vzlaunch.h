@@ -35,7 +35,7 @@ enum kind {
 	K_END,
 	/* child ops, run in spec order; their index is counted among ops only */
 	K_MOUNT, K_UMOUNT, K_MKDIR, K_MKNOD, K_SYMLINK, K_WRITE, K_PIVOT_ROOT, K_CHDIR,
-	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP,
+	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP,
 };
 #define K_FIRST_OP K_MOUNT
 

@@ -4,9 +4,20 @@
 import * as fsp from 'node:fs/promises';
 import { readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { vzError, type FileStat, type HostFs } from '@vzkit/core';
+import { vzError, type FileStat, type FsStats, type HostFs } from '@vzkit/core';
 import { errnoCode, nodeFsError } from './errno.js';
 import { canonicalPath, isUnder, readMountInfo } from './mounts.js';
+
+/** Filesystem magic numbers (linux/magic.h) by the name vzkit uses. */
+const FS_MAGIC = new Map<number, string>([
+  [0xef53, 'ext4'], [0x9123683e, 'btrfs'], [0x58465342, 'xfs'], [0x794c7630, 'overlay'], [0x01021994, 'tmpfs'],
+  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x65735546, 'fuse'], [0x6969, 'nfs'], [0x2fc12fc1, 'zfs'],
+  [0xf2f52010, 'f2fs'], [0x73717368, 'squashfs'], [0x858458f6, 'ramfs'], [0x01021997, '9p'],
+]);
+
+export function fsTypeName(magic: number): string {
+  return FS_MAGIC.get(magic) ?? `0x${magic.toString(16)}`;
+}
 
 function fileType(st: Stats): FileStat['type'] {
   if (st.isFile()) return 'file';
@@ -101,6 +112,23 @@ export class LinuxHostFs implements HostFs {
 
   chmod(path: string, mode: number): Promise<void> {
     return attempt('chmod', path, () => fsp.chmod(path, mode));
+  }
+
+  async statfs(path: string): Promise<FsStats> {
+    const st = await attempt('statfs', path, () => fsp.statfs(path));
+    return {
+      type: fsTypeName(st.type),
+      blockSize: st.bsize,
+      blocks: st.blocks,
+      blocksFree: st.bfree,
+      blocksAvailable: st.bavail,
+      files: st.files,
+      filesFree: st.ffree,
+    };
+  }
+
+  truncate(path: string, size: number): Promise<void> {
+    return attempt('truncate', path, () => fsp.truncate(path, size));
   }
 
   /**

@@ -4,10 +4,11 @@
  * @packageDocumentation
  */
 export { LinuxHost, createLinuxHost, type LinuxHostOptions } from './linux-host.js';
-export { LinuxHostFs } from './fs.js';
+export { LinuxHostFs, fsTypeName } from './fs.js';
 export { LinuxMountService, parseMountInfo, unescapeMountField, mountFlagBits, type MountInfoEntry } from './mounts.js';
 export { LinuxProcessService, parseProcStat, signalName, type ProcStat } from './process.js';
-export { LinuxSystemInfo } from './system.js';
+export { findProgram } from './run.js';
+export { LinuxSystemInfo, parseKernelConfig } from './system.js';
 export { NativeLauncher, describeOp, type NativeLauncherOptions } from './launcher/launcher.js';
 export { findLauncher, launcherCandidates } from './launcher/find.js';
 export { errnoName, kernelError } from './errno.js';

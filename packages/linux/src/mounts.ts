@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { MountEntry, MountFlag, MountService, MountSpec } from '@vzkit/core';
 import { constants } from 'node:os';
 import { kernelError } from './errno.js';
+import { attachLoop, refreshLoopCapacity } from './loop.js';
 import { MNT_DETACH, MS, mount, umount2 } from './syscalls.js';
 
 const EINVAL = constants.errno.EINVAL;
@@ -111,6 +112,7 @@ export class LinuxMountService implements MountService {
    */
   async mount(spec: MountSpec): Promise<void> {
     const bits = mountFlagBits(spec.flags);
+    if (spec.loop) return this.mountLoop(spec, bits);
     const previous = spec.cwd ? process.cwd() : undefined;
     if (spec.cwd) process.chdir(spec.cwd);
     try {
@@ -121,6 +123,20 @@ export class LinuxMountService implements MountService {
     if (bits & MS.BIND && !(bits & MS.REMOUNT) && bits & BIND_REMOUNT_BITS) {
       mount(null, spec.target, null, MS.REMOUNT | MS.BIND | (bits & BIND_REMOUNT_BITS), null);
     }
+  }
+
+  /** The image on an autoclear loop device, mounted; our hold on the device ends either way. */
+  private async mountLoop(spec: MountSpec, bits: number): Promise<void> {
+    const loop = attachLoop(spec.source, { readOnly: (bits & MS.RDONLY) !== 0 });
+    try {
+      mount(loop.device, spec.target, spec.fstype ?? null, bits, spec.data ?? null);
+    } finally {
+      loop.release();
+    }
+  }
+
+  async refreshLoop(device: string): Promise<void> {
+    refreshLoopCapacity(device);
   }
 
   async umount(target: string, opts: { detach?: boolean; recursive?: boolean } = {}): Promise<void> {

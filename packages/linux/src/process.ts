@@ -1,13 +1,15 @@
 /**
  * ProcessService on /proc: start times against pid reuse, signals, waiting for
- * processes that are not our children (a VE's init is reparented once the launcher exits).
+ * processes that are not our children (a VE's init is reparented once the launcher exits);
+ * host programs (run.ts) and daemons.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { vzError, type Namespace, type ProcessService } from '@vzkit/core';
+import { vzError, type Namespace, type ProcessService, type RunOptions, type RunResult } from '@vzkit/core';
 import { errnoCode } from './errno.js';
+import { runProgram } from './run.js';
 import { closeFd, pidfdOpen, pollReadable, setRlimit } from './syscalls.js';
 
 /** The fields of /proc/PID/stat vzkit uses. */
@@ -137,6 +139,10 @@ export class LinuxProcessService implements ProcessService {
     } finally {
       closeSync(out);
     }
+  }
+
+  run(argv: string[], opts?: RunOptions): Promise<RunResult> {
+    return runProgram(argv, opts);
   }
 }
 

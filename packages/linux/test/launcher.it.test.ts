@@ -97,6 +97,8 @@ describe('launcher start', () => {
     const { pid } = await startVe(spec);
     await expect.poll(() => readFile(console, 'utf8').catch(() => ''), { timeout: 5000 }).toBe('out /dev/null\nerr\n');
     expect(await readlink(`/proc/${pid}/cwd`)).toBe('/tmp');
+    // The shell's own descriptors (a command substitution's pipe) go with its exec of sleep.
+    await expect.poll(() => readFile(`/proc/${pid}/comm`, 'utf8'), { timeout: 5000 }).toBe('sleep\n');
     expect((await readdir(`/proc/${pid}/fd`)).sort()).toEqual(['0', '1', '2']);
     // Nothing of Node's or the launcher's signal state leaks into init.
     const status = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -56,18 +56,26 @@ describe('launcher spec encoding', () => {
     expect(records).toContainEqual(['cwd', '/']);
   });
 
-  it('encodes an exec join with cgroups, caps and tty', () => {
-    const records = decodeRecords(
-      encodeJoinSpec({ pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21], argv: ['sh'], env: [], tty: true }),
-    );
+  it('encodes an exec join with cgroups, caps, the seccomp filter and tty', () => {
+    const records = decodeRecords(encodeJoinSpec({
+      pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21],
+      ops: [{ op: 'seccomp', deny: ['bpf', 'kexec_load'] }], argv: ['sh'], env: [], tty: true,
+    }));
     expect(records).toEqual([
       ['pid', '42'],
       ['ns', 'mnt'],
       ['cgroup', '/sys/fs/cgroup/pids/x/cgroup.procs'],
       ['tty', '1'],
       ['capDrop', '21'],
+      ['seccomp', 'bpf,kexec_load'],
       ['arg', 'sh'],
     ]);
+  });
+
+  it('refuses ops a join cannot run and system call names that are not names', () => {
+    const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], argv: ['sh'], env: [], tty: false };
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'chdir', path: '/' }] })).toThrow(/a chdir op cannot run when joining a VE/);
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccomp', deny: ['bpf,keyctl'] }] })).toThrow(/not a system call name/);
   });
 
   it('refuses a NUL inside a token, a wrong arity and an empty argv', () => {

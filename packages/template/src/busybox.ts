@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type Host } from '@vzkit/core';
-import { buildTemplate } from './build.js';
+import { buildTemplate, type TemplateBuilder } from './build.js';
 import { isTemplateComplete, templatePath } from './layout.js';
 
 export const BUSYBOX_TEMPLATE = 'busybox';
@@ -148,16 +148,30 @@ async function fillBusybox(host: Host, root: string): Promise<void> {
   }
 }
 
+/** The builder of the busybox template: quick and local, so never cached. */
+export function busyboxBuilder(host: Host): TemplateBuilder {
+  return {
+    name: BUSYBOX_TEMPLATE,
+    source: `busybox:${HOST_BUSYBOX}`,
+    cached: false,
+    async check() {
+      if (!(await host.fs.exists(HOST_BUSYBOX))) {
+        throw vzError('TEMPLATE_NOT_FOUND', `OS template '${BUSYBOX_TEMPLATE}' cannot be built: ${HOST_BUSYBOX} not found`, {
+          path: HOST_BUSYBOX, hint: 'install the busybox-static package (apt-get install busybox-static)',
+        });
+      }
+    },
+    fill: (root) => fillBusybox(host, root),
+  };
+}
+
 /**
  * Builds the busybox template in `dir` from the host's /bin/busybox (unless it is already
  * there) and resolves with its path. TEMPLATE_NOT_FOUND when the host has no busybox.
  */
 export async function buildBusyboxTemplate(host: Host, dir: string): Promise<string> {
   if (await isTemplateComplete(host, dir, BUSYBOX_TEMPLATE)) return templatePath(dir, BUSYBOX_TEMPLATE);
-  if (!(await host.fs.exists(HOST_BUSYBOX))) {
-    throw vzError('TEMPLATE_NOT_FOUND', `OS template '${BUSYBOX_TEMPLATE}' cannot be built: ${HOST_BUSYBOX} not found`, {
-      path: HOST_BUSYBOX, hint: 'install the busybox-static package (apt-get install busybox-static)',
-    });
-  }
-  return buildTemplate(host, dir, BUSYBOX_TEMPLATE, `busybox:${HOST_BUSYBOX}`, (root) => fillBusybox(host, root));
+  const b = busyboxBuilder(host);
+  await b.check();
+  return buildTemplate(host, dir, b.name, b.source, b.fill);
 }

@@ -1,41 +1,82 @@
-/** Making sure a VE's OS template is there: use the cached tree, build an embedded one, or say what exists. */
-import { vzError, wrapError, type Host } from '@vzkit/core';
-import { BUSYBOX_TEMPLATE, buildBusyboxTemplate } from './busybox.js';
+/**
+ * Making sure a VE's OS template is there: use the unpacked tree, else unpack it from the
+ * machine's template cache, else build it (and keep a slow build's tarball in the cache),
+ * else say which templates exist.
+ */
+import { isVzError, vzError, wrapError, type Host } from '@vzkit/core';
+import { buildTemplate } from './build.js';
+import { buildableNames, findBuilder } from './builders.js';
+import { findCached, storeInCache } from './cache.js';
+import { importTemplate } from './import-tarball.js';
 import { isTemplateComplete, listTemplates, templatePath } from './layout.js';
-
-/** Templates vzkit can make on the spot, without a download. */
-const BUILDERS: ReadonlyMap<string, (host: Host, dir: string) => Promise<string>> = new Map([
-  [BUSYBOX_TEMPLATE, buildBusyboxTemplate],
-]);
+import { silentProgress, type Progress } from './progress.js';
 
 export interface EnsureOptions {
   /** Who needs it, for the error message (`CT 101`). */
   label?: string;
+  /** Where the long steps of an unpack or a build are reported. */
+  progress?: Progress;
+  /** The machine's template cache (templateCacheDir); without it slow builds are neither taken from one nor kept. */
+  cacheDir?: string;
+  /** Build even when the cache holds the template, and replace its tarball there. */
+  fresh?: boolean;
+  /** Debian mirror of a Debian build. */
+  mirror?: string;
 }
 
 /**
- * Resolves with the tree of template `name` in `dir`, building it first when it is
- * missing and vzkit can build it. Throws TEMPLATE_NOT_FOUND (exit 91) otherwise, with the
- * available templates in the hint.
+ * Resolves with the tree of template `name` in `dir`, unpacking or building it first when
+ * it is missing and vzkit can make it. Throws TEMPLATE_NOT_FOUND (exit 91) otherwise,
+ * with the available templates in the hint.
  */
 export async function ensureTemplate(host: Host, dir: string, name: string, opts: EnsureOptions = {}): Promise<string> {
   try {
-    return await findOrBuild(host, dir, name);
+    return await obtain(host, dir, name, opts);
   } catch (e) {
     throw opts.label ? wrapError(e, opts.label) : e;
   }
 }
 
-async function findOrBuild(host: Host, dir: string, name: string): Promise<string> {
+async function obtain(host: Host, dir: string, name: string, opts: EnsureOptions): Promise<string> {
   const path = templatePath(dir, name);
   if (await isTemplateComplete(host, dir, name)) return path;
-  const build = BUILDERS.get(name);
-  if (build) return build(host, dir);
+  const progress = opts.progress ?? silentProgress;
+  const builder = await findBuilder(host, name, { progress, ...(opts.mirror ? { mirror: opts.mirror } : {}) });
+  if (!builder) throw await notFound(host, dir, name);
+  if (builder.cached && opts.cacheDir && !opts.fresh) {
+    const file = await findCached(host, opts.cacheDir, name);
+    if (file) {
+      try {
+        return await importTemplate(host, dir, name, file, progress);
+      } catch (e) {
+        // A damaged cache file must not block the template for good: build a new one.
+        if (!isVzError(e) || e.code !== 'BAD_TEMPLATE') throw e;
+        progress(`${file} is unusable (${e.message}); building instead`);
+      }
+    }
+  }
+  await builder.check();
+  // Only slow builds say they began; busybox is there before anyone would read it.
+  if (builder.cached) progress(`building (${builder.source})`);
+  const tree = await buildTemplate(host, dir, name, builder.source, builder.fill);
+  if (builder.cached && opts.cacheDir) {
+    try {
+      progress(`keeping a copy in ${opts.cacheDir}`);
+      progress(`cached as ${await storeInCache(host, dir, name, opts.cacheDir)}`);
+    } catch (e) {
+      // The template is there; only later builds on this machine lose the shortcut.
+      progress(`WARNING: not kept in the cache: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return tree;
+}
+
+async function notFound(host: Host, dir: string, name: string): Promise<Error> {
   const names = (await listTemplates(host, dir)).map((t) => t.name);
-  const buildable = [...BUILDERS.keys()].filter((n) => !names.includes(n));
+  const buildable = (await buildableNames(host)).filter((n) => !names.includes(n));
   const available = [...names, ...buildable.map((n) => `${n} (built on first use)`)];
-  throw vzError('TEMPLATE_NOT_FOUND', `OS template '${name}' not found in ${dir}`, {
-    path,
+  return vzError('TEMPLATE_NOT_FOUND', `OS template '${name}' not found in ${dir}`, {
+    path: templatePath(dir, name),
     hint: `available templates: ${available.join(', ')}`,
   });
 }

@@ -15,8 +15,14 @@ export interface TemplateStamp {
   name: string;
   /** ISO time the build finished. */
   created: string;
-  /** Where the tree came from (`busybox:/bin/busybox`, a tarball path, ...). */
+  /** Where the tree came from (`busybox:/bin/busybox`, `debootstrap:bookworm:<mirror>`, `tarball:<path>`). */
   source: string;
+  /** Bytes in the tree's regular files (what `vztmpl list` shows). */
+  size?: number;
+  /** ISO time it was unpacked here from a tarball (`created` is then the original build's). */
+  imported?: string;
+  /** The tarball it was unpacked from. */
+  importedFrom?: string;
 }
 
 /** A complete template found in the template directory. */
@@ -24,9 +30,10 @@ export interface TemplateInfo {
   name: string;
   /** The unpacked tree. */
   path: string;
-  /** From the stamp; undefined when the stamp is unreadable. */
+  /** From the stamp; undefined when the stamp is unreadable or lacks them. */
   created: string | undefined;
   source: string | undefined;
+  size: number | undefined;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -51,7 +58,8 @@ export async function isTemplateComplete(host: Host, dir: string, name: string):
   return host.fs.exists(join(templatePath(dir, name), TEMPLATE_STAMP));
 }
 
-async function readStamp(host: Host, path: string): Promise<Partial<TemplateStamp>> {
+/** The stamp of the tree at `path`, as far as it is readable (`{}` when it is not). */
+export async function readStamp(host: Host, path: string): Promise<Partial<TemplateStamp>> {
   try {
     const v: unknown = JSON.parse(await host.fs.readFile(join(path, TEMPLATE_STAMP)));
     return typeof v === 'object' && v !== null ? (v as Partial<TemplateStamp>) : {};
@@ -75,6 +83,7 @@ export async function listTemplates(host: Host, dir: string): Promise<TemplateIn
       path,
       created: typeof stamp.created === 'string' ? stamp.created : undefined,
       source: typeof stamp.source === 'string' ? stamp.source : undefined,
+      size: typeof stamp.size === 'number' ? stamp.size : undefined,
     });
   }
   return out;

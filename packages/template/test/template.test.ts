@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, definePlugin, resolvePaths, type VzPaths } from '@vzkit/core';
+import { createRuntime, resolvePaths, type VzPaths } from '@vzkit/core';
 import { FakeHost } from '@vzkit/core/testing';
 import {
-  buildBusyboxTemplate, ensureTemplate, listTemplates, templatePath, templatePlugin, TEMPLATE_STAMP,
+  buildBusyboxTemplate, ensureTemplate, listTemplates, templatePath, templatePlugin, treeSize, TEMPLATE_STAMP,
 } from '../src/index.js';
 import { fakeBusybox } from './fake-busybox.js';
+import { privateArea } from './private-area.js';
 
 const DIR = '/var/lib/vzkit/template';
 // A busybox built without nohup (Debian's is): no link may point at a missing applet.
@@ -61,7 +62,10 @@ describe('the busybox template', () => {
     const stamp = JSON.parse(fake.fs.read(`${path}/${TEMPLATE_STAMP}`));
     expect(stamp).toMatchObject({ name: 'busybox', source: 'busybox:/bin/busybox' });
     expect(Date.parse(stamp.created)).not.toBeNaN();
-    expect(await listTemplates(fake, DIR)).toEqual([{ name: 'busybox', path, created: stamp.created, source: 'busybox:/bin/busybox' }]);
+    // The size is taken before the stamp is written.
+    expect(stamp.size).toBe((await treeSize(fake, path)) - fake.fs.read(`${path}/${TEMPLATE_STAMP}`).length);
+    expect(stamp.size).toBeGreaterThan(BINARY.length);
+    expect(await listTemplates(fake, DIR)).toEqual([{ name: 'busybox', path, created: stamp.created, source: 'busybox:/bin/busybox', size: stamp.size }]);
   });
 
   it('is built once: later calls, also concurrent ones, reuse the tree', async () => {
@@ -128,7 +132,7 @@ describe('ensureTemplate', () => {
     expect(err).toMatchObject({
       code: 'TEMPLATE_NOT_FOUND', exit: 91,
       message: `CT 101: OS template 'centos-7' not found in ${DIR}`,
-      hint: 'available templates: debian-12, busybox (built on first use)',
+      hint: 'available templates: debian-12, busybox (built on first use), debian-12-x86_64 (built on first use)',
     });
   });
 
@@ -142,20 +146,6 @@ describe('ensureTemplate', () => {
 describe('vzctl create with the template plugin', () => {
   let tmp: string;
   let paths: VzPaths;
-
-  /** Stands for the plugins that make the private area after the template is there. */
-  const privateArea = definePlugin({
-    name: 'test-private-area',
-    requires: ['@vzkit/template'],
-    hooks: {
-      async create(ctx) {
-        await ctx.host.fs.mkdir(ctx.ve.paths.private, { recursive: true });
-      },
-      async destroy(ctx) {
-        if (await ctx.host.fs.exists(ctx.ve.paths.private)) await ctx.host.fs.remove(ctx.ve.paths.private, { recursive: true });
-      },
-    },
-  });
 
   beforeEach(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'vzkit-template-'));

@@ -31,7 +31,7 @@ export const setVerb: Verb = {
       save: hasFlag(args, SAVE_FLAG.name),
     };
     if (req.edits.length === 0) {
-      throw vzError('BAD_PARAM', 'no parameters to set were given', { hint: "see 'vzctl set --help'" });
+      throw vzError('BAD_PARAM', `CT ${ctid}: no parameters to set were given`, { hint: "see 'vzctl set --help'" });
     }
     const running = (await rt.status(req.ctid)).running;
     const result = await rt.set(req.ctid, req.edits, { save: req.save });
@@ -47,7 +47,10 @@ export const setVerb: Verb = {
       }
     }
     if (result.saved) out.info(`Saved parameters for CT ${req.ctid}`);
-    else if (running) out.warn('WARNING: Settings were not saved to config (use --save flag) and will be lost after CT restart');
+    // Actions (--userpasswd) are never saved: nothing of theirs is lost at a restart.
+    else if (running && result.applied.some((n) => !keys.get(n)?.transient)) {
+      out.warn('WARNING: Settings were not saved to config (use --save flag) and will be lost after CT restart');
+    }
     return 0;
   },
 };

@@ -3,7 +3,7 @@
  * the parsing of argv into a typed request, and one call into the Runtime. The verb
  * files hold nothing else (youki's liboci-cli shape).
  */
-import { vzError, type Runtime } from '@vzkit/core';
+import { isVzError, vzError, wrapError, type Runtime } from '@vzkit/core';
 import { parseArgs, type FlagSpec, type ParsedArgs } from '../args.js';
 import type { CliIo, Printer } from '../io.js';
 
@@ -32,7 +32,14 @@ export interface Verb {
 /** Parses a verb's argv: its flags and exactly one CTID (a number or a --name). */
 export async function parseVerbArgs(verb: Verb, argv: string[], rt: Runtime): Promise<{ ctid: number; args: ParsedArgs }> {
   const command = `vzctl ${verb.name}`;
-  const args = parseArgs(argv, verb.flags(rt), verb.commandTail ? { command, stopAfter: 1 } : { command });
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, verb.flags(rt), verb.commandTail ? { command, stopAfter: 1 } : { command });
+  } catch (e) {
+    // A bad flag is still about a CT: name it, as every other refusal does.
+    const id = argv.find((a) => /^\d+$/.test(a));
+    throw id !== undefined && isVzError(e) ? wrapError(e, `CT ${id}`) : e;
+  }
   const ctid = await ctidOf(args.positionals, command, rt);
   return { ctid, args };
 }
@@ -41,6 +48,6 @@ export async function parseVerbArgs(verb: Verb, argv: string[], rt: Runtime): Pr
 export async function ctidOf(positionals: string[], command: string, rt: Runtime): Promise<number> {
   const [id, ...extra] = positionals;
   if (id === undefined) throw vzError('BAD_PARAM', 'CT ID is not given', { hint: `usage: see '${command} --help'` });
-  if (extra.length) throw vzError('BAD_PARAM', `unexpected argument '${extra[0]}' for '${command}'`, { hint: `see '${command} --help'` });
+  if (extra.length) throw vzError('BAD_PARAM', `CT ${id}: unexpected argument '${extra[0]}' for '${command}'`, { hint: `see '${command} --help'` });
   return rt.resolveId(id);
 }

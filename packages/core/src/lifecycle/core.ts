@@ -191,6 +191,7 @@ export async function execIn(ve: Ve, spec: Omit<ExecSpec, 'pid' | 'namespaces' |
     env: spec.env ?? EXEC_ENV,
     pid: st.pid,
     namespaces: (st.namespaces ?? []) as ExecSpec['namespaces'],
+    ...(st.joinOps?.length ? { ops: st.joinOps } : {}),
     ...(st.cgroup ? { cgroup: st.cgroup } : {}),
   });
 }

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { parseKeyValue } from '../config.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import type { ConfigChange, ConfigKey } from '../plugin.js';
+import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
 import type { Ve } from './core.js';
 import { runHook, validateAll } from './hooks.js';
@@ -102,8 +102,8 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   }
   const result: SetResult = { applied: [], deferred: [], saved: false };
   if (running) {
-    const live = changes.filter((c) => c.key.live);
-    result.deferred = changes.filter((c) => !c.key.live).map((c) => c.key.name);
+    const live = changes.filter(appliesLive);
+    result.deferred = changes.filter((c) => !appliesLive(c)).map((c) => c.key.name);
     for (const p of registry.plugins) {
       const mine = live.filter((c) => registry.keyOwner.get(c.key.name) === p.name || p.watches?.includes(c.key.name));
       if (!mine.length) continue;

@@ -51,6 +51,7 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     for (const p of withHook(ve, 'cleanup')) if (!st.prepared.includes(p.name)) st.prepared.push(p.name);
     const spec = plan.build();
     st.namespaces = spec.namespaces;
+    if (plan.joinOps.length) st.joinOps = plan.joinOps;
     await ve.saveState();
     const { pid, startTime } = await core.host.launcher.start(spec, async (pid) => {
       st.pid = pid;

@@ -3,6 +3,7 @@
  * HostFs lets through), VzErrors with errno and path for everything else, and the
  * one-shot fault injection tests use to make the next call fail like the kernel would.
  */
+import type { ChildOp } from '../plan.js';
 import { constants } from 'node:os';
 import { getSystemErrorMessage } from 'node:util';
 import { vzError, type VzError } from '../errors.js';
@@ -79,7 +80,7 @@ export type FaultTarget =
   | 'cgroup.create' | 'cgroup.attach' | 'cgroup.set' | 'cgroup.kill' | 'cgroup.freeze' | 'cgroup.thaw' | 'cgroup.destroy'
   | 'fs.writeFile' | 'fs.mkdir' | 'fs.remove' | 'fs.rename' | 'fs.readFile' | 'fs.symlink' | 'fs.copyFile' | 'fs.chmod'
   | 'net.addVeth' | 'net.setLink' | 'net.deleteLink' | 'net.addAddress' | 'net.addRoute' | 'net.addProxyNeighbour' | 'net.checkSources' | 'net.setSysctl'
-  | `op:${'mount' | 'umount' | 'mkdir' | 'mknod' | 'symlink' | 'write' | 'pivotRoot' | 'chdir' | 'sethostname' | 'setdomainname' | 'rlimit' | 'capDrop'}`;
+  | `op:${ChildOp['op']}`;
 
 export interface FaultOptions {
   /**

@@ -4,12 +4,13 @@
  * failures are node:fs-style errors (`code`, `errno`, `syscall`, `path`). The launcher's
  * child ops and HostFs both go through here.
  */
-import type { FileStat } from '../host.js';
+import type { FileStat, FsStats } from '../host.js';
+import { statfsOf } from './fake-disks.js';
 import { fault, fsError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import type { Mount, Walk } from './fake-mount-table.js';
 import type { FakeProcess } from './fake-process.js';
-import { bytes, isUnder, joinPath, normalizePath, splitPath, type NodeInit, type Vnode } from './fake-vnode.js';
+import { bytes, Inode, isUnder, joinPath, normalizePath, splitPath, type NodeInit, type Vnode } from './fake-vnode.js';
 
 function writable(m: Mount): void {
   if (m.readonly) throw fault('EROFS');
@@ -111,6 +112,21 @@ export class FsSyscalls {
     }
     writable(dir.mount);
     dir.node.create(name, { type: 'file', mode: opts.mode ?? 0o644, data }, this.proc);
+  }
+
+  statfsSync(path: string): FsStats {
+    const abs = this.abs(path);
+    return this.sys('statfs', abs, () => statfsOf(this.ns.walk(abs, this.proc).node.sb));
+  }
+
+  truncateSync(path: string, size: number): void {
+    const abs = this.abs(path);
+    this.sys('truncate', abs, () => {
+      const w = this.ns.walk(abs, this.proc);
+      writable(w.mount);
+      if (!(w.node instanceof Inode)) throw fault('EINVAL');
+      w.node.truncate(size);
+    });
   }
 
   mkdirSync(path: string, opts: { mode?: number; recursive?: boolean } = {}): void {

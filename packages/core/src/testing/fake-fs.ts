@@ -3,7 +3,7 @@
  * `fake.fs`, a VE's for `fake.fsOf(pid)`), plus synchronous helpers tests use to seed
  * and inspect the tree.
  */
-import type { FileStat, HostFs } from '../host.js';
+import type { FileStat, FsStats, HostFs } from '../host.js';
 import { FsSyscalls } from './fake-fs-ops.js';
 import { decoder, parentOf } from './fake-vnode.js';
 
@@ -54,6 +54,14 @@ export class FakeFs extends FsSyscalls implements HostFs {
 
   async remove(path: string, opts?: { recursive?: boolean }): Promise<void> {
     this.removeSync(path, opts);
+  }
+
+  async statfs(path: string): Promise<FsStats> {
+    return this.statfsSync(path);
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    this.truncateSync(path, size);
   }
 
   // --- test helpers ----------------------------------------------------------------

@@ -18,7 +18,9 @@ import type { FakeCgroups } from './fake-cgroups.js';
 import type { FakeNet } from './fake-net.js';
 import type { FakeProcesses, FakeProcessInfo } from './fake-processes.js';
 import type { ProcessUsage } from './fake-process.js';
+import type { RunHandler } from './fake-run.js';
 import { sysctlRead } from './fake-procfs.js';
+import { usageOf, type FsCapacity } from './fake-vnode.js';
 
 /** SystemInfo of the fake machine: 2 CPUs, 8 GiB, 4 KiB pages, 100 ticks/s unless configured. */
 export class FakeSystem implements SystemInfo {
@@ -40,6 +42,10 @@ export class FakeSystem implements SystemInfo {
   }
   async uptime(): Promise<number> {
     return this.k.uptime();
+  }
+  async kernelConfig(): Promise<ReadonlyMap<string, string> | undefined> {
+    const c = this.k.opts.kernelConfig;
+    return c ? new Map(Object.entries(c)) : undefined;
   }
 }
 
@@ -104,6 +110,18 @@ export class FakeHost implements Host {
     return this;
   }
 
+  /**
+   * Makes `processes.run` able to run the host program `name` (matched on the last part
+   * of argv[0]; a program without a handler is ENOENT, as a missing binary). The handler
+   * plays the program: it gets argv and the run's options with the pid and a `write` for
+   * output as it comes, may change files with `this.fs`, and returns its status and
+   * output (or just an exit code). `true`, `false` and `uname` are there already.
+   */
+  onRun(name: string, handler: RunHandler): this {
+    this.processes.runner.handlers.set(name, handler);
+    return this;
+  }
+
   /** Takes capabilities away from the calling process (vzctl), as a sandbox that runs it without them. */
   dropCallerCaps(...caps: number[]): void {
     for (const c of caps) this.kernel.processes.get(this.selfPid)?.caps.delete(c);
@@ -154,6 +172,34 @@ export class FakeHost implements Host {
   addBridge(name: string, opts: { up?: boolean; mac?: string; mtu?: number } = {}): this {
     this.net.addLink('host', name, { ...opts, kind: 'bridge', up: opts.up ?? true });
     return this;
+  }
+
+  /**
+   * Makes a new, empty filesystem of `fstype` in the image file at `path` (what a fake
+   * mkfs does), `capacity` big: a `loop` mount of the file then shows it, statfs reports
+   * that size and writes past it fail with ENOSPC.
+   */
+  formatImage(path: string, fstype: string, capacity: FsCapacity): this {
+    const node = this.kernel.hostNs.mnt.walk(path, this.kernel.self).node;
+    this.kernel.disks.format(node, path, fstype, capacity);
+    return this;
+  }
+
+  /**
+   * The filesystem in an image file (undefined when none was made): its type, its size
+   * (a fake resize2fs changes `capacity`) and the loop device it is attached to.
+   */
+  imageOf(path: string): { fstype: string; capacity: FsCapacity; used: { blocks: number; files: number }; loop: string | undefined } | undefined {
+    const node = this.kernel.hostNs.mnt.walk(path, this.kernel.self).node;
+    const sb = this.kernel.disks.image(node);
+    if (!sb?.capacity) return undefined;
+    const loop = [...this.kernel.disks.loops.values()].find((l) => l.sb === sb);
+    return { fstype: sb.fstype, capacity: sb.capacity, used: usageOf(sb), loop: loop?.device };
+  }
+
+  /** Attached loop devices: device, image file and the size the device offers. */
+  loopDevices(): Array<{ device: string; file: string; size: number }> {
+    return [...this.kernel.disks.loops.values()].map((l) => ({ device: l.device, file: l.file, size: l.size }));
   }
 
   /** Moves the fake clock (uptime, start times of new processes) forward. */

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { NsBase, IpcNs, NetNs, PidNs, UserNs, UtsNs, globalSysctls } from './fake-namespaces.js';
 import { Faults } from './fake-errors.js';
+import { FakeDisks } from './fake-disks.js';
 import { FakeCgroups } from './fake-cgroups.js';
 import { Mount, MountNs } from './fake-mount-table.js';
 import { FakeNet } from './fake-net.js';
@@ -33,9 +34,11 @@ export interface FakeHostOptions {
   hostname?: string;
   /** Pid of the calling process; default the real `process.pid` (locks record it). */
   selfPid?: number;
+  /** The kernel's build options (`CONFIG_QFMT_V2: 'y'`); default: the kernel publishes none. */
+  kernelConfig?: Record<string, string>;
 }
 
-export type ResolvedOptions = Required<FakeHostOptions>;
+export type ResolvedOptions = Required<Omit<FakeHostOptions, 'kernelConfig'>> & Pick<FakeHostOptions, 'kernelConfig'>;
 
 const HOST_DIRS = ['bin', 'dev', 'etc', 'home', 'proc', 'root', 'run', 'sbin', 'sys', 'tmp', 'usr', 'usr/bin', 'usr/sbin', 'usr/lib', 'var', 'var/lib', 'var/log', 'var/tmp'];
 const DEVICES: Array<[string, 'char' | 'block', number, number]> = [
@@ -57,6 +60,8 @@ export class FakeKernel {
   readonly cgroups: FakeCgroups;
   readonly net: FakeNet;
   readonly self: FakeProcess;
+  /** Image filesystems and the loop devices that attach them. */
+  readonly disks = new FakeDisks(this);
   private anon = 30;
   private mountIds = 20;
   private inums = 4026532000;
@@ -80,6 +85,7 @@ export class FakeKernel {
       clockTicks: options.clockTicks ?? 100,
       hostname: options.hostname ?? 'fakehost',
       selfPid: options.selfPid ?? process.pid,
+      ...(options.kernelConfig ? { kernelConfig: options.kernelConfig } : {}),
     };
     this.globalSysctls = globalSysctls(this.opts.kernelRelease);
     this.rootfs = newFilesystem((254 << 8) | 1, 'ext4', '/dev/vda1');

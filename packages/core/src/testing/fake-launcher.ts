@@ -26,6 +26,7 @@ function opPath(op: ChildOp): string {
     case 'sethostname': case 'setdomainname': return op.name;
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
+    case 'seccomp': return op.deny.join(',');
   }
 }
 
@@ -63,6 +64,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void
       return child.setRlimit(op.resource, op.soft, op.hard);
     case 'capDrop':
       return child.dropCaps(op.caps);
+    case 'seccomp':
+      return child.loadSeccomp(op.deny);
   }
 }
 
@@ -150,6 +153,13 @@ export class FakeLauncher implements Launcher {
       throw failed('setns/fork', e);
     }
     proc.env = [...spec.env];
+    // As the real launcher: the caps init lacks, then the VE's join ops.
+    proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
+    for (const op of spec.ops ?? []) {
+      if (op.op === 'capDrop') proc.dropCaps(op.caps);
+      else if (op.op === 'seccomp') proc.loadSeccomp(op.deny);
+      else throw failed(op.op, fault('EINVAL'));
+    }
     try {
       const cwd = proc.ns.mnt.walk(normalizePath(spec.cwd ?? '/'), proc);
       if (cwd.node.type !== 'dir') throw fault('ENOTDIR');

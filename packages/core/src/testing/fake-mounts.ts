@@ -68,6 +68,13 @@ function newSuperblock(k: FakeKernel, p: FakeProcess, spec: MountSpec, fstype: s
     sb.root = overlayRoot(sb, upper?.node, lowers.map((l) => l.node));
     return sb;
   }
+  if (spec.loop) {
+    const file = ns.walk(normalizePath(spec.source, p.cwd), p);
+    if (file.node.type !== 'file') throw fault(file.node.type === 'dir' ? 'EISDIR' : 'EINVAL', spec.source);
+    const sb = k.disks.attach(file.node, normalizePath(spec.source, p.cwd), fstype).sb;
+    sb.options = spec.data ?? '';
+    return sb;
+  }
   if (DISK_FS.has(fstype)) {
     const dev = ns.walk(normalizePath(spec.source, p.cwd), p);
     if (dev.node.type !== 'block') throw fault('ENOTBLK', spec.source);
@@ -154,6 +161,7 @@ export function umountIn(k: FakeKernel, p: FakeProcess, target: string, opts: { 
   if (m === ns.root) throw fault('EBUSY', abs);
   if (ns.children(m).length > 0 && !opts.detach && !opts.recursive) throw fault('EBUSY', abs);
   ns.remove(ns.subtree(m));
+  k.disks.release();
 }
 
 /**
@@ -204,6 +212,15 @@ export class FakeMounts implements MountService {
 
   async list(): Promise<MountEntry[]> {
     return this.k.self.ns.mnt.entries().map(({ root: _root, ...entry }) => entry);
+  }
+
+  async refreshLoop(device: string): Promise<void> {
+    try {
+      this.k.disks.refresh(device);
+    } catch (e) {
+      if (e instanceof KernelFault) throw kernelError('SYSTEM', `resize loop device ${device}`, e.errno, device);
+      throw e;
+    }
   }
 
   async isMountPoint(path: string): Promise<boolean> {

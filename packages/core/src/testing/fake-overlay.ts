@@ -124,7 +124,20 @@ export class OvNode implements Vnode {
       if (child.type === 'dir') for (const n of child.upper.list(who)) child.upper.unlink(n, who); // only whiteouts remain
       this.upper!.unlink(name, who);
     }
-    if (child.lowers.length > 0) this.upper!.create(name, WHITEOUT, who);
+    if (this.lowerHas(name, child, who)) this.upper!.create(name, WHITEOUT, who);
+  }
+
+  /**
+   * Whether a lower layer has `name` below this directory: then a removal must leave a
+   * whiteout. An upper file made over a whiteout does not list the lower it hides.
+   */
+  private lowerHas(name: string, child: OvNode, who: Accessor): boolean {
+    if (child.lowers.length > 0) return true;
+    if (this.upper?.opaque) return false;
+    return this.lowers.some((l) => {
+      const x = l.lookup(name, who);
+      return x !== undefined && !isWhiteout(x);
+    });
   }
 
   readlink(): string {
@@ -162,7 +175,7 @@ export class OvNode implements Vnode {
       const moved = dir.upper!.lookup(newName, who);
       if (moved && 'opaque' in moved) (moved as { opaque: boolean }).opaque = true;
     }
-    if (child.lowers.length > 0) this.upper!.create(name, WHITEOUT, who);
+    if (this.lowerHas(name, child, who)) this.upper!.create(name, WHITEOUT, who);
   }
 }
 

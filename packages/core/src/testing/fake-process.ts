@@ -85,6 +85,8 @@ export class FakeProcess implements Accessor {
   console: string | undefined;
   readonly rlimits = new Map<string, { soft: number; hard: number }>();
   caps: Set<number>;
+  /** System calls a seccomp filter denies (inherited by children, kept across exec); none: no filter. */
+  seccompDeny: string[] | undefined;
   /** Every signal delivered, in order (SIGKILL included). */
   readonly signals: string[] = [];
   /** Signals held while the process is frozen. */
@@ -102,6 +104,7 @@ export class FakeProcess implements Accessor {
     parent?: FakeProcess,
   ) {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
+    this.seccompDeny = parent?.seccompDeny;
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
       this.env = [...parent.env];
@@ -139,6 +142,11 @@ export class FakeProcess implements Accessor {
     // Raising a hard limit needs CAP_SYS_RESOURCE, which the launcher's child still has.
     if (old && hard > old.hard && !this.caps.has(24)) throw fault('EPERM');
     this.rlimits.set(resource, { soft, hard });
+  }
+
+  /** Stacks a filter on the one it has, as the kernel does: both apply. */
+  loadSeccomp(deny: string[]): void {
+    this.seccompDeny = [...new Set([...(this.seccompDeny ?? []), ...deny])];
   }
 
   dropCaps(caps: number[]): void {

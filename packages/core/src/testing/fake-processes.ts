@@ -7,12 +7,13 @@
  * last process of a network namespace dies, the namespace goes with its devices. A frozen
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
-import type { MountEntry, ProcessService } from '../host.js';
+import type { MountEntry, ProcessService, RunOptions, RunResult } from '../host.js';
 import type { Namespace } from '../plan.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs, type SysvObject } from './fake-namespaces.js';
 import { FakeProcess, parseSignal, type ExitStatus, type NsSet, type SignalAction, type SignalHandler } from './fake-process.js';
+import { FakeRunner } from './fake-run.js';
 
 /** A snapshot of one process for assertions (`fake.process(pid)`). */
 export interface FakeProcessInfo {
@@ -37,6 +38,8 @@ export interface FakeProcessInfo {
   rlimits: Record<string, { soft: number; hard: number }>;
   /** Capability bounding set, sorted numbers. */
   capBounding: number[];
+  /** Calls its seccomp filter denies; absent without a filter. */
+  seccompDeny?: string[];
   /** Signals delivered so far, in order. */
   signals: string[];
   /** Its cgroup (absolute, as in /proc/PID/cgroup), undefined once dead. */
@@ -231,6 +234,7 @@ export class FakeProcesses implements ProcessService {
       namespaces, root: p.ns.mnt.rootPath, mounts: p.ns.mnt.entries(),
       rlimits: Object.fromEntries([...p.rlimits].map(([k, v]) => [k, { ...v }])),
       capBounding: [...p.caps].sort((a, b) => a - b),
+      ...(p.seccompDeny ? { seccompDeny: [...p.seccompDeny] } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),
@@ -271,6 +275,17 @@ export class FakeProcesses implements ProcessService {
     const pid = this.spawn(this.k.self.pid, argv);
     handler(pid, argv);
     return pid;
+  }
+
+  /** Host programs `run` can start, by name; see FakeHost.onRun. */
+  get runner(): FakeRunner {
+    return (this.programs ??= new FakeRunner(this.k));
+  }
+
+  private programs: FakeRunner | undefined;
+
+  run(argv: string[], opts?: RunOptions): Promise<RunResult> {
+    return this.runner.run(argv, opts);
   }
 
   /** The process ends by itself: `{ code: 0 }`, or `{ signal: 'SIGHUP' }` for a guest reboot. */

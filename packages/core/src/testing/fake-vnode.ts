@@ -30,16 +30,54 @@ export interface NodeMeta {
   rdev?: [number, number];
 }
 
+/** How big a filesystem is (what statfs reports as its size); writes past it are ENOSPC. */
+export interface FsCapacity {
+  blockSize: number;
+  blocks: number;
+  /** Inodes in all; 0 for a filesystem without a fixed number (btrfs). */
+  files: number;
+}
+
 export class Superblock {
   root!: Vnode;
+  /** Set for filesystems of a given size (images); others are as large as needed. */
+  capacity: FsCapacity | undefined;
+  /** Blocks nobody may write (ext4's reserved_clusters in sysfs), read at each write. */
+  reserved: (() => number) | undefined;
   constructor(
     readonly dev: number,
     readonly fstype: string,
-    /** What mountinfo shows as the source (`/dev/vda1`, `tmpfs`, `overlay`). */
-    readonly source: string,
-    /** Filesystem options shown after the per-mount flags (`lowerdir=...`, `size=64m`). */
-    readonly options = '',
+    /** What mountinfo shows as the source (`/dev/vda1`, `tmpfs`, `overlay`, the loop device of an image). */
+    public source: string,
+    /** Filesystem options shown after the per-mount flags (`lowerdir=...`, `size=64m`, an image's `prjquota`). */
+    public options = '',
   ) {}
+}
+
+/** Blocks and inodes the files of a plain in-memory filesystem take (a directory: one block). */
+export function usageOf(sb: Superblock): { blocks: number; files: number } {
+  const bs = sb.capacity?.blockSize ?? 4096;
+  let blocks = 0;
+  let files = 0;
+  const walk = (n: Vnode): void => {
+    files++;
+    if (!(n instanceof Inode)) return;
+    if (n.type === 'file') blocks += Math.ceil(n.data.length / bs);
+    else if (n.type === 'dir') {
+      blocks++;
+      for (const c of n.children.values()) walk(c);
+    }
+  };
+  walk(sb.root);
+  return { blocks, files };
+}
+
+/** ENOSPC when `blocks` more blocks (or `files` more inodes) do not fit in a sized filesystem. */
+function reserve(sb: Superblock, blocks: number, files: number): void {
+  const cap = sb.capacity;
+  if (!cap || (blocks <= 0 && files <= 0)) return;
+  const used = usageOf(sb);
+  if (used.blocks + blocks > cap.blocks - (sb.reserved?.() ?? 0) || (cap.files > 0 && used.files + files > cap.files)) throw fault('ENOSPC');
 }
 
 export interface Vnode {
@@ -83,6 +121,8 @@ export class Inode implements Vnode {
   gid = 0;
   opaque = false;
   data: Uint8Array = new Uint8Array();
+  /** Size beyond `data`: a hole left by truncate (a sparse file), taking no blocks. */
+  hole = 0;
   target = '';
   rdev: [number, number] | undefined;
   readonly children = new Map<string, Inode>();
@@ -100,7 +140,7 @@ export class Inode implements Vnode {
   }
 
   meta(): NodeMeta {
-    const size = this.type === 'file' ? this.data.length : this.type === 'dir' ? 4096 : this.type === 'symlink' ? this.target.length : 0;
+    const size = this.type === 'file' ? this.data.length + this.hole : this.type === 'dir' ? 4096 : this.type === 'symlink' ? this.target.length : 0;
     return { mode: this.mode, size, uid: this.uid, gid: this.gid, ...(this.rdev ? { rdev: this.rdev } : {}) };
   }
 
@@ -122,6 +162,10 @@ export class Inode implements Vnode {
   write(data: Uint8Array, append: boolean): void {
     if (this.type === 'dir') throw fault('EISDIR');
     if (this.type !== 'file') return; // writes to device nodes go nowhere, like /dev/null
+    const bs = this.sb.capacity?.blockSize ?? 4096;
+    const after = append ? this.data.length + data.length : data.length;
+    reserve(this.sb, Math.ceil(after / bs) - Math.ceil(this.data.length / bs), 0);
+    this.hole = 0;
     if (!append) {
       this.data = new Uint8Array(data);
       return;
@@ -135,6 +179,7 @@ export class Inode implements Vnode {
   create(name: string, init: NodeInit): Vnode {
     if (this.type !== 'dir') throw fault('ENOTDIR');
     if (this.children.has(name)) throw fault('EEXIST');
+    reserve(this.sb, (init.type === 'dir' ? 1 : 0) + Math.ceil((init.data?.length ?? 0) / (this.sb.capacity?.blockSize ?? 4096)), 1);
     const n = Inode.from(this.sb, init);
     this.children.set(name, n);
     return n;
@@ -154,6 +199,18 @@ export class Inode implements Vnode {
 
   chmod(mode: number): void {
     this.mode = mode & 0o7777;
+  }
+
+  /** truncate(2): cut the data, or grow by a hole that takes no blocks. */
+  truncate(size: number): void {
+    if (this.type === 'dir') throw fault('EISDIR');
+    if (this.type !== 'file') throw fault('EINVAL');
+    if (size <= this.data.length) {
+      this.data = this.data.slice(0, size);
+      this.hole = 0;
+    } else {
+      this.hole = size - this.data.length;
+    }
   }
 
   move(name: string, dir: Vnode, newName: string): void {

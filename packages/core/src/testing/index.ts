@@ -9,8 +9,9 @@
  * filesystems that keep their files; pivot_root; processes with namespaces, pid numbers
  * per pid namespace, signals, the death of a pid namespace with its init; a cgroup tree
  * (v1 or v2) with limits checked like the kernel, pids.max on fork, freezer; the
- * launcher's child ops and an exec with a table of fake commands; per network
- * namespace, devices (lo, veth pairs across namespaces, host NICs and bridges),
+ * launcher's child ops and an exec with a table of fake commands; host programs played
+ * by handlers tests register (`fake.onRun`); per network namespace, devices (lo, veth
+ * pairs across namespaces, host NICs and bridges),
  * addresses, the main routing table, proxy ARP/NDP entries and net sysctls, all gone
  * with the namespace's last process. Errors: node:fs-style for files, VzError with
  * `errno` and `path` for mounts (MOUNT_FAILED, UMOUNT_FAILED), cgroups and processes
@@ -40,8 +41,10 @@ export { FakeNet } from './fake-net.js';
 export { FakeProcesses, type FakeProcessInfo } from './fake-processes.js';
 export { FakeLauncher } from './fake-launcher.js';
 export { FakeCommands, type CommandContext, type CommandHandler, type CommandOutput } from './fake-commands.js';
+export type { FakeRunContext, FakeRunOutput, RunHandler } from './fake-run.js';
 export type { ExitStatus, SignalAction, SignalHandler } from './fake-process.js';
 export type { SysvObject } from './fake-namespaces.js';
 export { errnoOf, type Errno, type FaultOptions, type FaultTarget } from './fake-errors.js';
 export { fakeVe, type FakeVe, type PlanSeen } from './fake-ve.js';
 export { failure } from './failure.js';
+export type { FsCapacity } from './fake-vnode.js';

@@ -56,6 +56,8 @@ export function describeOp(op: ChildOp): string {
       return `rlimit ${op.resource}`;
     case 'capDrop':
       return `drop capabilities ${op.caps.join(',')}`;
+    case 'seccomp':
+      return `load the seccomp filter (${op.deny.length} calls denied)`;
   }
 }
 
@@ -211,6 +213,7 @@ export class NativeLauncher implements Launcher {
       namespaces: spec.namespaces,
       cgroupProcs,
       capDrop,
+      ops: spec.ops ?? [],
       argv: spec.argv,
       env: spec.env,
       ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),

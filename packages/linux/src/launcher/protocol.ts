@@ -42,6 +42,7 @@ export const ARITY = {
   setdomainname: 1,
   rlimit: 3,
   capDrop: 1,
+  seccomp: 1,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -55,6 +56,8 @@ export interface JoinSpec {
   cgroupProcs: string[];
   /** Capabilities init lacks, removed from the command's bounding set. */
   capDrop: number[];
+  /** The VE's join ops (its seccomp filter), run last before the command. */
+  ops: ChildOp[];
   argv: string[];
   env: string[];
   cwd?: string;
@@ -109,7 +112,14 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['rlimit', rlimitName(op.resource), limit(op.soft), limit(op.hard)];
     case 'capDrop':
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
+    case 'seccomp':
+      return ['seccomp', op.deny.map(syscallName).join(',')];
   }
+}
+
+function syscallName(name: string): string {
+  if (!/^[a-z0-9_]{1,64}$/.test(name)) throw vzError('BAD_VALUE', `launcher spec: '${name}' is not a system call name`);
+  return name;
 }
 
 function programRecords(argv: string[], env: string[], cwd: string | undefined): SpecRecord[] {
@@ -139,6 +149,10 @@ export function joinRecords(spec: JoinSpec): SpecRecord[] {
     ...spec.cgroupProcs.map((p): SpecRecord => ['cgroup', p]),
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
+    ...spec.ops.map((op) => {
+      if (op.op !== 'capDrop' && op.op !== 'seccomp') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      return opRecord(op);
+    }),
     ...programRecords(spec.argv, spec.env, spec.cwd),
   ];
 }

@@ -1,0 +1,90 @@
+/**
+ * Host programs run to their end for `ProcessService.run`: looked up on PATH first (a
+ * missing program is ENOENT naming it, not a spawn error), output kept and split into
+ * lines as it comes, an optional timeout. The program gets the parent-death signal
+ * SIGKILL, so a vzctl killed midway — no handler of ours runs then — takes it along
+ * instead of leaving a tar or debootstrap writing into a directory that the next run
+ * removes. Node cannot run code between fork and exec, so util-linux's `setpriv
+ * --pdeathsig KILL` sets it and execs the program; without setpriv it runs without.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { constants as os } from 'node:os';
+import { OutputLines, vzError, type RunOptions, type RunResult } from '@vzkit/core';
+import { kernelError } from './errno.js';
+
+const ENOENT = os.errno.ENOENT;
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The file `name` runs: itself when it has a slash, else the first executable on `path`. */
+export async function findProgram(name: string, path: string): Promise<string | undefined> {
+  if (name.includes('/')) return (await isExecutableFile(name)) ? name : undefined;
+  for (const dir of path.split(':')) {
+    const candidate = join(dir || '.', name);
+    if (await isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+let setpriv: Promise<string | undefined> | undefined;
+
+/** `ProcessService.run` on Linux. */
+export async function runProgram(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const name = argv[0] ?? '';
+  const env = { ...process.env, ...opts.env };
+  const program = name === '' ? undefined : await findProgram(name, env.PATH ?? '');
+  if (!program) throw kernelError('SYSTEM', `run ${name}`, ENOENT, name);
+  setpriv ??= findProgram('setpriv', process.env.PATH ?? '/usr/bin:/bin');
+  const wrapper = await setpriv;
+  const [file, ...args] = wrapper ? [wrapper, '--pdeathsig', 'KILL', '--', program, ...argv.slice(1)] : [program, ...argv.slice(1)];
+  const child = spawn(file!, args, {
+    env,
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  const out = new OutputLines('stdout', opts.onLine);
+  const err = new OutputLines('stderr', opts.onLine);
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => out.push(s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => err.push(s));
+  if (child.stdin) {
+    child.stdin.on('error', () => {}); // the program may exit without reading its input
+    child.stdin.end(opts.input);
+  }
+  let timedOut = false;
+  const timer = opts.timeoutMs !== undefined
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, opts.timeoutMs)
+    : undefined;
+  try {
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        reject(kernelError('SYSTEM', `run ${name}`, typeof e.errno === 'number' ? Math.abs(e.errno) : ENOENT, program, e));
+      });
+      child.once('close', (c, s) => resolve([c, s]));
+    });
+    out.end();
+    err.end();
+    if (timedOut) throw vzError('EXEC_TIMEOUT', `run ${name}: timed out after ${opts.timeoutMs} ms`);
+    const signo = signal ? os.signals[signal] : undefined;
+    return {
+      code: code ?? 128 + (signo ?? 0),
+      ...(signal ? { signal } : {}),
+      stdout: out.text,
+      stderr: err.text,
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * seccomp: a filter on the VE's init, inherited by everything it starts, and loaded
+ * again into every `vzctl exec`/`enter` (a filter cannot be read back from init, so
+ * the core keeps the plan's join ops). The listed calls fail with EPERM. no_new_privs
+ * stays off, so setuid programs inside keep working.
+ */
+import { defineKey, definePlugin, ValueError, type ValueType } from '@vzkit/core';
+import { DEFAULT_DENY } from './profile.js';
+
+export type SeccompSetting = 'default' | 'off';
+
+const setting: ValueType<SeccompSetting> = {
+  arg: 'default|off',
+  parse(raw) {
+    const v = raw.trim();
+    if (v !== 'default' && v !== 'off') throw new ValueError(`'${raw}' is not default or off`);
+    return v;
+  },
+  format: (v) => v,
+};
+
+/** The VE's seccomp profile; at the next start, as OpenVZ's restart-only security settings. */
+export const SECCOMP = defineKey<SeccompSetting>({
+  name: 'SECCOMP',
+  flag: 'seccomp',
+  type: setting,
+  default: 'default',
+  live: false,
+  description: 'System call filter of the VE: default (deny what a VE must never do) or off',
+});
+
+export const seccompPlugin = definePlugin({
+  name: '@vzkit/seccomp',
+  configKeys: [SECCOMP],
+  hooks: {
+    async prepare(ctx, plan) {
+      if (ctx.ve.config.get(SECCOMP) === 'off') return;
+      // Last of the final stage by plugin order: the filter must not refuse the launcher's own calls.
+      plan.forEveryProcess({ op: 'seccomp', deny: DEFAULT_DENY.map((d) => d.name) });
+    },
+  },
+});
