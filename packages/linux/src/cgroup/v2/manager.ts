@@ -11,6 +11,8 @@ import type { ResolvedGroup } from '../ref.js';
 import { killPids, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 import { enableControllers, parseControllers, V2_CONTROLLERS } from './controllers.js';
 import { cpuStats, setCpu } from './cpu.js';
+import { replaceDeviceProgram } from './bpf.js';
+import { deviceProgram } from './device-program.js';
 import { setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
 import { memoryStats, setMemory } from './memory.js';
@@ -142,7 +144,12 @@ export class CgroupV2Manager implements CgroupManager {
     }
     if (res.devices) {
       // v2 has no devices files: the allowlist is a BPF_PROG_TYPE_CGROUP_DEVICE program.
-      throw vzError('UNSUPPORTED', `cgroup ${group}: a device allowlist on cgroup v2 needs a BPF device program, which this vzkit does not load yet`);
+      try {
+        replaceDeviceProgram(dir, deviceProgram(res.devices.allow));
+      } catch (e) {
+        // A kernel without cgroup BPF (or a sandbox that forbids bpf(2)) cannot hold the list.
+        throw vzError('UNSUPPORTED', `cgroup ${group}: the device allowlist program: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
     }
   }
 
