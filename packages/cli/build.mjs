@@ -1,4 +1,4 @@
-// Bundles the binaries: dist/vzctl.js, dist/vzlist.js, dist/vzubc.js, dist/vzcpucheck.js and dist/vztmpl.js, from the workspace sources
+// Bundles the binaries: dist/vzctl.js, dist/vzlist.js, dist/vzubc.js, dist/vzcpucheck.js, dist/vztmpl.js, dist/vzquota.js and dist/vz.js, from the workspace sources
 // (export condition `source`), so they start without resolving a dozen packages.
 // Code loaded with import() (the Linux host, the plugins) goes into chunks that load
 // only when a command needs them. koffi stays external: it carries a native module and
@@ -26,7 +26,7 @@ for (const f of await readdir(dist).catch(() => [])) {
 
 await build({
   absWorkingDir: here,
-  entryPoints: { vzctl: 'src/bin/vzctl.ts', vzlist: 'src/bin/vzlist.ts', vzubc: 'src/bin/vzubc.ts', vzcpucheck: 'src/bin/vzcpucheck.ts', vztmpl: 'src/bin/vztmpl.ts', vzquota: 'src/bin/vzquota.ts' },
+  entryPoints: { vzctl: 'src/bin/vzctl.ts', vzlist: 'src/bin/vzlist.ts', vzubc: 'src/bin/vzubc.ts', vzcpucheck: 'src/bin/vzcpucheck.ts', vztmpl: 'src/bin/vztmpl.ts', vzquota: 'src/bin/vzquota.ts', vz: 'src/bin/vz.ts' },
   outdir: 'dist',
   chunkNames: 'part-[name]-[hash]',
   bundle: true,
@@ -41,4 +41,4 @@ await build({
   logLevel: 'warning',
 });
 
-for (const bin of ['vzctl.js', 'vzlist.js', 'vzubc.js', 'vzcpucheck.js', 'vztmpl.js', 'vzquota.js']) await chmod(join(here, 'dist', bin), 0o755);
+for (const bin of ['vzctl.js', 'vzlist.js', 'vzubc.js', 'vzcpucheck.js', 'vztmpl.js', 'vzquota.js', 'vz.js']) await chmod(join(here, 'dist', bin), 0o755);

@@ -17,6 +17,7 @@ import { devicesPlugin } from '@vzkit/devices';
 import { nsNetPlugin } from '@vzkit/ns-net';
 import { distroPlugin } from '@vzkit/distro';
 import { seccompPlugin } from '@vzkit/seccomp';
+import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 
 /** The plugins of the default tools (the runtime orders them by `requires`). */
@@ -37,6 +38,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     capsPlugin,
     devicesPlugin,
     seccompPlugin,
+    bootPlugin,
   ];
 }
 

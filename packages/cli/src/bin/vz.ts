@@ -1,0 +1,8 @@
+/** The `vz` binary: the boot service (vz start|stop|status). */
+import { enableCompileCache } from 'node:module';
+
+// See vzctl.ts: the code cache must be on before the main module loads.
+enableCompileCache();
+const { runTool } = await import('../tool.js');
+const { processIo } = await import('./stdio.js');
+process.exit(await runTool('vz', process.argv.slice(2), processIo()));
