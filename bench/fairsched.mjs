@@ -2,31 +2,25 @@
 // time ratio should be 1:3), a live cpuunits change (how fast the ratio follows), then
 // a live --cpulimit 25 on one of them (it should hold at 25 % of one CPU). Samples each
 // VE's CPU time every 100 ms; writes a table, JSON and an SVG plot of the shares.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { run, table } from './lib/measure.mjs';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { run, sleep, table } from './lib/measure.mjs';
 import { selfCgroupDirs } from './lib/cgroup-parent.mjs';
-import { removeBenchVes } from './lib/teardown.mjs';
+import { sandbox } from './lib/sandbox.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = dirname(here);
 const SAMPLE_MS = 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchFairsched({ log = console.log, phaseS = 5 } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'vzkit-bench-cpu-'));
-  const parentName = `vzkit-bench-cpu-${process.pid}`;
-  const env = { ...process.env, VZKIT_ROOT: root, VZKIT_CGROUP_PARENT: `@self/${parentName}` };
-  const vzctl = [process.execPath, join(repo, 'packages/cli/dist/vzctl.js')];
-  const base = 1_700_000 + (process.pid % 90_000) * 2;
-  const ves = [String(base), String(base + 1)];
+  const sb = sandbox('cpu');
+  const { env, vzctl, parentName } = sb;
+  const ves = [String(sb.base), String(sb.base + 1)];
   const loops = Math.max(2, cpus().length);
   const samples = [];
   const events = [];
   try {
     for (const [i, id] of ves.entries()) {
+      sb.made.add(id);
       run([...vzctl, 'create', id, '--ostemplate', 'busybox', '--cpuunits', i === 0 ? '1000' : '3000'], { env });
       run([...vzctl, 'start', id], { env });
     }
@@ -58,7 +52,7 @@ export async function benchFairsched({ log = console.log, phaseS = 5 } = {}) {
       }
     }
   } finally {
-    removeBenchVes({ vzctl, ids: ves, env, parentName, root, log });
+    await sb.teardown(log);
   }
   return analyse(samples, events, phaseS);
 }

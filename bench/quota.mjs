@@ -1,15 +1,10 @@
 // Disk quota benchmark: what the quota costs a VE's create and start (a busybox VE with
 // and without --diskspace), and write throughput inside a quota'd VE against a VE
 // without quota and the host itself (dd of a bounded size, fsync'd, dd's own timing).
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { timed, run, startSamples, summarize, table } from './lib/measure.mjs';
-import { removeBenchVes } from './lib/teardown.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = dirname(here);
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { timed, run, startSamples, summarize, table, timingTable, factLines } from './lib/measure.mjs';
+import { sandbox } from './lib/sandbox.mjs';
 
 /**
  * A shell line that writes `mb` MiB to `file` with fsync and prints the seconds it took,
@@ -32,15 +27,12 @@ function rates(samples) {
 }
 
 export async function benchQuota({ runs = 15, writeMb = 256, writes = 5, log = console.log } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'vzkit-bench-quota-'));
-  const parentName = `vzkit-bench-quota-${process.pid}`;
-  const env = { ...process.env, VZKIT_ROOT: root, VZKIT_CGROUP_PARENT: `@self/${parentName}` };
-  const vzctl = [process.execPath, join(repo, 'packages/cli/dist/vzctl.js')];
-  const base = 1_900_000 + (process.pid % 90_000) * 2 + 500;
+  const sb = sandbox('quota');
+  const { env, vzctl, root, base } = sb;
   const results = {};
   const throughput = {};
   const facts = {};
-  const made = new Set();
+  const made = sb.made;
   const space = `${Math.ceil((writeMb * 2) / 1024)}G`;
   try {
     // create (+ destroy, not timed) with and without a disk of its own.
@@ -84,19 +76,18 @@ export async function benchQuota({ runs = 15, writeMb = 256, writes = 5, log = c
     throughput['VE without quota (overlay on the host\'s filesystem)'] = rates(samples.plain);
     throughput[`VE with --diskspace ${space} (overlay on its ext4 image, loop device)`] = rates(samples.quotad);
     log('vzquota stat x10');
-    const vzquota = [process.execPath, join(repo, 'packages/cli/dist/vzquota.js')];
+    const vzquota = sb.tool('vzquota');
     results['vzquota stat (running VE)'] = summarize(Array.from({ length: 10 }, () => timed([...vzquota, 'stat', quotad], { env })));
   } finally {
-    removeBenchVes({ vzctl, ids: made, env, parentName, root, log });
+    await sb.teardown(log);
   }
   return { name: 'quota', results, throughput, facts, writeMb };
 }
 
 export function renderQuota(r) {
-  const rows = Object.entries(r.results).map(([what, s]) => ({ what, runs: s.runs, 'median ms': s.median, 'p90 ms': s.p90, 'min ms': s.min, 'max ms': s.max }));
-  let out = table(rows, ['what', 'runs', 'median ms', 'p90 ms', 'min ms', 'max ms']);
+  let out = timingTable(r.results);
   const tp = Object.entries(r.throughput).map(([what, s]) => ({ [`dd ${r.writeMb} MB, conv=fsync`]: what, runs: s.runs, 'median MB/s': s.median, 'min MB/s': s.min, 'max MB/s': s.max }));
   out += `\n\n${table(tp, [`dd ${r.writeMb} MB, conv=fsync`, 'runs', 'median MB/s', 'min MB/s', 'max MB/s'])}`;
-  out += '\n\n' + Object.entries(r.facts).map(([k, v]) => `${k}: ${v}`).join('\n');
+  out += `\n\n${factLines(r.facts)}`;
   return out;
 }

@@ -1,14 +1,10 @@
 // Beancounter benchmark: what ubc costs a VE (start time with and without limits, kernel
 // memory per VE cgroup) and what reading every beancounter of many running VEs costs.
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { timed, run, startSamples, summarize, table } from './lib/measure.mjs';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { timed, run, startSamples, summarize, timingTable, factLines } from './lib/measure.mjs';
 import { removeCgroupParent, selfCgroupDirs } from './lib/cgroup-parent.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = dirname(here);
+import { sandbox } from './lib/sandbox.mjs';
 
 /**
  * Kernel memory charged for `groups` VE cgroup sets (one directory per hierarchy, with
@@ -37,20 +33,16 @@ function cgroupCost(parentName, groups) {
 }
 
 export async function benchUbc({ runs = 30, ves = 100, log = console.log } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'vzkit-bench-ubc-'));
-  const parentName = `vzkit-bench-ubc-${process.pid}`;
-  const env = { ...process.env, VZKIT_ROOT: root, VZKIT_CGROUP_PARENT: `@self/${parentName}` };
-  const bin = (tool) => [process.execPath, join(repo, `packages/cli/dist/${tool}.js`)];
-  const base = 1_800_000 + (process.pid % 90_000) * 2 + 1000;
+  const sb = sandbox('ubc');
+  const { env, parentName, base } = sb;
+  const bin = sb.tool;
   const results = {};
   const facts = {};
-  const made = [];
   try {
     const plain = String(base), limited = String(base + 1);
+    sb.made.add(plain).add(limited);
     run([...bin('vzctl'), 'create', plain, '--ostemplate', 'busybox'], { env });
-    made.push(plain);
     run([...bin('vzctl'), 'create', limited, '--ostemplate', 'busybox', '--config', 'basic'], { env });
-    made.push(limited);
     for (const [what, id] of [['vzctl start, no beancounters set', plain], ['vzctl start, ve-basic beancounters', limited]]) {
       log(`${what} x${runs}`);
       results[what] = startSamples(bin('vzctl'), id, env, runs);
@@ -62,8 +54,8 @@ export async function benchUbc({ runs = 30, ves = 100, log = console.log } = {})
     log(`starting ${ves} VEs (ve-basic)`);
     for (let i = 0; i < ves; i++) {
       const id = String(base + 10 + i);
+      sb.made.add(id);
       run([...bin('vzctl'), 'create', id, '--ostemplate', 'busybox', '--config', 'basic'], { env });
-      made.push(id);
       run([...bin('vzctl'), 'start', id], { env });
     }
     // Let the guests' boot scripts finish before the memory is read.
@@ -78,20 +70,13 @@ export async function benchUbc({ runs = 30, ves = 100, log = console.log } = {})
     results[`vzlist -o ctid,numproc,physpages,physpages.f (${ves} VEs)`] = summarize(Array.from({ length: quick }, () => timed([...bin('vzlist'), '-o', 'ctid,numproc,physpages,physpages.f'], { env })));
     results[`vzlist (default columns, ${ves} VEs)`] = summarize(Array.from({ length: quick }, () => timed([...bin('vzlist')], { env })));
   } finally {
-    for (const id of made) {
-      run([...bin('vzctl'), 'stop', id, '--fast'], { env, allowFail: true });
-      run([...bin('vzctl'), 'destroy', id], { env, allowFail: true });
-    }
-    const left = [...removeCgroupParent(parentName), ...removeCgroupParent(`${parentName}-mem`)];
+    await sb.teardown(log);
+    const left = removeCgroupParent(`${parentName}-mem`);
     if (left.length) log(`warning: cgroups left: ${left.join(', ')}`);
-    rmSync(root, { recursive: true, force: true });
   }
   return { name: 'ubc', results, facts };
 }
 
 export function renderUbc(r) {
-  const rows = Object.entries(r.results).map(([what, s]) => ({ what, runs: s.runs, 'median ms': s.median, 'p90 ms': s.p90, 'min ms': s.min, 'max ms': s.max }));
-  let out = table(rows, ['what', 'runs', 'median ms', 'p90 ms', 'min ms', 'max ms']);
-  out += '\n\n' + Object.entries(r.facts).map(([k, v]) => `${k}: ${v}`).join('\n');
-  return out;
+  return `${timingTable(r.results)}\n\n${factLines(r.facts)}`;
 }

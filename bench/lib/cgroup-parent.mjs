@@ -29,3 +29,25 @@ export function removeCgroupParent(name) {
   for (const d of selfCgroupDirs(name)) rm(d);
   return left;
 }
+
+/**
+ * lxc-execute (with lxc.cgroup.relative) leaves an empty `lxc.pivot` cgroup below the
+ * caller's own cgroup in every hierarchy, the named and unified ones too: remove those,
+ * by that name, and nothing else (rmdir removes only empty cgroups).
+ */
+export function removeLxcPivot() {
+  const left = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
+    const [, ctrls, path] = line.split(':');
+    const mount = ctrls === '' ? (existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup')
+      : join('/sys/fs/cgroup', ctrls.startsWith('name=') ? ctrls.slice(5) : ctrls.split(',')[0]);
+    const dir = join(mount, path, 'lxc.pivot');
+    if (!existsSync(dir)) continue;
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      left.push(`${dir}: ${e.code}`);
+    }
+  }
+  return left;
+}

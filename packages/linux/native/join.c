@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* user first (it owns the others), cgroup after the cgroup.procs writes, mnt last. */
+/* user first (it owns the others), cgroup after the cgroup joins, mnt last. */
 static const char *const JOIN_ORDER[] = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" };
 #define NS_COUNT (sizeof JOIN_ORDER / sizeof JOIN_ORDER[0])
 
@@ -115,13 +115,17 @@ static int open_namespaces(struct join_plan *plan)
 	return 0;
 }
 
+/*
+ * Writes "0" (the writer itself) to each file: a v1 hierarchy's `tasks` or a v2 group's
+ * cgroup.procs. A thread that moves itself through `tasks` spares the kernel the global
+ * threadgroup lock, whose write side waits for an RCU grace period (some 10 ms);
+ * this launcher has one thread, so moving it moves the process.
+ */
 static int join_cgroups(const struct join_plan *plan)
 {
-	char pid[32];
-	int len = snprintf(pid, sizeof pid, "%d", getpid());
 	for (size_t i = 0; i < plan->ncgroups; i++) {
 		int fd = open(plan->cgroups[i], O_WRONLY | O_CLOEXEC);
-		int ok = fd >= 0 && write(fd, pid, (size_t)len) == len;
+		int ok = fd >= 0 && write(fd, "0", 1) == 1;
 		int err = errno;
 		if (fd >= 0)
 			close(fd);

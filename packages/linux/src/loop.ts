@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, constants as fsc } from 'node:fs';
 import { constants } from 'node:os';
-import koffi from 'koffi';
+import { koffi } from './koffi.js';
 import { kernelError } from './errno.js';
 import { libcHandle } from './syscalls.js';
 
@@ -28,7 +28,7 @@ let ioctlFn: CFunction | undefined;
 function ioctlRaw(fd: number, request: number, arg: Buffer | number): number {
   ioctlFn ??= libcHandle().func('int ioctl(int fd, unsigned long request, ...)');
   const rc = (typeof arg === 'number' ? ioctlFn(fd, request, 'unsigned long', arg) : ioctlFn(fd, request, 'void *', arg)) as number;
-  return rc < 0 ? -koffi.errno() : rc;
+  return rc < 0 ? -koffi().errno() : rc;
 }
 
 /** The errno of a failed ioctl, 0 on success. */

@@ -3,7 +3,8 @@
  * importing @vzkit/linux costs nothing on a path that never mounts or waits. Failures
  * become VzErrors with the errno name and the path.
  */
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import { koffi } from './koffi.js';
 import { closeSync } from 'node:fs';
 import { vzError, type CoreErrorCode } from '@vzkit/core';
 import { kernelError } from './errno.js';
@@ -58,27 +59,27 @@ let handle: LibraryHandle | undefined;
 
 /** libc, loaded once on first use; every module that declares C functions shares it. */
 export function libcHandle(): LibraryHandle {
-  return (handle ??= koffi.load('libc.so.6'));
+  return (handle ??= koffi().load('libc.so.6'));
 }
 
 function lib(): Libc {
   if (libc) return libc;
   const c = libcHandle();
   // Anonymous struct: a named koffi type is process-global and cannot be declared twice.
-  const pollfd = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });
+  const pollfd = koffi().struct({ fd: 'int', events: 'short', revents: 'short' });
   libc = {
     mount: c.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: c.func('int umount2(const char *target, int flags)'),
     syscall: c.func('long syscall(long number, ...)'),
-    poll: c.func('poll', 'int', [koffi.inout(koffi.pointer(pollfd)), 'unsigned long', 'int']),
+    poll: c.func('poll', 'int', [koffi().inout(koffi().pointer(pollfd)), 'unsigned long', 'int']),
     sysconf: c.func('long sysconf(int name)'),
-    prlimit: c.func('prlimit', 'int', ['int', 'int', koffi.pointer(koffi.struct({ cur: 'uint64_t', max: 'uint64_t' })), 'void *']),
+    prlimit: c.func('prlimit', 'int', ['int', 'int', koffi().pointer(koffi().struct({ cur: 'uint64_t', max: 'uint64_t' })), 'void *']),
   };
   return libc;
 }
 
 function check(rc: number, code: CoreErrorCode, what: string, path?: string): number {
-  if (rc < 0) throw kernelError(code, what, koffi.errno(), path);
+  if (rc < 0) throw kernelError(code, what, koffi().errno(), path);
   return rc;
 }
 
@@ -141,7 +142,7 @@ export function setRlimit(pid: number, resource: string, soft: number, hard: num
   const value = (n: number) => (Number.isFinite(n) && n >= 0 ? BigInt(Math.floor(n)) : RLIM_INFINITY);
   const rc = lib().prlimit(pid, id, { cur: value(soft), max: value(hard) }, null) as number;
   if (rc === 0) return true;
-  const errno = koffi.errno();
+  const errno = koffi().errno();
   if (errno === 3) return false;
   throw kernelError('SYSTEM', `prlimit ${pid} ${resource} ${soft}:${hard}`, errno);
 }

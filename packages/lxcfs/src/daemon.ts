@@ -12,6 +12,11 @@ import { vzError, type Host } from '@vzkit/core';
 const BINARIES = ['/usr/bin/lxcfs', '/usr/local/bin/lxcfs', '/bin/lxcfs'];
 /** How long a fresh lxcfs may take to show its mount. */
 const START_TIMEOUT_MS = 5000;
+/**
+ * How often the mount table is read while lxcfs starts: it mounts some 20 ms after its
+ * spawn, so a coarse poll would add up to a whole interval to a VE's start.
+ */
+const START_POLL_MS = 5;
 /** How long a start or stop waits for another vzctl working on the same instance. */
 const LOCK_WAIT_MS = 10_000;
 
@@ -123,7 +128,7 @@ export async function ensureRunning(host: Host, inst: Instance): Promise<void> {
       const why = (await host.fs.readFile(inst.log).catch(() => '')).trim().split('\n').pop();
       throw vzError('SYSTEM', `lxcfs did not mount ${inst.mnt}${why ? `: ${why}` : ''}`);
     }
-    await sleep(20);
+    await sleep(START_POLL_MS);
   }
   await host.fs.writeFile(inst.pidfile, `${started}\n`);
 }

@@ -25,6 +25,20 @@ export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...ar
   }
 }
 
+/**
+ * Runs fn and logs how long it took (`vzctl --verbose`): the steps of an operation that
+ * are not one plugin's hook (the launch, killing the VE, removing its cgroup) and the
+ * teardown hooks, which run outside {@link runHook}.
+ */
+export async function debugTimed<T>(ve: Ve, what: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ve.core.log.debug(`${what}: ${(performance.now() - t0).toFixed(1)} ms`);
+  }
+}
+
 /** Runs `validate` of every plugin on the VE's current config. */
 export async function validateAll(ve: Ve): Promise<void> {
   ve.config.validateAll();

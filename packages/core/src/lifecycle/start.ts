@@ -10,7 +10,7 @@ import { faultPoint } from '../fault.js';
 import { LaunchPlan } from '../plan.js';
 import { newState } from '../state.js';
 import type { Ve } from './core.js';
-import { runHook, validateAll, withHook } from './hooks.js';
+import { debugTimed, runHook, validateAll, withHook } from './hooks.js';
 import { mountPlugins } from './mount.js';
 import { teardown } from './teardown.js';
 
@@ -36,7 +36,7 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
   core.events.emit('ve:starting', ve.ctid);
   faultPoint('start', 'intent');
   try {
-    await core.host.cgroups.create(ve.cgroup);
+    await debugTimed(ve, 'create cgroup', () => core.host.cgroups.create(ve.cgroup));
     faultPoint('start', 'cgroup');
     await mountPlugins(ve, 'start');
     const plan = new LaunchPlan(ve.ctid);
@@ -53,17 +53,17 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     st.namespaces = spec.namespaces;
     if (plan.joinOps.length) st.joinOps = plan.joinOps;
     await ve.saveState();
-    const { pid, startTime } = await core.host.launcher.start(spec, async (pid) => {
+    const { pid, startTime } = await debugTimed(ve, 'launch', () => core.host.launcher.start(spec, async (pid) => {
       st.pid = pid;
       st.startTime = await core.host.processes.startTime(pid);
       await ve.saveState();
       faultPoint('start', 'clone');
-      await core.host.cgroups.attach(ve.cgroup, pid);
+      await debugTimed(ve, 'attach init to its cgroup', () => core.host.cgroups.attach(ve.cgroup, pid));
       for (const p of withHook(ve, 'attach')) {
         await runHook(ve, p, 'attach', pid);
         faultPoint('start', `attach:${p.name}`);
       }
-    });
+    }));
     st.pid = pid;
     st.startTime = startTime;
     st.phase = 'running';

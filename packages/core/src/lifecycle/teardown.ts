@@ -7,6 +7,7 @@
 import { vzError, wrapError, type VzError } from '../errors.js';
 import type { Plugin } from '../plugin.js';
 import type { Ve } from './core.js';
+import { debugTimed } from './hooks.js';
 
 export class Failures {
   readonly errors: unknown[] = [];
@@ -51,17 +52,17 @@ export async function killVe(ve: Ve, f: Failures): Promise<void> {
 export async function teardown(ve: Ve, opts: { umount: boolean }, f = new Failures()): Promise<Failures> {
   const st = ve.state;
   if (!st) return f;
-  await killVe(ve, f);
+  await debugTimed(ve, 'kill', () => killVe(ve, f));
   for (const p of pluginsNamed(ve, st.prepared)) {
     if (!p.hooks.cleanup) continue;
-    await f.run(`${ve.label}: clean up ${p.name}`, () => p.hooks.cleanup!(ve.hookContext(p)));
+    await f.run(`${ve.label}: clean up ${p.name}`, () => debugTimed(ve, `${p.name} cleanup`, () => p.hooks.cleanup!(ve.hookContext(p))));
   }
   st.prepared = [];
   delete st.pid;
   delete st.startTime;
   delete st.namespaces;
   if (opts.umount) await umountAll(ve, f);
-  await f.run(`${ve.label}: remove cgroup ${ve.cgroup}`, () => ve.core.host.cgroups.destroy(ve.cgroup));
+  await f.run(`${ve.label}: remove cgroup ${ve.cgroup}`, () => debugTimed(ve, 'remove cgroup', () => ve.core.host.cgroups.destroy(ve.cgroup)));
   if (f.errors.length === 0) {
     if (opts.umount || st.mounted.length === 0) {
       await ve.store.remove();
@@ -83,7 +84,7 @@ export async function umountAll(ve: Ve, f: Failures): Promise<void> {
   if (!st) return;
   for (const p of pluginsNamed(ve, st.mounted)) {
     if (!p.hooks.umount) continue;
-    await f.run(`${ve.label}: unmount (${p.name})`, () => p.hooks.umount!(ve.hookContext(p)));
+    await f.run(`${ve.label}: unmount (${p.name})`, () => debugTimed(ve, `${p.name} umount`, () => p.hooks.umount!(ve.hookContext(p))));
   }
   if (f.errors.length === 0) st.mounted = [];
 }

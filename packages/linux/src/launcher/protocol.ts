@@ -52,7 +52,7 @@ export type SpecRecord = [Keyword, ...string[]];
 export interface JoinSpec {
   pid: number;
   namespaces: Namespace[];
-  /** cgroup.procs files the launcher writes its own pid to before entering the VE. */
+  /** Files the launcher writes "0" (itself) to before entering the VE: v1 `tasks`, v2 cgroup.procs. */
   cgroupProcs: string[];
   /** Capabilities init lacks, removed from the command's bounding set. */
   capDrop: number[];

@@ -6,7 +6,8 @@
  * another network namespace.
  * @module
  */
-import koffi, { type LibraryHandle } from 'koffi';
+import type { LibraryHandle } from 'koffi';
+import { koffi } from '../koffi.js';
 import { libcHandle } from '../syscalls.js';
 import { closeSync, openSync } from 'node:fs';
 import { vzError } from '@vzkit/core';
@@ -63,7 +64,7 @@ function lib(): NetLibc {
 }
 
 function fail(what: string): never {
-  throw kernelError('SYSTEM', what, koffi.errno());
+  throw kernelError('SYSTEM', what, koffi().errno());
 }
 
 function setsockoptInt(fd: number, level: number, name: number, value: number, what: string): void {
@@ -128,7 +129,7 @@ export class NetlinkSocket {
         if (n !== msg.length) throw vzError('SYSTEM', `${say(what)}: netlink send wrote ${n} of ${msg.length} bytes`);
         return;
       }
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       if (errno !== EINTR) throw kernelError('SYSTEM', `${say(what)}: netlink send`, errno);
     }
   }
@@ -137,7 +138,7 @@ export class NetlinkSocket {
     for (;;) {
       const n = Number(lib().recv(this.#fd, this.#buf, this.#buf.length, MSG_TRUNC));
       if (n < 0) {
-        const errno = koffi.errno();
+        const errno = koffi().errno();
         if (errno === EINTR) continue;
         throw kernelError('SYSTEM', `${say(what)}: netlink recv`, errno);
       }
@@ -251,13 +252,13 @@ export function inNetns<T>(netns: { fd: number } | { path: string }, fn: () => T
   try {
     target = 'fd' in netns ? netns.fd : openNs(netns.path, 'open the network namespace');
     const where = 'path' in netns ? netns.path : `fd ${netns.fd}`;
-    if ((lib().setns(target, CLONE_NEWNET) as number) < 0) throw kernelError('SYSTEM', `enter network namespace ${where}`, koffi.errno(), 'path' in netns ? netns.path : undefined);
+    if ((lib().setns(target, CLONE_NEWNET) as number) < 0) throw kernelError('SYSTEM', `enter network namespace ${where}`, koffi().errno(), 'path' in netns ? netns.path : undefined);
     try {
       return fn();
     } finally {
       if ((lib().setns(home, CLONE_NEWNET) as number) < 0) {
         // The thread would stay in the wrong namespace: nothing after this can be trusted.
-        const e = kernelError('SYSTEM', 'return to the original network namespace', koffi.errno());
+        const e = kernelError('SYSTEM', 'return to the original network namespace', koffi().errno());
         process.emitWarning(e.message);
         throw e;
       }

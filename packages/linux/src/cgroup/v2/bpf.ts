@@ -6,7 +6,7 @@
  * @module
  */
 import { closeSync, openSync, constants as fsc } from 'node:fs';
-import koffi from 'koffi';
+import { koffi } from '../../koffi.js';
 import { vzError } from '@vzkit/core';
 import { kernelError } from '../../errno.js';
 import { libcHandle } from '../../syscalls.js';
@@ -30,15 +30,15 @@ const sys = () => (syscall ??= libcHandle().func('long syscall(long number, ...)
 function bpf(cmd: number, attr: Buffer, what: string): number {
   if (SYS_BPF === undefined) throw vzError('UNSUPPORTED', `${what}: no bpf(2) number known for ${process.arch}`);
   const rc = Number(sys()(SYS_BPF, 'int', cmd, 'void *', attr, 'unsigned int', ATTR_SIZE));
-  if (rc < 0) throw kernelError('SYSTEM', what, koffi.errno());
+  if (rc < 0) throw kernelError('SYSTEM', what, koffi().errno());
   return rc;
 }
 
 /** Bytes copied into memory of koffi's, and that memory's address (for pointers inside bpf_attr). */
 function pinned(bytes: Uint8Array): { ptr: unknown; addr: bigint } {
-  const ptr = koffi.alloc('uint8_t', Math.max(1, bytes.length));
-  koffi.encode(ptr, koffi.array('uint8_t', Math.max(1, bytes.length)), [...bytes]);
-  return { ptr, addr: BigInt(koffi.address(ptr) as bigint) };
+  const ptr = koffi().alloc('uint8_t', Math.max(1, bytes.length));
+  koffi().encode(ptr, koffi().array('uint8_t', Math.max(1, bytes.length)), [...bytes]);
+  return { ptr, addr: BigInt(koffi().address(ptr) as bigint) };
 }
 
 /** Loads the program; returns its fd. On refusal the verifier's log is in the error. */
@@ -59,12 +59,12 @@ export function loadDeviceProgram(program: Uint8Array): number {
     try {
       return bpf(BPF_PROG_LOAD, attr, 'load the device allowlist program');
     } catch (e) {
-      const text = Buffer.from(koffi.decode(log.ptr, koffi.array('uint8_t', 4096)) as number[]).toString('utf8').replace(/\0.*$/s, '').trim();
+      const text = Buffer.from(koffi().decode(log.ptr, koffi().array('uint8_t', 4096)) as number[]).toString('utf8').replace(/\0.*$/s, '').trim();
       if (text) (e as Error).message += ` (verifier: ${text.split('\n').slice(-2).join(' ')})`;
       throw e;
     }
   } finally {
-    for (const p of [insns, license, log]) koffi.free(p.ptr);
+    for (const p of [insns, license, log]) koffi().free(p.ptr);
   }
 }
 
@@ -79,10 +79,10 @@ function attachedIds(dirFd: number): number[] {
     attr.writeUInt32LE(64, 24); // prog_cnt
     bpf(BPF_PROG_QUERY, attr, 'list the device programs of the group');
     const count = attr.readUInt32LE(24);
-    const raw = Buffer.from(koffi.decode(ids.ptr, koffi.array('uint8_t', 64 * 4)) as number[]);
+    const raw = Buffer.from(koffi().decode(ids.ptr, koffi().array('uint8_t', 64 * 4)) as number[]);
     return Array.from({ length: Math.min(count, 64) }, (_, i) => raw.readUInt32LE(i * 4));
   } finally {
-    koffi.free(ids.ptr);
+    koffi().free(ids.ptr);
   }
 }
 
