@@ -5,5 +5,5 @@ import { enableCompileCache } from 'node:module';
 // every run after the first; the main module is loaded only once it is enabled.
 enableCompileCache();
 const { runVzctl } = await import('../vzctl/main.js');
-const { processIo } = await import('./stdio.js');
-process.exit(await runVzctl(process.argv.slice(2), processIo()));
+const { processIo, exitWhenFlushed } = await import('./stdio.js');
+await exitWhenFlushed(await runVzctl(process.argv.slice(2), processIo()));

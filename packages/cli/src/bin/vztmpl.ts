@@ -4,5 +4,5 @@ import { enableCompileCache } from 'node:module';
 // See vzctl.ts: the code cache must be on before the main module loads.
 enableCompileCache();
 const { runTool } = await import('../tool.js');
-const { processIo } = await import('./stdio.js');
-process.exit(await runTool('vztmpl', process.argv.slice(2), processIo()));
+const { processIo, exitWhenFlushed } = await import('./stdio.js');
+await exitWhenFlushed(await runTool('vztmpl', process.argv.slice(2), processIo()));
