@@ -8,6 +8,7 @@ import { nsFsPlugin } from '@vzkit/ns-fs';
 import { nsIpcPlugin } from '@vzkit/ns-ipc';
 import { nsPidPlugin } from '@vzkit/ns-pid';
 import { nsUtsPlugin } from '@vzkit/ns-uts';
+import { nsUserPlugin } from '@vzkit/ns-user';
 import { templatePlugin } from '@vzkit/template';
 import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
@@ -26,6 +27,8 @@ export function defaultPlugins(): Plugin<any, any>[] {
     templatePlugin,
     // Before ns-fs: it makes and mounts the disk the VE's root lives on (teardown is reversed).
     quotaPlugin,
+    // The user namespace owns the others: first of them, though ns-fs reads the mapping from the core.
+    nsUserPlugin,
     nsFsPlugin,
     nsPidPlugin,
     nsIpcPlugin,

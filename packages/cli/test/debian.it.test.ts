@@ -7,7 +7,7 @@
  * The tools run in a network namespace of this file's own.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { RealCli } from './real-cli.js';
 
 const cli = new RealCli('debian');
 const vzctl = cli.vzctl.bind(cli);
-const [A, B] = [cli.base, cli.base + 1];
+const [A, B, U] = [cli.base, cli.base + 1, cli.base + 3];
 const NS = `vzkit-d${process.pid}`;
 const octet = (cli.base % 250) + 1;
 const ip = `198.18.${octet}.11`;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   expect(t.code, t.stderr).toBe(0);
 }, 21 * 60_000);
 afterAll(async () => {
-  for (const id of [A, B]) await cli.cleanupVe(id);
+  for (const id of [A, B, U]) await cli.cleanupVe(id);
   await cli.teardown();
   execFileSync('ip', ['netns', 'del', NS]);
 }, 120_000);
@@ -76,6 +76,37 @@ describe.runIf(process.arch === 'x64')('a Debian 12 VE', () => {
     expect(stop.code, stop.stderr).toBe(0);
     expect(Date.now() - t2).toBeLessThan(10_000);
     expect(await cli.host.processes.alive(pid)).toBe(false);
+  }, 120_000);
+
+  it('as an unprivileged VE (--local_uid): the same system boots and serves, every daemon a host uid of its range', async () => {
+    const local = 3_000_000 + (cli.base % 1000) * 65536;
+    const uip = `198.18.${octet}.12`;
+    const c = await vzctl(['create', String(U), '--ostemplate', 'debian-12-x86_64', '--local_uid', String(local), '--ipadd', uip, '--hostname', 'deb-u']);
+    expect(c.code, c.stderr).toBe(0);
+    expect((await vzctl(['start', String(U)])).code).toBe(0);
+    let ps = '';
+    for (let i = 0; i < 50 && !/sshd/.test(ps); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ps = (await vzctl(['exec', String(U), 'ps axf -o pid,user,comm'])).stdout;
+    }
+    expect(ps).toMatch(/^\s+1 root\s+init$/m);
+    for (const daemon of ['rsyslogd', 'cron', 'nginx', 'sshd']) expect(ps, daemon).toMatch(new RegExp(`\\b${daemon}\\b`));
+    const page = await inHost(process.execPath, '-e', `fetch('http://${uip}/').then(async (r) => process.stdout.write(String(r.status) + ' ' + await r.text()))`);
+    expect(page.stdout).toMatch(/^200 [\s\S]*Welcome to nginx/);
+    // On the host, the VE's processes belong to its range: root is `local`, www-data (33) is local + 33.
+    const owners = new Set<number>();
+    for (const pid of await cli.host.cgroups.pids(`${cli.parent}/${U}`)) {
+      const m = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+      if (m) owners.add(Number(m[1]));
+    }
+    expect([...owners].sort()).toEqual([local, local + 33].sort());
+    // Files vzkit wrote for the guest belong to the guest's root, inside and on the host.
+    expect((await vzctl(['exec', String(U), 'stat -c "%u %g" /etc/ssh/ssh_host_ed25519_key /etc/hosts'])).stdout).toBe('0 0\n0 0\n');
+    const pw = await vzctl(['set', String(U), '--userpasswd', 'admin:s3cret-pass']);
+    expect(pw, pw.stderr).toMatchObject({ code: 0, stderr: '' });
+    const stop = await vzctl(['stop', String(U)]);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(`/private/${U}/`);
   }, 120_000);
 
   it('a full disk gives exit 46 and leaves no half-made template or VE', async () => {

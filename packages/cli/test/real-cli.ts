@@ -5,7 +5,7 @@
  * destroys every CTID handed out and removes the rest.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ export class RealCli {
     execFileSync('make', ['-s', '-C', join(pkg, '../linux/native')], { stdio: 'inherit' });
     execFileSync(process.execPath, [join(pkg, 'build.mjs')], { stdio: 'inherit' });
     this.root = await mkdtemp(join(tmpdir(), 'vzkit-cli-it-'));
+    // Like /var/lib: a user-namespaced VE's root must be able to pass through to its VE_ROOT.
+    await chmod(this.root, 0o711);
     this.host = await createLinuxHost();
   }
 

@@ -19,6 +19,8 @@ const ROUNDS = FULL ? 100 : 5;
 const cli = new RealCli('rel');
 const vzctl = cli.vzctl.bind(cli);
 const NS = `vzkit-r${process.pid}`;
+/** Host ranges of the user-namespaced VEs (one per slot): no account's, unlikely another test's. */
+const LOCAL = 2_000_000 + ((cli.base + 11) % 1000) * 65536 * 4;
 
 beforeAll(async () => {
   await cli.setup();
@@ -83,20 +85,24 @@ async function recoverAndDestroy(id: number, what: string): Promise<void> {
 
 describe(`SIGKILL at every step (${ROUNDS} rounds)`, () => {
   it('create, start, set, stop and destroy are recovered by the next vzctl, leaving nothing', async () => {
-    const cases: Array<{ op: string; step: string; round: number }> = [];
+    // Odd rounds with user-namespaced VEs (--local_uid): their start has one step more,
+    // between the template's idmapped bind and the overlay on it.
+    const cases: Array<{ op: string; step: string; round: number; fault?: string }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [op, steps] of Object.entries(STEPS)) for (const step of steps) cases.push({ op, step, round });
       for (const p of SET_STEPS) cases.push({ op: 'set', step: `update:${p}`, round });
+      if (round % 2) cases.push({ op: 'start', step: 'idmapped bind', round, fault: 'mount:ns-fs:idmapped' });
     }
-    await pool(cases, 4, async ({ op, step, round }, slot) => {
+    await pool(cases, 4, async ({ op, step, round, fault: faultAt }, slot) => {
       const id = cli.base + slot;
-      const what = `round ${round}: ${op} killed after ${step}`;
-      const fault = { VZKIT_FAULT: `${op}:${step}` };
+      const userns = round % 2 === 1 ? ['--local_uid', String(LOCAL + slot * 65536)] : [];
+      const what = `round ${round}${userns.length ? ' (user namespace)' : ''}: ${op} killed after ${step}`;
+      const fault = { VZKIT_FAULT: faultAt ?? `${op}:${step}` };
       if (op === 'create') {
-        expectKilled(await vzctl(['create', String(id), '--ostemplate', 'busybox'], fault), what);
+        expectKilled(await vzctl(['create', String(id), '--ostemplate', 'busybox', ...userns], fault), what);
         return recoverAndDestroy(id, what);
       }
-      expect((await vzctl(['create', String(id), '--ostemplate', 'busybox', '--ipadd', `198.18.251.${slot + 1}`])).code, what).toBe(0);
+      expect((await vzctl(['create', String(id), '--ostemplate', 'busybox', '--ipadd', `198.18.251.${slot + 1}`, ...userns])).code, what).toBe(0);
       if (op === 'start') {
         expectKilled(await vzctl(['start', String(id)], fault), what);
         return recoverAndDestroy(id, what);

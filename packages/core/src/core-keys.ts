@@ -40,6 +40,16 @@ export const VE_PRIVATE = defineKey({
   name: 'VE_PRIVATE', flag: 'private', live: false, scope: ['create'], type: PATH_VALUE,
   description: 'Private area of the VE on the host ($VEID = CTID)',
 });
+/** Highest LOCAL_UID/LOCAL_GID: the VE's 65,536 ids must fit below 2^32 - 1 (the invalid id). */
+const ID_BASE = integer({ min: 0, max: 2 ** 32 - 1 - 65536 });
+export const LOCAL_UID = defineKey({
+  name: 'LOCAL_UID', flag: 'local_uid', live: false, scope: ['create'], type: ID_BASE,
+  description: 'Host uid of the VE\'s root: the VE gets a user namespace mapping its ids 0-65535 there (0 = none)',
+});
+export const LOCAL_GID = defineKey({
+  name: 'LOCAL_GID', flag: 'local_gid', live: false, scope: ['create'], type: ID_BASE,
+  description: 'Host gid of the VE\'s root group (default LOCAL_UID)',
+});
 /** Global (vz.conf): sample applied by `create` without --config. */
 export const CONFIGFILE = defineKey({ name: 'CONFIGFILE', live: false, type: text(), description: 'Default sample config for create' });
 /** Global (vz.conf): template used by `create` without --ostemplate. */
@@ -52,5 +62,5 @@ export const CGROUP_PARENT = defineKey({
 
 export const CORE_KEYS: readonly ConfigKey<any>[] = [
   NAME, DESCRIPTION, ONBOOT, BOOTORDER, DISABLED, OSTEMPLATE, ORIGIN_SAMPLE, VE_ROOT, VE_PRIVATE,
-  CONFIGFILE, DEF_OSTEMPLATE, CGROUP_PARENT,
+  LOCAL_UID, LOCAL_GID, CONFIGFILE, DEF_OSTEMPLATE, CGROUP_PARENT,
 ];

@@ -5,6 +5,8 @@
 import { EventEmitter } from 'eventemitter3';
 
 export interface VzEvents {
+  /** The config and values passed every check: create begins making things. */
+  've:creating': [ctid: number];
   've:created': [ctid: number];
   've:starting': [ctid: number];
   've:started': [ctid: number, pid: number];

@@ -36,6 +36,12 @@ export async function writeGuestFile(fs: HostFs, root: string, rel: string, text
   if (type === undefined ? !opts.create : type !== 'file') return false;
   try {
     await fs.writeFile(path, text, type === undefined ? { mode: opts.mode ?? 0o644 } : {});
+    if (type === undefined) {
+      // A new file belongs to whoever owns its directory: in a user-namespaced VE that is
+      // the VE's root (a host uid such as 100000), not the host's root it would show as nobody.
+      const dir = await fs.stat(path.slice(0, path.lastIndexOf('/')) || '/');
+      if (dir && (dir.uid !== 0 || dir.gid !== 0)) await fs.chown(path, dir.uid, dir.gid);
+    }
     if (opts.mode !== undefined) await fs.chmod(path, opts.mode);
   } catch (e) {
     throw wrapError(e, `cannot write ${path}`);

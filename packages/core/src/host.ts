@@ -4,7 +4,7 @@
  * `FakeHost` (@vzkit/core/testing) models the same state in memory and fails where the
  * kernel would. Plugins never import node:fs or node:child_process for host work.
  */
-import type { ChildOp, LaunchSpec, Namespace } from './plan.js';
+import type { ChildOp, IdMapping, LaunchSpec, Namespace } from './plan.js';
 
 export interface FileStat {
   type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
@@ -29,6 +29,8 @@ export interface HostFs {
   copyFile(src: string, dst: string, opts?: { mode?: number }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
+  /** Sets the owner of `path` itself, never of what a symlink there points to (lchown(2)). */
+  chown(path: string, uid: number, gid: number): Promise<void>;
   /**
    * Removes a file or (with recursive) a tree without crossing into other mounted
    * filesystems: a mount point found inside makes it fail with EBUSY instead of deleting
@@ -88,8 +90,26 @@ export interface MountEntry {
   options: string;
 }
 
+/**
+ * A bind mount through which the tree's owners appear shifted by a user namespace's maps
+ * (an idmapped mount): a file the host's root owns shows as owned by the host uid that
+ * stands for root inside the VE. The tree itself is not changed.
+ */
+export interface IdmappedBind {
+  source: string;
+  target: string;
+  uidMap: IdMapping[];
+  gidMap: IdMapping[];
+  readOnly?: boolean;
+}
+
 export interface MountService {
   mount(spec: MountSpec): Promise<void>;
+  /**
+   * Mounts an idmapped bind of `source` on `target`. UNSUPPORTED when the kernel or the
+   * source's filesystem cannot idmap mounts (before Linux 5.12; overlayfs as the source).
+   */
+  bindIdmapped(spec: IdmappedBind): Promise<void>;
   /** Unmounts; `detach` = MNT_DETACH, `recursive` also unmounts everything below first. */
   umount(target: string, opts?: { detach?: boolean; recursive?: boolean }): Promise<void>;
   /** The calling process's mount table (/proc/self/mountinfo). */

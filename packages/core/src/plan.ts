@@ -63,10 +63,12 @@ export interface IdMapping {
   count: number;
 }
 
+type Deferred = (plan: LaunchPlan) => ChildOp[];
+
 /** Built up by plugins during `prepare`. */
 export class LaunchPlan {
   readonly namespaces = new Set<Namespace>();
-  private readonly staged = new Map<Stage, ChildOp[]>(STAGES.map((s) => [s, []]));
+  private readonly staged = new Map<Stage, Array<ChildOp | Deferred>>(STAGES.map((s) => [s, []]));
   private readonly finalizers: Array<(plan: LaunchPlan) => void> = [];
   /** /proc/sys keys (relative, e.g. `kernel/hostname`, `net`) the VE's namespaces own: they stay writable. */
   readonly writableProcSys = new Set<string>();
@@ -94,6 +96,17 @@ export class LaunchPlan {
     return this.add('final', ...ops);
   }
 
+  /**
+   * Ops decided from the finished plan but kept at this place in the order: `fn` runs
+   * (and must be pure) whenever the ops are read, finally after every prepare. Sysfs is
+   * one: inside a user namespace it can be mounted only where the VE has its own network
+   * namespace, which a later plugin may add.
+   */
+  later(stage: Stage, fn: (plan: LaunchPlan) => ChildOp[]): this {
+    this.staged.get(stage)!.push(fn);
+    return this;
+  }
+
   /** Runs after every plugin's prepare, in plugin order: for ops that depend on what the others asked. */
   finalize(fn: (plan: LaunchPlan) => void): this {
     this.finalizers.push(fn);
@@ -101,7 +114,8 @@ export class LaunchPlan {
   }
 
   ops(stage?: Stage): ChildOp[] {
-    return stage ? [...this.staged.get(stage)!] : STAGES.flatMap((s) => this.staged.get(s)!);
+    const resolve = (s: Stage) => this.staged.get(s)!.flatMap((e) => (typeof e === 'function' ? e(this) : [e]));
+    return stage ? resolve(stage) : STAGES.flatMap(resolve);
   }
 
   /** Runs the finalizers once and returns the spec for the launcher. */

@@ -9,6 +9,7 @@ import type { CgroupRef, ExecResult, ExecSpec, Host } from './host.js';
 import type { LaunchPlan } from './plan.js';
 import type { EventBus } from './events.js';
 import type { VePaths } from './paths.js';
+import type { VeIdMap } from './idmap.js';
 
 /** When a key may be given. */
 export type KeyScope = 'create' | 'set';
@@ -86,6 +87,11 @@ export interface VeContext {
   readonly cgroup: CgroupRef;
   /** Host pid of init while running. */
   readonly initPid: number | undefined;
+  /**
+   * The VE's user-namespace mapping (LOCAL_UID/LOCAL_GID); undefined when its root is the
+   * host's root. Files the host makes for the VE belong to `idmap.uid`/`idmap.gid`.
+   */
+  readonly idmap: VeIdMap | undefined;
 }
 
 /** The persistent part of a plugin's per-VE state, kept in state.json across vzctl runs. */

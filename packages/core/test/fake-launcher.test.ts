@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ChildOp, Namespace } from '../src/plan.js';
 import { LaunchPlan } from '../src/plan.js';
-import { FakeHost } from '../src/testing/index.js';
+import { FakeHost, type FakeHostOptions } from '../src/testing/index.js';
 
 const ROOT = '/vz/root/101';
 
 /** A host with a minimal VE root directory (not mounted yet). */
-function host() {
-  const fake = new FakeHost();
+function host(opts: FakeHostOptions = {}) {
+  const fake = new FakeHost(opts);
   fake.fs.seed(`${ROOT}/sbin/init`, 'ELF', { mode: 0o755 }).seed(`${ROOT}/etc/motd`, 'hi\n').seedDir(`${ROOT}/proc`).seedDir(`${ROOT}/dev`).seedDir(`${ROOT}/tmp`);
   return fake;
 }
@@ -31,15 +31,14 @@ async function startFails(fake: FakeHost, spec: ReturnType<typeof plan>) {
 }
 
 describe('FakeLauncher.start', () => {
-  it('builds the child: devices, symlinks, files, cwd, uid maps', async () => {
+  it('builds the child: devices, symlinks, files, cwd', async () => {
     const fake = host();
-    const spec = plan(['user', 'mnt', 'pid'], ...pivot,
+    const spec = plan(['mnt', 'pid'], ...pivot,
       { op: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: ['nosuid'], data: 'mode=755' },
       { op: 'mknod', path: '/dev/null', kind: 'c', major: 1, minor: 3, mode: 0o666 },
       { op: 'symlink', target: '/proc/self/fd', path: '/dev/fd' },
       { op: 'write', path: '/etc/hostname', data: 'ct101\n' },
       { op: 'chdir', path: '/tmp' });
-    spec.uidMap = [{ inside: 0, outside: 100000, count: 65536 }];
     const { pid } = await fake.launcher.start(spec, async () => {});
     const inside = fake.fsOf(pid);
     expect(inside.tree('/dev')).toEqual(['fd -> /proc/self/fd', 'null c 1:3']);
@@ -48,6 +47,20 @@ describe('FakeLauncher.start', () => {
     expect(fake.fs.tree(`${ROOT}/dev`)).toEqual([]);
     expect(fake.process(pid)).toMatchObject({ cwd: '/', root: ROOT, ppid: 1 });
     expect(inside.tree('/', { xdev: true })).toContain('dev/');
+  });
+
+  it('in a user namespace: the maps are the spec\'s, and mknod of a device is refused', async () => {
+    const fake = host();
+    const map = [{ inside: 0, outside: 100000, count: 65536 }];
+    const ok = plan(['user', 'mnt', 'pid'], ...pivot, { op: 'symlink', target: '/proc/self/fd', path: '/dev/fd' });
+    ok.uidMap = map;
+    const { pid } = await fake.launcher.start(ok, async () => {});
+    expect(fake.process(pid)?.uidMap).toEqual(map);
+    const spec = plan(['user', 'mnt', 'pid'], ...pivot, { op: 'mknod', path: '/dev/null', kind: 'c', major: 1, minor: 3, mode: 0o666 });
+    spec.uidMap = map;
+    const { err } = await startFails(fake, spec);
+    expect(err).toMatchObject({ code: 'ENV_CREATE', errno: 'EPERM' });
+    await expect(host({ maxUserNamespaces: 0 }).launcher.start(ok, async () => {})).rejects.toMatchObject({ errno: 'ENOSPC' });
   });
 
   it('a read-only /proc/sys keeps the keys of the VE namespaces writable', async () => {

@@ -162,10 +162,6 @@ static void join_child(const struct join_plan *plan, int err_fd, int slave)
 		rc = tty_become_controlling(slave);
 	if (rc == 0 && chdir(plan->prog.cwd) < 0)
 		rc = fail_errno(-1, "cwd", plan->prog.cwd);
-	/* Before the capability drop: raising a hard limit needs CAP_SYS_RESOURCE. */
-	for (int r = 0; rc == 0 && r < RLIM_NLIMITS; r++)
-		if (setrlimit(r, &plan->limits[r]) < 0)
-			rc = fail_errno(-1, "rlimit", "of the VE's init");
 	for (size_t i = 0; rc == 0 && i < plan->ncaps; i++)
 		rc = run_op(&plan->caps[i]);
 	if (rc == 0)
@@ -245,11 +241,24 @@ static int read_limits(struct join_plan *plan)
 	return 0;
 }
 
+/*
+ * The launcher takes init's limits itself, so the command inherits them: before setns,
+ * because raising a hard limit needs CAP_SYS_RESOURCE in the host's user namespace,
+ * which a launcher inside a VE's user namespace no longer has.
+ */
+static int take_limits(const struct join_plan *plan)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		if (setrlimit(r, &plan->limits[r]) < 0)
+			return fail_errno(-1, "rlimit", "of the VE's init");
+	return 0;
+}
+
 int run_join(const struct spec *spec)
 {
 	struct join_plan plan;
 	if (plan_join(spec, &plan) < 0 || open_namespaces(&plan) < 0 || read_limits(&plan) < 0 ||
-	    join_cgroups(&plan) < 0 || enter_namespaces(&plan) < 0)
+	    join_cgroups(&plan) < 0 || take_limits(&plan) < 0 || enter_namespaces(&plan) < 0)
 		return -1;
 	int master = -1, slave = -1;
 	if (plan.tty && tty_open_master(&master, &slave) < 0)

@@ -18,6 +18,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "console", K_CONSOLE, 1 },
 	{ "uidmap", K_UIDMAP, 3 },
 	{ "gidmap", K_GIDMAP, 3 },
+	{ "bind", K_BIND, 3 },
 	{ "pid", K_PID, 1 },
 	{ "cgroup", K_CGROUP, 1 },
 	{ "tty", K_TTY, 1 },

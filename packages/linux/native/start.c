@@ -15,12 +15,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define CHILD_STACK (1 << 20)
-#define MAP_MAX 4096
 
 struct start_plan {
 	unsigned long clone_flags;
@@ -38,14 +38,6 @@ struct child_ctx {
 	int err[2];  /* child writes an ERR line; EOF = exec succeeded */
 	int null_fd, out_fd;
 };
-
-/* "inside outside count\n" lines, written to /proc/PID/{uid,gid}_map in one write. */
-static int append_map_line(char *map, const struct record *rec)
-{
-	size_t used = strlen(map);
-	int n = snprintf(map + used, MAP_MAX - used, "%s %s %s\n", rec->arg[0], rec->arg[1], rec->arg[2]);
-	return n < 0 || (size_t)n >= MAP_MAX - used ? fail(-1, rec->kw->name, E2BIG, "id map") : 0;
-}
 
 static int add_namespace(struct start_plan *plan, const struct record *rec)
 {
@@ -80,10 +72,10 @@ static int plan_start(const struct spec *spec, struct start_plan *plan)
 			plan->console = rec->arg[0];
 			break;
 		case K_UIDMAP:
-			rc = append_map_line(plan->uid_map, rec);
+			rc = append_map_line(plan->uid_map, sizeof plan->uid_map, rec);
 			break;
 		case K_GIDMAP:
-			rc = append_map_line(plan->gid_map, rec);
+			rc = append_map_line(plan->gid_map, sizeof plan->gid_map, rec);
 			break;
 		case K_ARG: case K_ENV: case K_CWD:
 			break;
@@ -230,30 +222,23 @@ static int kill_child(pid_t pid)
 	return -1;
 }
 
-static int write_proc_file(pid_t pid, const char *name, const char *data)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail_errno(-1, name, path);
-	/* The kernel takes a map in exactly one write. */
-	ssize_t n = write(fd, data, strlen(data));
-	int err = errno;
-	close(fd);
-	return n == (ssize_t)strlen(data) ? 0 : fail(-1, name, n < 0 ? err : EIO, path);
-}
-
 /*
- * The launcher is privileged, so setgroups stays "allow": the guest may call setgroups(2)
- * (login, su). Only an unprivileged writer would need "deny".
+ * Inside its user namespace the child could lower its resource limits but not raise
+ * them: that takes CAP_SYS_RESOURCE in the host's namespace, which the launcher has. So
+ * the launcher sets them on the child first; the child's own setrlimit is then a no-op.
  */
-static int write_id_maps(pid_t pid, const struct start_plan *plan)
+static int preset_limits(pid_t pid, const struct start_plan *plan)
 {
-	if (*plan->uid_map && write_proc_file(pid, "uid_map", plan->uid_map) < 0)
-		return -1;
-	if (*plan->gid_map && write_proc_file(pid, "gid_map", plan->gid_map) < 0)
-		return -1;
+	if (!(plan->clone_flags & CLONE_NEWUSER))
+		return 0;
+	for (size_t i = 0; i < plan->nops; i++) {
+		const struct op *op = &plan->ops[i];
+		if (op->kind != K_RLIMIT)
+			continue;
+		struct rlimit rl = { .rlim_cur = op->n[0], .rlim_max = op->n[1] };
+		if (prlimit(pid, (int)op->flags, &rl, NULL) < 0)
+			return fail_errno(op->index, op->name, op->s[0]);
+	}
 	return 0;
 }
 
@@ -281,7 +266,7 @@ int run_start(struct reader *r, const struct spec *spec)
 	 * death. Set only now: the child must not inherit an ignored SIGPIPE into init. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (write_id_maps(pid, &plan) < 0)
+	if (write_id_maps(pid, plan.uid_map, plan.gid_map) < 0 || preset_limits(pid, &plan) < 0)
 		return kill_child(pid);
 	if (reply("PID %d", pid) < 0) {
 		fail_errno(-1, "reply", "PID");

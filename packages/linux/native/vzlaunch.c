@@ -1,5 +1,5 @@
 /*
- * vzlaunch start|exec
+ * vzlaunch start|exec|idmap
  *
  * Reads its spec from fd 3 and replies on fd 4 (see spec.c and ../README.md); stdin, stdout
  * and stderr belong to the program it runs in `exec` mode.
@@ -13,13 +13,13 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vzlaunch start|exec  (spec on fd 3, replies on fd 4)\n");
+	fprintf(stderr, "usage: vzlaunch start|exec|idmap  (spec on fd 3, replies on fd 4)\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0))
+	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0))
 		return usage();
 	/* Nothing the launcher execs may inherit the control channel. */
 	if (fcntl(CTL_IN, F_SETFD, FD_CLOEXEC) < 0 || fcntl(CTL_OUT, F_SETFD, FD_CLOEXEC) < 0)
@@ -31,6 +31,14 @@ int main(int argc, char **argv)
 	if (read_spec(&reader, &spec) < 0) {
 		report_failure(CTL_OUT);
 		return start ? 1 : EXIT_SETUP_FAILED;
+	}
+	if (strcmp(argv[1], "idmap") == 0) {
+		close(CTL_IN);
+		if (run_idmap(&spec) < 0) {
+			report_failure(CTL_OUT);
+			return 1;
+		}
+		return 0;
 	}
 	if (start) {
 		int rc = run_start(&reader, &spec);

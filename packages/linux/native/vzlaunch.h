@@ -18,6 +18,8 @@
 
 #define SPEC_MAGIC "VZL1"
 #define MAX_ARGS 5
+/* Room for one id map's lines, as the kernel takes them (it allows 340 lines). */
+#define MAP_MAX 4096
 
 /* run_start/run_join: the failure was already sent to Node (the child's own ERR line). */
 #define FAILED_REPORTED 1
@@ -28,6 +30,8 @@
 enum kind {
 	/* start */
 	K_NS, K_CONSOLE, K_UIDMAP, K_GIDMAP,
+	/* idmap */
+	K_BIND,
 	/* exec */
 	K_PID, K_CGROUP, K_TTY,
 	/* the program to run: init (start) or the command (exec) */
@@ -103,6 +107,11 @@ int exec_program(const struct program *prog);
 int move_fd_and_close_rest(int keep, int target);
 int become_ns_root(void);
 int await_exec(int err_fd);
+
+/* ---- userns.c */
+int append_map_line(char *map, size_t size, const struct record *rec);
+int write_id_maps(pid_t pid, const char *uid_map, const char *gid_map);
+int run_idmap(const struct spec *spec);
 
 /* ---- start.c / join.c / tty.c */
 int run_start(struct reader *r, const struct spec *spec);

@@ -114,6 +114,10 @@ export class LinuxHostFs implements HostFs {
     return attempt('chmod', path, () => fsp.chmod(path, mode));
   }
 
+  chown(path: string, uid: number, gid: number): Promise<void> {
+    return attempt('lchown', path, () => fsp.lchown(path, uid, gid));
+  }
+
   async statfs(path: string): Promise<FsStats> {
     const st = await attempt('statfs', path, () => fsp.statfs(path));
     return {

@@ -17,7 +17,7 @@ export interface LinuxHostOptions {
 
 export class LinuxHost implements Host {
   readonly fs = new LinuxHostFs();
-  readonly mounts = new LinuxMountService();
+  readonly mounts = new LinuxMountService((spec) => this.launcher.bindIdmapped(spec));
   readonly processes = new LinuxProcessService();
   readonly system = new LinuxSystemInfo();
   readonly net = new LinuxNetService();

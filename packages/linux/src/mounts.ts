@@ -4,8 +4,9 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { MountEntry, MountFlag, MountService, MountSpec } from '@vzkit/core';
+import type { IdmappedBind, MountEntry, MountFlag, MountService, MountSpec } from '@vzkit/core';
 import { constants } from 'node:os';
+import { vzError } from '@vzkit/core';
 import { kernelError } from './errno.js';
 import { attachLoop, refreshLoopCapacity } from './loop.js';
 import { MNT_DETACH, MS, mount, umount2 } from './syscalls.js';
@@ -105,6 +106,17 @@ export function isUnder(path: string, dir: string): boolean {
 }
 
 export class LinuxMountService implements MountService {
+  /**
+   * @param idmapper mounts an idmapped bind: it needs a user namespace with the maps
+   *   written, which takes a process, so the native launcher does it.
+   */
+  constructor(private readonly idmapper?: (spec: IdmappedBind) => Promise<void>) {}
+
+  async bindIdmapped(spec: IdmappedBind): Promise<void> {
+    if (!this.idmapper) throw vzError('UNSUPPORTED', `idmapped mount of ${spec.source}: no launcher to make it`);
+    return this.idmapper(spec);
+  }
+
   /**
    * Mounts; `cwd` makes relative paths in `data` (overlay lowerdir/upperdir) resolve from
    * that directory, so /proc/mounts in the VE shows no host path. The process's working

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { NativeLauncher } from '../src/launcher/launcher.js';
 import { LauncherChannel } from '../src/launcher/channel.js';
 import { encodeStartSpec } from '../src/launcher/protocol.js';
 import { LinuxProcessService } from '../src/process.js';
+import { MNT_DETACH, mount, umount2 } from '../src/syscalls.js';
 import { buildLauncher } from './native-build.js';
 
 const processes = new LinuxProcessService();
@@ -177,6 +178,42 @@ describe('launcher start', () => {
     expect(await readFile(`/proc/${pid}/uid_map`, 'utf8')).toMatch(/^\s*0\s+200000\s+65536$/m);
     const r = await launcher.exec({ pid, namespaces: ['user', ...NS], argv: ['id', '-u'], env: ENV, stdio: 'pipe' });
     expect(r.stdout).toBe('0\n');
+  });
+});
+
+describe('launcher idmap', () => {
+  const map = [{ inside: 0, outside: 200000, count: 65536 }];
+  const mounted: string[] = [];
+  afterEach(async () => {
+    for (const m of mounted.splice(0)) umount2(m, MNT_DETACH);
+  });
+
+  it("shows a root-owned tree as the mapped root's, read-only, without changing it", async () => {
+    const src = join(dir, 'idmap-src');
+    const dst = join(dir, 'idmap-dst');
+    await mkdir(join(src, 'etc'), { recursive: true });
+    await writeFile(join(src, 'etc/motd'), 'hi\n');
+    await mkdir(dst);
+    await launcher.bindIdmapped({ source: src, target: dst, uidMap: map, gidMap: map, readOnly: true });
+    mounted.push(dst);
+    expect(await stat(join(dst, 'etc/motd'))).toMatchObject({ uid: 200000, gid: 200000 });
+    expect(await readFile(join(dst, 'etc/motd'), 'utf8')).toBe('hi\n');
+    expect((await stat(join(src, 'etc/motd'))).uid).toBe(0);
+    await expect(writeFile(join(dst, 'etc/x'), '')).rejects.toMatchObject({ code: 'EROFS' });
+  });
+
+  it('a source whose filesystem cannot be idmapped (overlayfs): UNSUPPORTED, nothing mounted', async () => {
+    const base = join(dir, 'ovl');
+    for (const d of ['lower', 'upper', 'work', 'merged', 'dst']) await mkdir(join(base, d), { recursive: true });
+    mount('overlay', join(base, 'merged'), 'overlay', 0, `lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work`);
+    try {
+      const e = await rejection(launcher.bindIdmapped({ source: join(base, 'merged'), target: join(base, 'dst'), uidMap: map, gidMap: map }));
+      expect(e).toMatchObject({ code: 'UNSUPPORTED', errno: 'EINVAL' });
+      expect(e.message).toMatch(/^idmapped mount of .*merged on .*dst: mount_setattr: EINVAL/);
+      expect((await readFile('/proc/self/mountinfo', 'utf8')).includes(join(base, 'dst'))).toBe(false);
+    } finally {
+      umount2(join(base, 'merged'), 0);
+    }
   });
 });
 

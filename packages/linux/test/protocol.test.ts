@@ -7,6 +7,7 @@ import {
   encodeJoinSpec,
   encodeRecords,
   encodeStartSpec,
+  idmapRecords,
   parseReply,
   rlimitName,
 } from '../src/launcher/protocol.js';
@@ -91,6 +92,14 @@ describe('launcher spec encoding', () => {
     expect(bad(() => encodeRecords([['mount', '/a', '/b']]))).toBe('BAD_VALUE');
     expect(bad(() => encodeStartSpec({ ...spec, init: { argv: [], env: [], cwd: '/' } }))).toBe('BAD_VALUE');
     expect(bad(() => encodeStartSpec({ ...spec, ops: [{ op: 'mkdir', path: '/x', mode: -1 }] }))).toBe('BAD_VALUE');
+  });
+
+  it('encodes an idmapped bind: both maps, then the bind; refuses one without a map', () => {
+    const map = [{ inside: 0, outside: 100000, count: 65536 }];
+    expect(decodeRecords(encodeRecords(idmapRecords({ source: '/t', target: '/m', uidMap: map, gidMap: map, readOnly: true })))).toEqual([
+      ['uidmap', '0', '100000', '65536'], ['gidmap', '0', '100000', '65536'], ['bind', '/t', '/m', 'ro'],
+    ]);
+    expect(() => idmapRecords({ source: '/t', target: '/m', uidMap: map, gidMap: [] })).toThrow(/needs a uid and a gid map/);
   });
 
   it('names rlimits the way the launcher table does', () => {

@@ -8,9 +8,9 @@
 export { nsFsPlugin, NS_FS_PLUGIN, type NsFsState } from './plugin.js';
 export { overlayMount, commonAncestor, type OverlayLayers } from './overlay.js';
 export {
-  rootfsOps, devOps, procOps, procSysOps, mqueueOps, isolationOps, pivotOps, writableKeys,
+  rootfsOps, rootOps, sysfsOps, devOps, procOps, procSysOps, mqueueOps, isolationOps, pivotOps, writableKeys,
   DEVICES, PROC_MASKED_FILES, PROC_MASKED_DIRS, PROC_READONLY, SYS_MASKED_DIRS, PROC_SYS_PROBED_DIRS,
   type HostProbe,
 } from './rootfs-plan.js';
 export { probeHost } from './host-probe.js';
-export { upperDir, workDir } from './private-area.js';
+export { upperDir, workDir, idmappedDir } from './private-area.js';

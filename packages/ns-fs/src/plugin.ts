@@ -6,18 +6,21 @@
  * is nothing to clean up after a stop: the namespace dies with its last process, and the
  * core calls `umount`.
  */
-import { definePlugin, isVzError, OSTEMPLATE, vzError, type HookContext } from '@vzkit/core';
+import { dirname, resolve } from 'node:path';
+import { definePlugin, faultPoint, isVzError, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
 import { probeHost } from './host-probe.js';
 import { overlayMount } from './overlay.js';
-import { createPrivateArea, removePrivateArea, upperDir, workDir } from './private-area.js';
-import { isolationOps, mqueueOps, pivotOps, procSysOps, rootfsOps, writableKeys } from './rootfs-plan.js';
+import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
+import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './rootfs-plan.js';
 import { templateTree } from './template-tree.js';
 
 export const NS_FS_PLUGIN = '@vzkit/ns-fs';
 
-/** What `umount` needs after a crash: where the overlay was mounted. */
+/** What `umount` needs after a crash: where the overlay was mounted, and the idmapped template while it is being made. */
 export interface NsFsState {
   root: string;
+  /** Mount point of the idmapped bind of the template, from just before it is mounted until it is detached. */
+  idmapped?: string;
 }
 
 type Ctx = HookContext<NsFsState>;
@@ -41,9 +44,77 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   if (await host.mounts.isMountPoint(root)) {
     throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { path: root, hint: `unmount it ('umount ${root}') first` });
   }
-  const spec = overlayMount(root, { lower, upper, work: workDir(priv) }, ve.label);
+  const idmap = ve.idmap;
+  if (!idmap) {
+    await ctx.state.set({ root });
+    await host.mounts.mount(overlayMount(root, { lower, upper, work: workDir(priv) }, ve.label));
+    return;
+  }
+  await checkUpperOwner(ctx, upper, idmap.uid);
+  // The shared template, as the VE's ids see it: its root-owned files show as the VE's
+  // root. Overlayfs keeps a private clone of each layer's mount, so the bind is detached
+  // as soon as the overlay holds it and nothing stays mounted beside the VE's root.
+  const shown = idmappedDir(priv);
+  await host.fs.mkdir(shown, { recursive: true, mode: 0o700 });
+  await ctx.state.set({ root, idmapped: shown });
+  try {
+    await host.mounts.bindIdmapped({ source: lower, target: shown, uidMap: idmap.uidMap, gidMap: idmap.gidMap, readOnly: true });
+    faultPoint('mount', 'ns-fs:idmapped');
+  } catch (e) {
+    if (isVzError(e) && e.code === 'UNSUPPORTED') {
+      throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID: the template ${lower} cannot be shown through an idmapped mount: ${e.message}`, {
+        ...(e.hint ? { hint: e.hint } : {}), cause: e,
+      });
+    }
+    throw e;
+  }
+  await host.mounts.mount(overlayMount(root, { lower: shown, upper, work: workDir(priv) }, ve.label));
+  await host.mounts.umount(shown, { detach: true });
   await ctx.state.set({ root });
-  await host.mounts.mount(spec);
+}
+
+/**
+ * The VE's `/` (the upper layer's top) must belong to its root. A mismatch means the
+ * private area was made for another LOCAL_UID: its files would all show as nobody.
+ */
+async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<void> {
+  const st = await ctx.host.fs.stat(await realDir(ctx, upper));
+  if (st && st.uid !== uid) {
+    throw vzError('BAD_CONFIG', `${ctx.ve.label}: LOCAL_UID is ${uid}, but the VE's files (${upper}) belong to host uid ${st.uid}`, {
+      hint: 'LOCAL_UID is chosen at create; restore the value the VE was created with',
+    });
+  }
+}
+
+/** `path`, or where the symlink at `path` points (VE_PRIVATE/fs is one to disk/fs when the VE has its own disk). */
+async function realDir(ctx: Ctx, path: string): Promise<string> {
+  if ((await ctx.host.fs.stat(path))?.type !== 'symlink') return path;
+  return resolve(dirname(path), await ctx.host.fs.readlink(path));
+}
+
+/**
+ * The VE's init builds its root from inside its user namespace, where it is no longer the
+ * host's root: every directory above VE_ROOT must let the VE's root uid pass, as LXC
+ * asks of an unprivileged container's path. Said before the start rather than as an
+ * EACCES from the child.
+ */
+async function checkReachable(ctx: Ctx, root: string, idmap: VeIdMap): Promise<void> {
+  for (let dir = dirname(root); ; dir = dirname(dir)) {
+    const st = await ctx.host.fs.stat(dir);
+    const bit = st?.uid === idmap.uid ? 0o100 : st?.gid === idmap.gid ? 0o010 : 0o001;
+    if (st && !(st.mode & bit)) {
+      throw vzError('PERMISSION', `${ctx.ve.label}: LOCAL_UID: the VE's root (host uid ${idmap.uid}) cannot reach ${root}: ${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) is not searchable by it`, {
+        path: dir, hint: `chmod o+x ${dir}, or keep VE_ROOT under directories everyone may pass`,
+      });
+    }
+    if (dir === '/') return;
+  }
+}
+
+/** A new private area's `/` belongs to the VE's root. */
+async function ownUpper(ctx: Ctx): Promise<void> {
+  const idmap = ctx.ve.idmap;
+  if (idmap) await ctx.host.fs.chown(await realDir(ctx, upperDir(ctx.ve.paths.private)), idmap.uid, idmap.gid);
 }
 
 async function umountRoot(ctx: Ctx): Promise<void> {
@@ -51,6 +122,8 @@ async function umountRoot(ctx: Ctx): Promise<void> {
   // Nothing recorded: nothing of ours is mounted (and VE_ROOT may hold someone else's mount).
   if (!st) return;
   const mounts = ctx.host.mounts;
+  // A mount killed between the idmapped bind and its detach.
+  if (st.idmapped && (await mounts.isMountPoint(st.idmapped))) await mounts.umount(st.idmapped, { detach: true });
   if (await mounts.isMountPoint(st.root)) {
     try {
       await mounts.umount(st.root, { recursive: true });
@@ -70,6 +143,7 @@ export const nsFsPlugin = definePlugin<NsFsState>({
   hooks: {
     async create(ctx) {
       await createPrivateArea(ctx.host, ctx.ve.paths.private);
+      await ownUpper(ctx);
     },
 
     async destroy(ctx) {
@@ -81,10 +155,14 @@ export const nsFsPlugin = definePlugin<NsFsState>({
 
     async prepare(ctx, plan) {
       const root = ctx.ve.paths.root;
+      if (ctx.ve.idmap) await checkReachable(ctx, root, ctx.ve.idmap);
       const probe = await probeHost(ctx.host);
       plan.namespaces.add('mnt');
+      const userns = ctx.ve.idmap !== undefined;
       plan.add('early', ...isolationOps());
-      plan.add('rootfs', ...rootfsOps(root, probe));
+      plan.add('rootfs', ...rootOps(root));
+      plan.later('rootfs', (p) => sysfsOps(root, { userns, ownNet: p.namespaces.has('net') }));
+      plan.add('rootfs', ...devOps(root, { userns }), ...procOps(root, probe));
       // After every prepare: the writable /proc/sys keys and the IPC namespace are other plugins' say.
       plan.finalize((p) => {
         const { keep, dropped } = writableKeys(p.writableProcSys, probe);

@@ -14,6 +14,11 @@ export function workDir(priv: string): string {
   return join(priv, 'work');
 }
 
+/** Mount point of the template's idmapped bind while a user-namespaced VE's root is mounted. */
+export function idmappedDir(priv: string): string {
+  return join(priv, 'template');
+}
+
 async function mkdirMode(host: Host, path: string, mode: number): Promise<void> {
   await host.fs.mkdir(path, { recursive: true });
   await host.fs.chmod(path, mode); // exact mode whatever the umask

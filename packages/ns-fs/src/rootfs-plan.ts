@@ -48,11 +48,20 @@ export const DEVICES: ReadonlyArray<readonly [string, number, number]> = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ];
 
-/** /dev: a tmpfs with the basic nodes, a private devpts and /dev/shm. */
-export function devOps(root: string): ChildOp[] {
+/**
+ * /dev: a tmpfs with the basic nodes, a private devpts and /dev/shm. In a user namespace
+ * mknod of a device is refused whatever the VE's root may do, and a tmpfs mounted there
+ * cannot hold usable nodes anyway: the host's nodes are bound onto empty files instead,
+ * as LXC and runc do (the host's /dev is still visible at this stage).
+ */
+export function devOps(root: string, opts: { userns?: boolean } = {}): ChildOp[] {
   const dev = join(root, 'dev');
   const ops: ChildOp[] = [mount('tmpfs', dev, 'tmpfs', ['nosuid', 'noexec'], 'mode=755,size=65536k')];
-  for (const [name, major, minor] of DEVICES) ops.push({ op: 'mknod', path: join(dev, name), kind: 'c', major, minor, mode: 0o666 });
+  for (const [name, major, minor] of DEVICES) {
+    const path = join(dev, name);
+    if (opts.userns) ops.push({ op: 'write', path, data: '' }, bind(`/dev/${name}`, path));
+    else ops.push({ op: 'mknod', path, kind: 'c', major, minor, mode: 0o666 });
+  }
   ops.push(
     { op: 'symlink', target: '/proc/self/fd', path: join(dev, 'fd') },
     { op: 'symlink', target: '/proc/self/fd/0', path: join(dev, 'stdin') },
@@ -89,13 +98,30 @@ export function procOps(root: string, probe: HostProbe): ChildOp[] {
   return ops;
 }
 
-/** Stage `rootfs` up to /proc/sys: the root bound onto itself (pivot_root needs a mount), proc, sysfs, /dev, masks. */
-export function rootfsOps(root: string, probe: HostProbe): ChildOp[] {
+/**
+ * /sys read-only. A fresh sysfs shows the network devices of the mounting process's
+ * network namespace, and inside a user namespace the kernel allows it only where that
+ * namespace is the VE's own; a user-namespaced VE on the host's network gets the host's
+ * /sys bound instead.
+ */
+export function sysfsOps(root: string, opts: { userns: boolean; ownNet: boolean }): ChildOp[] {
+  const sys = join(root, 'sys');
+  if (opts.userns && !opts.ownNet) return [bind('/sys', sys, ['rec']), mount('none', sys, '', RO_REMOUNT)];
+  return [mount('sysfs', sys, 'sysfs', [...PROC_FLAGS, 'rdonly'])];
+}
+
+/** Stage `rootfs` up to /dev: the root bound onto itself (pivot_root needs a mount) and proc. */
+export function rootOps(root: string): ChildOp[] {
+  return [bind(root, root, ['rec']), mount('proc', join(root, 'proc'), 'proc', PROC_FLAGS)];
+}
+
+/** The whole `rootfs` stage up to /proc/sys for a VE whose namespaces are known: root, proc, sysfs, /dev, masks. */
+export function rootfsOps(root: string, probe: HostProbe, opts: { userns?: boolean; ownNet?: boolean } = {}): ChildOp[] {
+  const userns = opts.userns ?? false;
   return [
-    bind(root, root, ['rec']),
-    mount('proc', join(root, 'proc'), 'proc', PROC_FLAGS),
-    mount('sysfs', join(root, 'sys'), 'sysfs', [...PROC_FLAGS, 'rdonly']),
-    ...devOps(root),
+    ...rootOps(root),
+    ...sysfsOps(root, { userns, ownNet: opts.ownNet ?? true }),
+    ...devOps(root, { userns }),
     ...procOps(root, probe),
   ];
 }

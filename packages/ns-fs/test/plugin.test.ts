@@ -110,6 +110,7 @@ function hookContext(): Parameters<NonNullable<typeof nsFsPlugin.hooks.destroy>>
       paths: { conf: '', private: priv, root, runDir: '', state: '', lock: '', template: paths.template },
       cgroup: '',
       initPid: undefined,
+      idmap: undefined,
     },
     host: fake,
     slot: { get: () => undefined, set() {} },
@@ -243,5 +244,99 @@ describe('a running VE', () => {
     await expect(rt.start(CTID)).rejects.toMatchObject({ code: 'ENV_CREATE' });
     expect(hostMountsUnder(tmp)).toEqual([]);
     expect(existsSync(join(paths.run, String(CTID), 'state.json'))).toBe(false);
+  });
+});
+
+/** What ns-user does: the VE's user namespace with the core's mapping; `net` adds a network namespace. */
+const userns = (net: boolean) => definePlugin({
+  name: 'test-userns',
+  hooks: {
+    async prepare(ctx, plan) {
+      plan.namespaces.add('pid').add('ipc').add('user');
+      if (net) plan.namespaces.add('net');
+      plan.uidMap = ctx.ve.idmap!.uidMap;
+      plan.gidMap = ctx.ve.idmap!.gidMap;
+    },
+  },
+});
+
+describe('a user-namespaced VE (LOCAL_UID)', () => {
+  async function createdUserns(net = true): Promise<void> {
+    rt = runtime([templatePlugin, nsFsPlugin, userns(net)]);
+    await rt.create(CTID, { ostemplate: 'busybox', values: new Map([['LOCAL_UID', '100000']]) });
+    await mirrorPrivate();
+  }
+
+  it("create gives the VE's / (VE_PRIVATE/fs) to the VE's root", async () => {
+    await createdUserns();
+    expect(await fake.fs.stat(join(priv, 'fs'))).toMatchObject({ uid: 100000, gid: 100000, mode: 0o755 });
+  });
+
+  it('mount shows the template through an idmapped bind under the overlay, then detaches the bind', async () => {
+    await createdUserns();
+    await rt.mount(CTID);
+    const m = fake.hostMounts().find((e) => e.target === root);
+    expect(m?.options).toContain('lowerdir=template,upperdir=fs,workdir=work');
+    expect(fake.fs.read(join(root, 'etc/inittab'))).toContain('::sysinit:/etc/init.d/rcS');
+    expect(hostMountsUnder(tmp)).toEqual([root]);
+    await rt.umount(CTID);
+    expect(hostMountsUnder(tmp)).toEqual([]);
+  });
+
+  it("starts without mknod (refused in a user namespace): the host's nodes are bound; sysfs is its own with a network namespace", async () => {
+    await createdUserns();
+    const pid = await rt.start(CTID);
+    const init = fake.process(pid)!;
+    expect(init.uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
+    const byTarget = new Map(init.mounts.map((m) => [m.target, m]));
+    expect(byTarget.get('/sys')?.fstype).toBe('sysfs');
+    for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) expect(byTarget.get(`/dev/${dev}`)?.fstype).toBe('devtmpfs');
+    expect(fake.fsOf(pid).tree('/dev', { xdev: true })).toEqual(expect.arrayContaining(['null c 1:3', 'tty c 5:0']));
+    await rt.stop(CTID, { fast: true });
+    expect(hostMountsUnder(tmp)).toEqual([]);
+  });
+
+  it("on the host's network, /sys is the host's bound read-only (a fresh sysfs would be refused)", async () => {
+    await createdUserns(false);
+    const pid = await rt.start(CTID);
+    const sys = fake.process(pid)!.mounts.find((m) => m.target === '/sys');
+    expect(sys).toMatchObject({ fstype: 'sysfs', options: expect.stringMatching(/^ro\b/) });
+    await expect(fake.fsOf(pid).writeFile('/sys/kernel/x', '1')).rejects.toMatchObject({ code: 'EROFS' });
+    await rt.stop(CTID, { fast: true });
+  });
+
+  it('a kernel or template filesystem without idmapped mounts: UNSUPPORTED naming the CT, nothing left mounted', async () => {
+    fake = new FakeHost({ idmappedMounts: false });
+    fake.fs.seed('/bin/busybox', '\x7fELF busybox\0', { mode: 0o755 });
+    await createdUserns();
+    await expect(rt.start(CTID)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: /^CT 101: LOCAL_UID: the template .* cannot be shown through an idmapped mount/ });
+    expect(hostMountsUnder(tmp)).toEqual([]);
+    expect(existsSync(join(paths.run, String(CTID), 'state.json'))).toBe(false);
+  });
+
+  it('a private area that belongs to another range is refused, not shown as nobody', async () => {
+    await createdUserns();
+    await fake.fs.chown(join(priv, 'fs'), 0, 0);
+    await expect(rt.mount(CTID)).rejects.toMatchObject({ code: 'BAD_CONFIG', message: /^CT 101: LOCAL_UID is 100000, but the VE's files .* belong to host uid 0$/ });
+    expect(hostMountsUnder(tmp)).toEqual([]);
+  });
+
+  it("a directory above VE_ROOT the VE's root cannot pass: PERMISSION naming it, before anything starts", async () => {
+    await createdUserns();
+    await fake.fs.chmod(paths.lib, 0o700);
+    await expect(rt.start(CTID)).rejects.toMatchObject({
+      code: 'PERMISSION', message: `CT 101: LOCAL_UID: the VE's root (host uid 100000) cannot reach ${root}: ${paths.lib} (mode 0700) is not searchable by it`,
+    });
+    expect(hostMountsUnder(tmp)).toEqual([]);
+    await fake.fs.chown(paths.lib, 100000, 0);
+    await rt.start(CTID);
+    await rt.stop(CTID, { fast: true });
+  });
+
+  it('a mount killed after the idmapped bind is cleaned up by the next umount', async () => {
+    await createdUserns();
+    fake.failNext('mount', 'ENOMEM', { path: root });
+    await expect(rt.mount(CTID)).rejects.toMatchObject({ code: 'MOUNT_FAILED' });
+    expect(hostMountsUnder(tmp)).toEqual([]);
   });
 });

@@ -50,6 +50,8 @@ export async function linkLayers(host: Host, priv: string, label: string): Promi
         });
       }
       await host.fs.chmod(inDisk, st.mode);
+      // A user-namespaced VE's `/` belongs to its root, not the host's.
+      await host.fs.chown(inDisk, st.uid, st.gid);
       await host.fs.rename(here, moved);
     } else if (st) {
       throw quotaError('QUOTA_ON', `${label}: ${here} is neither a directory nor a link`, { path: here });

@@ -51,6 +51,13 @@ export function ugidOps(root: string, disk: string, device: string, major: numbe
 export async function checkUgid(ctx: QuotaCtx, limits: QuotaLimits): Promise<void> {
   const label = ctx.ve.label;
   if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${label}: QUOTAUGIDLIMIT needs a first-level quota: DISKSPACE is not set`);
+  if (ctx.ve.idmap) {
+    // quotactl(2) on a filesystem the host mounted takes the host's CAP_SYS_ADMIN, which a
+    // user-namespaced root lacks; a device node for its quota tools cannot be made there either.
+    throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not available to a user-namespaced VE (LOCAL_UID=${ctx.ve.idmap.uid})`, {
+      hint: 'set QUOTAUGIDLIMIT=0; the VE-wide DISKSPACE/DISKINODES limits still apply',
+    });
+  }
   const backend = await backendOf(ctx, await readRecord(ctx));
   if (backend !== 'image') {
     throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not supported by the ${backend} backend (its uids are the host's)`, {

@@ -58,12 +58,16 @@ export const createVerb: Verb = {
     };
     if (isReservedCtid(req.ctid)) out.warn(`WARNING: CT IDs up to 100 are reserved for OpenVZ internal use`);
     const template = req.ostemplate ?? (await defaultTemplate(rt.paths.globalConf));
-    out.info(`Creating container private area${template ? ` (${template})` : ''}`);
+    // Said once the values passed every check: a refused create prints only its error.
+    const announce = (ctid: number) => {
+      if (ctid === req.ctid) out.info(`Creating container private area${template ? ` (${template})` : ''}`);
+    };
+    rt.events.on('ve:creating', announce);
     await rt.create(req.ctid, {
       ...(req.ostemplate !== undefined ? { ostemplate: req.ostemplate } : {}),
       ...(req.config !== undefined ? { config: req.config } : {}),
       values: req.values,
-    });
+    }).finally(() => rt.events.off('ve:creating', announce));
     out.info('Container private area was created');
     return 0;
   },

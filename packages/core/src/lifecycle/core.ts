@@ -9,6 +9,7 @@ import { ConfigFile, ConfigParseError } from '../config-file.js';
 import { VeConfig } from '../config.js';
 import { CGROUP_PARENT, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
 import { ctLabel, vzError } from '../errors.js';
+import { idMapOf } from '../idmap.js';
 import type { EventBus } from '../events.js';
 import type { ExecSpec, Host } from '../host.js';
 import { VeLock } from '../lock.js';
@@ -102,6 +103,7 @@ export class Ve {
       get paths() { return ve.paths; },
       get cgroup() { return ve.cgroup; },
       get initPid() { return ve.state?.phase === 'running' || ve.state?.phase === 'stopping' ? ve.state.pid : undefined; },
+      get idmap() { return idMapOf(ve.config); },
     };
   }
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigFile } from '../config-file.js';
 import { VeConfig } from '../config.js';
-import { CONFIGFILE, DEF_OSTEMPLATE, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
+import { CONFIGFILE, DEF_OSTEMPLATE, LOCAL_GID, LOCAL_UID, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
+import { idMapOf } from '../idmap.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
@@ -58,10 +59,17 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     for (const [k, v] of req.values ?? []) file.set(k, v);
     ve.config = new VeConfig(ve.label, { global: await readGlobalConfig(core), ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
     await validateAll(ve);
+    // The VE's files will belong to this range: a later vz.conf default must not move it.
+    const idmap = idMapOf(ve.config);
+    if (idmap) {
+      file.set(LOCAL_UID.name, String(idmap.uid));
+      file.set(LOCAL_GID.name, String(idmap.gid));
+    }
     // Bad input changes nothing: everything above only read.
     if (await ve.core.host.fs.exists(ve.paths.private)) {
       throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { hint: 'remove it or choose another --private' });
     }
+    core.events.emit('ve:creating', ctid);
     ve.state = newState(ctid, 'creating', 'create');
     await ve.saveState();
     faultPoint('create', 'intent');

@@ -218,6 +218,16 @@ export class FsSyscalls {
     }, 'fs.chmod');
   }
 
+  /** lchown: a symlink itself, never what it points to. */
+  chownSync(path: string, uid: number, gid: number): void {
+    const abs = this.abs(path);
+    this.sys('lchown', abs, () => {
+      const w = this.lookup(abs);
+      writable(w.mount);
+      w.node.chown(uid, gid);
+    }, 'fs.chown');
+  }
+
   /**
    * unlink/rmdir, or with `recursive` a whole tree — refused with EBUSY naming the
    * mount point before anything is deleted when a filesystem is mounted inside it.

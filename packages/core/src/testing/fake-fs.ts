@@ -52,6 +52,10 @@ export class FakeFs extends FsSyscalls implements HostFs {
     this.chmodSync(path, mode);
   }
 
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    this.chownSync(path, uid, gid);
+  }
+
   async remove(path: string, opts?: { recursive?: boolean }): Promise<void> {
     this.removeSync(path, opts);
   }

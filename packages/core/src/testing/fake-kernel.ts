@@ -36,6 +36,10 @@ export interface FakeHostOptions {
   selfPid?: number;
   /** The kernel's build options (`CONFIG_QFMT_V2: 'y'`); default: the kernel publishes none. */
   kernelConfig?: Record<string, string>;
+  /** Whether idmapped mounts work (Linux 5.12+ on a filesystem that supports them); default true. */
+  idmappedMounts?: boolean;
+  /** /proc/sys/user/max_user_namespaces; 0 turns user namespaces off. Default 63,000. */
+  maxUserNamespaces?: number;
 }
 
 export type ResolvedOptions = Required<Omit<FakeHostOptions, 'kernelConfig'>> & Pick<FakeHostOptions, 'kernelConfig'>;
@@ -85,9 +89,12 @@ export class FakeKernel {
       clockTicks: options.clockTicks ?? 100,
       hostname: options.hostname ?? 'fakehost',
       selfPid: options.selfPid ?? process.pid,
+      idmappedMounts: options.idmappedMounts ?? true,
+      maxUserNamespaces: options.maxUserNamespaces ?? 63000,
       ...(options.kernelConfig ? { kernelConfig: options.kernelConfig } : {}),
     };
     this.globalSysctls = globalSysctls(this.opts.kernelRelease);
+    this.globalSysctls.set('user/max_user_namespaces', String(this.opts.maxUserNamespaces));
     this.rootfs = newFilesystem((254 << 8) | 1, 'ext4', '/dev/vda1');
     const root = this.rootfs.root as Inode;
     for (const d of HOST_DIRS) mkdirs(root, d.split('/'));

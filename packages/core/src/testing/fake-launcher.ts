@@ -42,6 +42,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void
     case 'mkdir':
       return fs.mkdirSync(op.path, { mode: op.mode });
     case 'mknod':
+      // Device nodes need CAP_MKNOD in the host's user namespace, whatever a VE's root has.
+      if (child.ns.user !== k.hostNs.user) throw fault('EPERM', op.path);
       return fs.mknodSync(op.path, op.kind, op.major, op.minor, op.mode);
     case 'symlink':
       return fs.symlinkSync(op.target, op.path);
@@ -97,6 +99,7 @@ export class FakeLauncher implements Launcher {
     try {
       this.k.faults.check('launch', String(spec.ctid));
       if ((spec.uidMap || spec.gidMap) && !spec.namespaces.includes('user')) throw fault('EPERM');
+      if (spec.namespaces.includes('user') && this.k.opts.maxUserNamespaces === 0) throw fault('ENOSPC');
       child = this.k.processes.fork(this.k.self, { newNs: spec.namespaces, argv: ['vzkit-launch', 'start', String(spec.ctid)] });
     } catch (e) {
       throw fail('clone', e);

@@ -6,7 +6,8 @@
  * kernel, `rdonly` is ignored on the first bind (it takes a bind remount) and every
  * mount here is private: no propagation between namespaces.
  */
-import type { MountEntry, MountFlag, MountService, MountSpec } from '../host.js';
+import type { IdmappedBind, MountEntry, MountFlag, MountService, MountSpec } from '../host.js';
+import { vzError } from '../errors.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { Mount, type MountNs, type Walk } from './fake-mount-table.js';
@@ -199,6 +200,15 @@ export class FakeMounts implements MountService {
       const what = `mount ${spec.fstype ?? (spec.flags ?? []).join(',')} ${spec.source} on ${spec.target}`;
       throw kernelError('MOUNT_FAILED', what, e.errno, e.path ?? spec.target);
     }
+  }
+
+  /** A read-only or plain bind; the fake keeps one owner table, so ids are not shifted. */
+  async bindIdmapped(spec: IdmappedBind): Promise<void> {
+    if (!this.k.opts.idmappedMounts) {
+      throw vzError('UNSUPPORTED', `idmapped mount of ${spec.source} on ${spec.target}: mount_setattr: EINVAL (Invalid argument)`, { errno: 'EINVAL', path: spec.source });
+    }
+    await this.mount({ source: spec.source, target: spec.target, flags: ['bind'] });
+    if (spec.readOnly) await this.mount({ source: 'none', target: spec.target, flags: ['bind', 'remount', 'rdonly'] });
   }
 
   async umount(target: string, opts?: { detach?: boolean; recursive?: boolean }): Promise<void> {

@@ -150,6 +150,11 @@ export class OvNode implements Vnode {
     this.upper!.chmod(mode);
   }
 
+  chown(uid: number, gid: number): void {
+    this.copyUp({ pid: 0 });
+    this.upper!.chown(uid, gid);
+  }
+
   move(name: string, dir: Vnode, newName: string, who: Accessor): void {
     if (!(dir instanceof OvNode) || dir.sb !== this.sb) throw fault('EXDEV');
     const child = this.lookup(name, who);

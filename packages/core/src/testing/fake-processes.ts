@@ -8,7 +8,7 @@
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
 import type { MountEntry, ProcessService, RunOptions, RunResult } from '../host.js';
-import type { Namespace } from '../plan.js';
+import type { IdMapping, Namespace } from '../plan.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs, type SysvObject } from './fake-namespaces.js';
@@ -48,6 +48,9 @@ export interface FakeProcessInfo {
   ipc: SysvObject[];
   /** Where init's output goes (LaunchSpec.console), for a VE's init. */
   console?: string;
+  /** The id maps of its user namespace; absent in the host's. */
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
 }
 
 export class FakeProcesses implements ProcessService {
@@ -239,6 +242,8 @@ export class FakeProcesses implements ProcessService {
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),
       ...(p.console ? { console: p.console } : {}),
+      ...(p.ns.user.uidMap ? { uidMap: p.ns.user.uidMap.map((m) => ({ ...m })) } : {}),
+      ...(p.ns.user.gidMap ? { gidMap: p.ns.user.gidMap.map((m) => ({ ...m })) } : {}),
     };
   }
 

@@ -263,6 +263,10 @@ export class ProcNode implements Vnode {
     throw fault('EPERM');
   }
 
+  chown(): void {
+    throw fault('EPERM');
+  }
+
   move(): void {
     throw fault('EACCES');
   }

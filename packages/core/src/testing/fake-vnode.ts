@@ -96,6 +96,7 @@ export interface Vnode {
   unlink(name: string, who: Accessor): void;
   readlink(): string;
   chmod(mode: number): void;
+  chown(uid: number, gid: number): void;
   /** rename(2) of child `name` to `dir/newName`, both in this filesystem (EXDEV otherwise). */
   move(name: string, dir: Vnode, newName: string, who: Accessor): void;
 }
@@ -199,6 +200,11 @@ export class Inode implements Vnode {
 
   chmod(mode: number): void {
     this.mode = mode & 0o7777;
+  }
+
+  chown(uid: number, gid: number): void {
+    this.uid = uid;
+    this.gid = gid;
   }
 
   /** truncate(2): cut the data, or grow by a hole that takes no blocks. */

@@ -26,7 +26,7 @@ export class LauncherChannel {
   private spawnError: Error | undefined;
   private stderrText = '';
 
-  constructor(readonly binary: string, mode: 'start' | 'exec', stdio: [IOType | 'inherit', IOType | 'inherit', IOType | 'inherit']) {
+  constructor(readonly binary: string, mode: 'start' | 'exec' | 'idmap', stdio: [IOType | 'inherit', IOType | 'inherit', IOType | 'inherit']) {
     this.child = spawn(binary, [mode], { stdio: [...stdio, 'pipe', 'pipe'] });
     this.control = this.child.stdio[3] as Writable;
     // EPIPE once the launcher is gone: its exit and last reply tell what happened.
@@ -36,8 +36,8 @@ export class LauncherChannel {
     replies.on('data', (chunk: string) => this.take(chunk));
     replies.on('end', () => this.finish());
     replies.on('error', () => this.finish());
-    // In start mode stderr is the launcher's own; in exec mode it belongs to the command.
-    if (mode === 'start' && stdio[2] === 'pipe' && this.child.stderr) {
+    // Outside exec mode stderr is the launcher's own; in exec mode it belongs to the command.
+    if (mode !== 'exec' && stdio[2] === 'pipe' && this.child.stderr) {
       this.child.stderr.setEncoding('utf8');
       this.child.stderr.on('data', (s: string) => {
         if (this.stderrText.length < STDERR_LIMIT) this.stderrText += s;

@@ -11,6 +11,7 @@ import {
   type ChildOp,
   type ExecResult,
   type ExecSpec,
+  type IdmappedBind,
   type LaunchResult,
   type LaunchSpec,
   type Launcher,
@@ -21,7 +22,7 @@ import { errnoMessage, errnoName } from '../errno.js';
 import { signalName } from '../process.js';
 import { LauncherChannel, type LauncherExit } from './channel.js';
 import { findLauncher } from './find.js';
-import { encodeJoinSpec, encodeStartSpec, GO, type JoinSpec, type Reply } from './protocol.js';
+import { encodeJoinSpec, encodeRecords, encodeStartSpec, GO, idmapRecords, type JoinSpec, type Reply } from './protocol.js';
 
 export interface NativeLauncherOptions {
   /** Path of vzlaunch; found with {@link findLauncher} on first use when omitted. */
@@ -77,7 +78,7 @@ export function launcherError(code: 'ENV_CREATE' | 'EXEC_FAILED', context: strin
   });
 }
 
-function crashed(context: string, ch: LauncherChannel, exit: LauncherExit | undefined, code: 'ENV_CREATE' | 'EXEC_FAILED'): VzError {
+function crashed(context: string, ch: LauncherChannel, exit: LauncherExit | undefined, code: 'ENV_CREATE' | 'EXEC_FAILED' | 'MOUNT_FAILED'): VzError {
   const how = exit?.signal ? `was killed by ${exit.signal}` : exit?.code != null ? `exited with ${exit.code}` : 'ended';
   return vzError(code, `${context}: the launcher ${how} without a reply${ch.stderr ? `: ${ch.stderr.split('\n')[0]}` : ''}`);
 }
@@ -193,6 +194,29 @@ export class NativeLauncher implements Launcher {
     } finally {
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /**
+   * Mode `idmap`: mounts an idmapped bind (native/userns.c). UNSUPPORTED where the kernel
+   * (ENOSYS) or the source's filesystem (EINVAL) cannot idmap a mount.
+   */
+  async bindIdmapped(spec: IdmappedBind): Promise<void> {
+    const context = `idmapped mount of ${spec.source} on ${spec.target}`;
+    const encoded = encodeRecords(idmapRecords(spec));
+    const ch = new LauncherChannel(this.path(), 'idmap', ['ignore', 'ignore', 'pipe']);
+    ch.send(encoded);
+    ch.closeControl();
+    const reply = await ch.next();
+    const exit = await ch.exited;
+    if (reply?.kind === 'ok') return;
+    if (reply?.kind !== 'err') throw crashed(context, ch, exit, 'MOUNT_FAILED');
+    const errno = errnoName(reply.errno);
+    const unsupported = ['ENOSYS', 'EINVAL', 'EOPNOTSUPP'].includes(errno) && ['open_tree', 'mount_setattr'].includes(reply.step);
+    throw vzError(unsupported ? 'UNSUPPORTED' : 'MOUNT_FAILED', `${context}: ${reply.step}: ${errno} (${errnoMessage(reply.errno)})`, {
+      errno,
+      ...(reply.detail.startsWith('/') ? { path: reply.detail } : {}),
+      ...(unsupported ? { hint: 'idmapped mounts need Linux 5.12+ and a filesystem that supports them (ext4, xfs, btrfs; tmpfs from 6.3)' } : {}),
+    });
   }
 
   /**

@@ -8,13 +8,13 @@
  *
  * launcher -> Node, on fd 4: one line per reply:
  *   `PID <pid>`                       start: init is cloned and waits for go
- *   `OK`                              start: init exec'd
+ *   `OK`                              start: init exec'd; idmap: the binds are mounted
  *   `STARTED <pid>`                   exec: the command runs
  *   `EXIT <code> <signal>`            exec: the command ended (code is 128+N on signal N)
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type LaunchSpec, type Namespace } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type LaunchSpec, type Namespace } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -24,6 +24,7 @@ export const ARITY = {
   console: 1,
   uidmap: 3,
   gidmap: 3,
+  bind: 3,
   pid: 1,
   cgroup: 1,
   tty: 1,
@@ -135,10 +136,25 @@ export function startRecords(spec: LaunchSpec): SpecRecord[] {
   return [
     ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
     ...(spec.console ? [['console', spec.console] as SpecRecord] : []),
-    ...(spec.uidMap ?? []).map((m): SpecRecord => ['uidmap', count(m.inside, 'uid'), count(m.outside, 'uid'), count(m.count, 'uid count')]),
-    ...(spec.gidMap ?? []).map((m): SpecRecord => ['gidmap', count(m.inside, 'gid'), count(m.outside, 'gid'), count(m.count, 'gid count')]),
+    ...mapRecords('uidmap', spec.uidMap ?? []),
+    ...mapRecords('gidmap', spec.gidMap ?? []),
     ...spec.ops.map(opRecord),
     ...programRecords(spec.init.argv, spec.init.env, spec.init.cwd),
+  ];
+}
+
+function mapRecords(kind: 'uidmap' | 'gidmap', map: readonly IdMapping[]): SpecRecord[] {
+  const what = kind === 'uidmap' ? 'uid' : 'gid';
+  return map.map((m): SpecRecord => [kind, count(m.inside, what), count(m.outside, what), count(m.count, `${what} count`)]);
+}
+
+/** Mode `idmap`: the maps, then one `bind SOURCE TARGET ro|rw` per mount. */
+export function idmapRecords(spec: IdmappedBind): SpecRecord[] {
+  if (!spec.uidMap.length || !spec.gidMap.length) throw vzError('BAD_VALUE', 'launcher spec: an idmapped mount needs a uid and a gid map');
+  return [
+    ...mapRecords('uidmap', spec.uidMap),
+    ...mapRecords('gidmap', spec.gidMap),
+    ['bind', spec.source, spec.target, spec.readOnly ? 'ro' : 'rw'],
   ];
 }
 

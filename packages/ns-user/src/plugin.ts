@@ -1,0 +1,72 @@
+/**
+ * The ns-user plugin: a VE whose config gives LOCAL_UID (and LOCAL_GID) runs in a user
+ * namespace of its own, where ids 0-65535 are host ids LOCAL_UID.. (LOCAL_GID..): its
+ * root has every capability over the VE's own namespaces and none over the host, so a
+ * hostile root that finds a way out (a fresh procfs, a kernel interface no mask covers)
+ * arrives as an unprivileged host user. The launcher writes the maps between clone and
+ * release and the init becomes the namespace's root; `exec` and `enter` join it first.
+ * The mapping itself is core's (VeContext.idmap): ns-fs shows the shared template
+ * through an idmapped mount and gives the VE's files to its root, guest files made from
+ * the host take their directory's owner.
+ */
+import { definePlugin, IDMAP_SIZE, LOCAL_GID, LOCAL_UID, vzError, type HookContext } from '@vzkit/core';
+import { accountInRange, hostAccounts } from './host-users.js';
+
+export const NS_USER_PLUGIN = '@vzkit/ns-user';
+
+/** Where the kernel says how many user namespaces may exist (0: turned off). */
+export const MAX_USER_NAMESPACES = '/proc/sys/user/max_user_namespaces';
+
+async function validate(ctx: HookContext): Promise<void> {
+  const { config, label } = ctx.ve;
+  const uid = config.get(LOCAL_UID);
+  const gid = config.get(LOCAL_GID);
+  if (!uid && gid) {
+    throw vzError('BAD_VALUE', `${label}: LOCAL_GID=${gid} needs LOCAL_UID (the host uid of the VE's root)`, { hint: 'give --local_uid as well' });
+  }
+  if (uid && config.has(LOCAL_GID) && gid === 0) {
+    throw vzError('BAD_VALUE', `${label}: LOCAL_GID=0 with LOCAL_UID=${uid}: the VE's root group would be the host's root group`);
+  }
+  const idmap = ctx.ve.idmap;
+  if (!idmap) return;
+  for (const [kind, base, file] of [['uid', idmap.uid, '/etc/passwd'], ['gid', idmap.gid, '/etc/group']] as const) {
+    const clash = accountInRange(await hostAccounts(ctx.host, file), base, IDMAP_SIZE);
+    if (clash) {
+      const key = kind === 'uid' ? 'LOCAL_UID' : 'LOCAL_GID';
+      throw vzError('BAD_VALUE', `${label}: ${key}=${base}: the host's ${kind === 'uid' ? 'user' : 'group'} '${clash.name}' (${kind} ${clash.id}) lies in the VE's range ${base}-${base + IDMAP_SIZE - 1}`, {
+        hint: `choose a range no host account uses, e.g. ${key}=100000`,
+      });
+    }
+  }
+}
+
+/** UNSUPPORTED, said plainly, where the kernel cannot give the VE a user namespace. */
+async function checkKernel(ctx: HookContext): Promise<void> {
+  const { host, ve } = ctx;
+  if (!(await host.fs.exists(MAX_USER_NAMESPACES))) {
+    throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID is set, but this kernel has no user namespaces (${MAX_USER_NAMESPACES} is missing)`, {
+      hint: 'a kernel with CONFIG_USER_NS, or create the VE without --local_uid',
+    });
+  }
+  if ((await host.fs.readFile(MAX_USER_NAMESPACES)).trim() === '0') {
+    throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID is set, but user namespaces are turned off on this host (user.max_user_namespaces = 0)`, {
+      hint: 'sysctl -w user.max_user_namespaces=15000',
+    });
+  }
+}
+
+export const nsUserPlugin = definePlugin({
+  name: NS_USER_PLUGIN,
+  hooks: {
+    validate,
+
+    async prepare(ctx, plan) {
+      const idmap = ctx.ve.idmap;
+      if (!idmap) return;
+      await checkKernel(ctx);
+      plan.namespaces.add('user');
+      plan.uidMap = idmap.uidMap;
+      plan.gidMap = idmap.gidMap;
+    },
+  },
+});

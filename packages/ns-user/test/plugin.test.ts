@@ -1,0 +1,118 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, definePlugin, resolvePaths } from '@vzkit/core';
+import { fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { accountInRange, nsUserPlugin, parseAccounts } from '../src/index.js';
+
+/** The mount and pid namespaces the other plugins would add. */
+const namespaces = definePlugin({
+  name: 'test-namespaces',
+  hooks: { async prepare(_ctx, plan) { plan.namespaces.add('mnt').add('pid'); } },
+});
+
+let t: FakeVe;
+afterEach(async () => {
+  await t?.cleanup();
+});
+
+async function setup(hostOptions = {}): Promise<FakeVe> {
+  t = await fakeVe([nsUserPlugin, namespaces], hostOptions);
+  t.fake.fs.seed('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+  t.fake.fs.seed('/etc/group', 'root:x:0:\nnogroup:x:65534:\nstaff:x:450000:\n');
+  return t;
+}
+
+const conf = async (ctid: number) => readFile(join(t.runtime.paths.confDir, `${ctid}.conf`), 'utf8');
+
+describe('a VE with LOCAL_UID', () => {
+  it('runs init in its own user namespace, ids 0-65535 mapped to the host range', async () => {
+    await setup();
+    await t.create(101, { LOCAL_UID: '100000', LOCAL_GID: '200000' });
+    const pid = await t.runtime.start(101);
+    const init = t.fake.process(pid)!;
+    expect(init.namespaces.user).not.toBe(t.fake.process(t.fake.selfPid)!.namespaces.user);
+    expect(init.uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
+    expect(init.gidMap).toEqual([{ inside: 0, outside: 200000, count: 65536 }]);
+    expect(t.plan()!.namespaces).toContain('user');
+  });
+
+  it('records the range in the VE config at create; LOCAL_GID defaults to LOCAL_UID', async () => {
+    await setup();
+    await t.create(101, { LOCAL_UID: '300000' });
+    expect(await conf(101)).toMatch(/^LOCAL_UID="300000"$/m);
+    expect(await conf(101)).toMatch(/^LOCAL_GID="300000"$/m);
+    expect(t.fake.process(await t.runtime.start(101))!.gidMap).toEqual([{ inside: 0, outside: 300000, count: 65536 }]);
+  });
+
+  it("takes vz.conf's LOCAL_UID as a default and keeps it in the VE's config, so a later vz.conf change does not move the VE", async () => {
+    await setup();
+    const global = t.runtime.paths.globalConf;
+    await mkdir(dirname(global), { recursive: true });
+    await writeFile(global, 'LOCAL_UID=100000\n');
+    await t.create(101);
+    await writeFile(global, 'LOCAL_UID=700000\n');
+    expect(await conf(101)).toMatch(/^LOCAL_UID="100000"$/m);
+    expect(t.fake.process(await t.runtime.start(101))!.uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
+  });
+
+  it('LOCAL_UID=0, or none: the VE shares the host user namespace', async () => {
+    await setup();
+    await t.create(101, { LOCAL_UID: '0' });
+    await t.create(102);
+    for (const ctid of [101, 102]) {
+      const init = t.fake.process(await t.runtime.start(ctid))!;
+      expect(init.namespaces.user).toBe(t.fake.process(t.fake.selfPid)!.namespaces.user);
+      expect(init.uidMap).toBeUndefined();
+    }
+    expect(await conf(101)).not.toMatch(/LOCAL_GID/);
+  });
+});
+
+describe('refusals: one line naming the CT and the key, nothing made', () => {
+  const refused = async (values: Record<string, string>, code: string, message: RegExp) => {
+    await expect(t.create(101, values)).rejects.toMatchObject({ code, message });
+    expect(await t.runtime.ctids()).toEqual([]);
+  };
+
+  it('a range holding a host account', async () => {
+    await setup();
+    await refused({ LOCAL_UID: '1000' }, 'BAD_VALUE', /^CT 101: LOCAL_UID=1000: the host's user 'alice' \(uid 1000\) lies in the VE's range 1000-66535$/);
+    await refused({ LOCAL_UID: '400000' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=400000: the host's group 'staff' \(gid 450000\)/);
+  });
+
+  it('LOCAL_GID without LOCAL_UID, LOCAL_GID=0 with it, and values out of range', async () => {
+    await setup();
+    await refused({ LOCAL_GID: '100000' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=100000 needs LOCAL_UID/);
+    await refused({ LOCAL_UID: '100000', LOCAL_GID: '0' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=0 with LOCAL_UID=100000/);
+    await refused({ LOCAL_UID: String(2 ** 32 - 65536) }, 'BAD_VALUE', /LOCAL_UID/);
+    await refused({ LOCAL_UID: '-5' }, 'BAD_VALUE', /LOCAL_UID/);
+  });
+
+  it('a host with user namespaces turned off: UNSUPPORTED at start, saying so, and nothing left running', async () => {
+    await setup({ maxUserNamespaces: 0 });
+    await t.create(101, { LOCAL_UID: '100000' });
+    await expect(t.runtime.start(101)).rejects.toMatchObject({
+      code: 'UNSUPPORTED', message: 'CT 101: LOCAL_UID is set, but user namespaces are turned off on this host (user.max_user_namespaces = 0)',
+    });
+    expect((await t.runtime.status(101)).running).toBe(false);
+    expect(t.fake.processes.list().filter((p) => p.pid !== t.fake.selfPid && p.pid !== 1)).toEqual([]);
+  });
+
+  it('a composition without ns-user: the core refuses to start the VE as the host root', async () => {
+    await setup();
+    await t.create(101, { LOCAL_UID: '100000' });
+    const bare = createRuntime({ host: t.fake, plugins: [namespaces], paths: resolvePaths(dirname(dirname(dirname(t.runtime.paths.confDir)))) });
+    await expect(bare.start(101)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: /^CT 101: LOCAL_UID is set, but no plugin of this runtime gives the VE a user namespace$/ });
+  });
+});
+
+describe('host accounts', () => {
+  it('parses passwd and group lines and finds one in a range', () => {
+    const accounts = parseAccounts('root:x:0:0::/:/bin/sh\nbroken line\n+nis::\nbob:x:100005:100005::/:/bin/sh\n');
+    expect(accounts).toEqual([{ name: 'root', id: 0 }, { name: 'bob', id: 100005 }]);
+    expect(accountInRange(accounts, 100000, 65536)).toEqual({ name: 'bob', id: 100005 });
+    expect(accountInRange(accounts, 200000, 65536)).toBeUndefined();
+  });
+
+});
