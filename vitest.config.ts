@@ -47,6 +47,9 @@ export default defineConfig({
           name: 'vm',
           include: ['packages/*/test/**/*.vm.test.ts'],
           fileParallelism: false,
+          // One module cache for all files: each file's own transform of the shared
+          // packages cost about a minute in the emulated guest.
+          isolate: false,
           // The guest emulates its CPU (TCG): everything is 5-20x slower.
           testTimeout: 180_000,
           hookTimeout: 180_000,

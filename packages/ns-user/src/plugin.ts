@@ -21,7 +21,8 @@ async function validate(ctx: HookContext): Promise<void> {
   const { config, label } = ctx.ve;
   const uid = config.get(LOCAL_UID);
   const gid = config.get(LOCAL_GID);
-  if (!uid && gid) {
+  // LOCAL_UID=0 turns the namespace off (vzctl's `--local_uid 0`), whatever LOCAL_GID vz.conf gives.
+  if (uid === undefined && gid) {
     throw vzError('BAD_VALUE', `${label}: LOCAL_GID=${gid} needs LOCAL_UID (the host uid of the VE's root)`, { hint: 'give --local_uid as well' });
   }
   if (uid && config.has(LOCAL_GID) && gid === 0) {

@@ -56,6 +56,17 @@ describe('a VE with LOCAL_UID', () => {
     expect(t.fake.process(await t.runtime.start(101))!.uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
   });
 
+  it('--local_uid 0 turns it off for one VE when vz.conf gives every VE a range', async () => {
+    await setup();
+    const global = t.runtime.paths.globalConf;
+    await mkdir(dirname(global), { recursive: true });
+    await writeFile(global, 'LOCAL_UID=100000\nLOCAL_GID=100000\n');
+    await t.create(101, { LOCAL_UID: '0' });
+    const init = t.fake.process(await t.runtime.start(101))!;
+    expect(init.uidMap).toBeUndefined();
+    expect(await conf(101)).toMatch(/^LOCAL_UID="0"$/m);
+  });
+
   it('LOCAL_UID=0, or none: the VE shares the host user namespace', async () => {
     await setup();
     await t.create(101, { LOCAL_UID: '0' });
