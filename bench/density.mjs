@@ -5,11 +5,17 @@
 // from the bench's network namespace), the others stop serving, or a bound is hit.
 // Debian VEs (init, syslog, cron, sshd, nginx) all from one template, optionally each
 // from a copy of it, and busybox VEs (init, syslogd, httpd).
+// The Debian template (and each copy) is unpacked by a process in a throwaway memory
+// cgroup whose page cache is then reclaimed: otherwise the template's files stay cached,
+// charged to the bench's own cgroup outside the limit, and the VEs that run them are
+// never charged for them (a copy per VE then looks as cheap as one shared template).
 import { machine } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { run, summarize, table } from './lib/measure.mjs';
-import { limitParentMemory, memAvailableKb, parentPressure, usageKb, vesMemory } from './lib/memory.mjs';
+import { limitParentMemory, memAvailableKb, memoryParentDir, parentPressure, usageKb, vesMemory } from './lib/memory.mjs';
+import { removeCgroupParent } from './lib/cgroup-parent.mjs';
 import { benchNetns, veAddress } from './lib/netns.mjs';
 import { fetchAll, writePage } from './lib/http.mjs';
 import { sandbox } from './lib/sandbox.mjs';
@@ -26,6 +32,27 @@ function attempt(argv, opts) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const error = r.status === 0 ? null : (r.stderr || r.stdout || `exit ${r.status ?? r.signal}`).trim().split('\n').pop().slice(0, 300);
   return { ms, ok: r.status === 0, error };
+}
+
+/**
+ * Runs argv (with `attempt`) in the memory cgroup `name` (made under the bench's own
+ * cgroup, a sibling of the limited parent), then writes back and reclaims what it left
+ * in the page cache (v1 memory.force_empty, v2 memory.reclaim): the files it wrote are
+ * read again, and charged, by the first VE that uses them. Returns attempt's result and
+ * the kB that stayed charged (leftKb).
+ */
+function attemptUncached(name, argv, opts) {
+  const dir = memoryParentDir(name);
+  if (!dir) return { ...attempt(argv, opts), leftKb: null };
+  mkdirSync(dir, { recursive: true });
+  const r = attempt(['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, ...argv], opts);
+  spawnSync('sync', ['-f', opts.env?.VZKIT_ROOT ?? '/'], { timeout: 120_000 });
+  try {
+    if (readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '') {
+      try { writeFileSync(join(dir, 'memory.force_empty'), '0'); } catch { writeFileSync(join(dir, 'memory.reclaim'), String(64 * GiB)); }
+    }
+  } catch { /* what could not be reclaimed is reported as leftKb */ }
+  return { ...r, leftKb: usageKb(dir) };
 }
 
 /**
@@ -54,6 +81,8 @@ async function fill(netns, v, limitBytes, log) {
   const debian = v.template !== 'busybox';
   const sb = sandbox(`dens${debian ? 'd' : 'b'}${v.sharing === 'copies' ? 'c' : ''}`, { netns });
   const { env, vzctl, tool } = sb;
+  const unpackCgroup = `${sb.parentName}-unpack`;
+  const uncachedKb = [];
   const out = { template: v.template, sharing: v.sharing, bound: v.bound, budgetS: v.budgetS, maxN: 0, stoppedBy: null, steps: [] };
   const times = { create: [], start: [], serve: [] };
   const t0 = Date.now();
@@ -63,8 +92,9 @@ async function fill(netns, v, limitBytes, log) {
   try {
     if (debian) {
       log(`density: template ${v.template} (from the machine cache, or debootstrap)`);
-      const t = attempt([...tool('vztmpl'), 'create', v.template, '-q'], { env, timeout: 20 * 60_000 });
+      const t = attemptUncached(unpackCgroup, [...tool('vztmpl'), 'create', v.template, '-q'], { env, timeout: 20 * 60_000 });
       if (!t.ok) throw new Error(`vztmpl create ${v.template}: ${t.error}`);
+      uncachedKb.push(t.leftKb);
       out.templateCreateS = Math.round(t.ms / 100) / 10;
       if (v.sharing === 'copies') {
         exported = join(sb.root, 'template.tar.zst');
@@ -73,6 +103,7 @@ async function fill(netns, v, limitBytes, log) {
     }
     const limit = limitParentMemory(sb.parentName, limitBytes);
     const before = memAvailableKb();
+    const startsMs = [];
     const measure = (count) => ({
       n: count,
       ...vesMemory(sb.parentName, ids.slice(0, count)),
@@ -111,7 +142,9 @@ async function fill(netns, v, limitBytes, log) {
       let template = v.template;
       if (exported) {
         template = `${v.template}-copy${i}`;
-        run([...tool('vztmpl'), 'import', exported, template, '-q'], { env, timeout: 10 * 60_000 });
+        const im = attemptUncached(unpackCgroup, [...tool('vztmpl'), 'import', exported, template, '-q'], { env, timeout: 10 * 60_000 });
+        if (!im.ok) { out.stoppedBy = `VE ${i + 1}: vztmpl import failed: ${im.error}`; break; }
+        uncachedKb.push(im.leftKb);
       }
       sb.made.add(id);
       const c = attempt([...vzctl, 'create', id, '--ostemplate', template, '--ipadd', addr], { env });
@@ -119,6 +152,7 @@ async function fill(netns, v, limitBytes, log) {
       times.create.push(c.ms);
       if (!debian) writePage(sb.upper(id));
       const s = attempt([...vzctl, 'start', id], { env });
+      startsMs.push(Math.round(s.ms * 10) / 10);
       if (!(await settle())) break;
       if (!s.ok) { out.stoppedBy = `VE ${i + 1}: vzctl start failed: ${s.error}`; break; }
       const overlap = debian && i >= SEQUENTIAL;
@@ -143,14 +177,26 @@ async function fill(netns, v, limitBytes, log) {
       processes: good.processes,
     };
     out.pressure = parentPressure(limit.dir);
+    // Every start, in order (the first SEQUENTIAL alone, later Debian ones overlapping
+    // the previous VE's boot): how the start grows with N.
+    out.startsEachMs = startsMs;
   } finally {
     await sb.teardown(log);
+    const left = removeCgroupParent(unpackCgroup);
+    if (left.length) log(`warning: cgroups left: ${left.join(', ')}`);
   }
+  if (uncachedKb.length) out.unpackLeftKb = Math.max(...uncachedKb.map((k) => k ?? 0));
   for (const [k, s] of Object.entries(times)) if (s.length) out[`${k}Ms`] = summarize(s);
   out.timedVes = times.start.length;
   out.durationS = Math.round((Date.now() - t0) / 100) / 10;
   return out;
 }
+
+/**
+ * The first N at which the VEs' parent was at its limit (usage within 3 % of it), or
+ * undefined: VEs counted after it ran because the kernel reclaimed page cache.
+ */
+export const limitReachedAt = (v, limitBytes) => v.steps?.find((s) => s.parentKb * 1024 >= 0.97 * limitBytes)?.n;
 
 const mb = (kb) => (kb === undefined || kb === null ? '-' : Math.round(kb / 102.4) / 10);
 
@@ -166,7 +212,7 @@ export function renderDensity(r) {
     'serve ms (median)': v.serveMs?.median,
   }));
   const cols = ['VEs', 'largest N running and serving', 'bound', 'cgroup MB/VE', 'PSS MB/VE', 'MemAvailable drop MB/VE', 'start ms (median)', 'serve ms (median)'];
-  const notes = r.variants.map((v) => v.error ? `${v.template} (${v.sharing}): failed: ${v.error}` : `${v.template} (${v.sharing}): stopped by ${v.stoppedBy}; limit hits ${v.pressure?.failcnt ?? '-'}, OOM kills ${v.pressure?.oomKills ?? '-'}; create ${v.createMs?.median ?? '-'} ms (median); start and serve times of the first ${v.timedVes ?? '-'} VEs, each started alone${v.templateCreateS !== undefined ? `; template ready in ${v.templateCreateS} s` : ''}; ${v.durationS} s`);
+  const notes = r.variants.map((v) => v.error ? `${v.template} (${v.sharing}): failed: ${v.error}` : `${v.template} (${v.sharing}): stopped by ${v.stoppedBy}${limitReachedAt(v, r.limitBytes) ? ` (the limit was reached at N=${limitReachedAt(v, r.limitBytes)})` : ''}; limit hits ${v.pressure?.failcnt ?? '-'}, OOM kills ${v.pressure?.oomKills ?? '-'}; create ${v.createMs?.median ?? '-'} ms (median); start and serve times of the first ${v.timedVes ?? '-'} VEs, each started alone${v.templateCreateS !== undefined ? `; template ready in ${v.templateCreateS} s` : ''}${v.unpackLeftKb !== undefined ? `; its page cache reclaimed after unpacking (${v.unpackLeftKb} kB left)` : ''}; ${v.durationS} s`);
   return `memory limit of the whole cgroup parent: ${r.limitBytes / GiB} GiB\n\n${table(rows, cols)}\n\n${notes.join('\n')}`;
 }
 

@@ -4,7 +4,7 @@
 // shape test builds it from a small synthetic set.
 import { renderLatency } from '../latency.mjs';
 import { renderScale, scaleSvgs } from '../scale.mjs';
-import { renderDensity, densitySvg } from '../density.mjs';
+import { renderDensity, densitySvg, limitReachedAt } from '../density.mjs';
 import { renderThroughput } from '../throughput.mjs';
 import { renderUbc } from '../ubc.mjs';
 import { renderFairsched, fairschedSvg } from '../fairsched.mjs';
@@ -55,7 +55,7 @@ export function claimsOf(benchmarks, machine) {
     original: '100 VEs on 1 GB (init, syslog, sshd, xinetd, sendmail, httpd each)',
     vzkit: dens ? dens.variants.map((v) => ({
       what: `${v.template} VEs running and serving their page under a ${dens.limitBytes / 2 ** 30} GiB cgroup (${v.sharing === 'shared' ? 'one shared template' : 'a template copy each'})`,
-      value: v.error ? `failed: ${v.error}` : `${v.maxN}${/^the bound/.test(v.stoppedBy ?? '') ? ` (the bound of this mode: more fit)` : ` (stopped by ${v.stoppedBy})`}${v.memory ? `; per VE ${mb(v.memory.cgroupKbPerVe)} cgroup, ${mb(v.memory.pssKbPerVe)} PSS` : ''}`,
+      value: v.error ? `failed: ${v.error}` : `${v.maxN}${/^the bound/.test(v.stoppedBy ?? '') ? (limitReachedAt(v, dens.limitBytes) ? ` (the bound of this mode; the limit was reached at N=${limitReachedAt(v, dens.limitBytes)}, the VEs after it ran on reclaimed page cache)` : ` (the bound of this mode: more fit)`) : ` (stopped by ${v.stoppedBy}${limitReachedAt(v, dens.limitBytes) ? `; the limit was reached at N=${limitReachedAt(v, dens.limitBytes)}` : ''})`}${v.memory ? `; per VE ${mb(v.memory.cgroupKbPerVe)} cgroup, ${mb(v.memory.pssKbPerVe)} PSS` : ''}`,
       command: densityCmd(v),
     })) : [missing('density')],
     peers: [],

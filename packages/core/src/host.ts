@@ -385,6 +385,11 @@ export interface NetRoute {
   scope?: 'link' | 'universe' | 'host';
 }
 
+export interface RouteMatch extends NetRoute {
+  /** `ip` is an address of the namespace itself (a route of type local). */
+  local: boolean;
+}
+
 export interface VethSpec {
   /** Name of the end in `ns`. */
   name: string;
@@ -402,6 +407,14 @@ export interface VethSpec {
  */
 export interface NetService {
   links(ns: NetnsRef): Promise<NetLink[]>;
+  /** One link by name, without listing the others; undefined when there is none. */
+  link(ns: NetnsRef, name: string): Promise<NetLink | undefined>;
+  /**
+   * The routing entry the namespace picks for `ip`, with its own prefix (`198.18.0.1/32`,
+   * a network, `default`); `local` when `ip` is one of the namespace's own addresses;
+   * undefined when nothing routes it. One lookup however many routes there are.
+   */
+  routeMatch(ns: NetnsRef, ip: string): Promise<RouteMatch | undefined>;
   /** Creates a veth pair; EEXIST when a name is taken in its namespace. */
   addVeth(ns: NetnsRef, spec: VethSpec): Promise<void>;
   setLink(ns: NetnsRef, dev: string, opts: { up?: boolean; noarp?: boolean; mac?: string; mtu?: number; master?: string | null }): Promise<void>;

@@ -163,6 +163,25 @@ describe('FakeNet: addresses, routes, proxy neighbours', () => {
     expect((await fake.net.routes(ve)).map((r) => `${r.family} ${r.dst}`)).toEqual(['6 default', '6 2001:db8::/64']);
   });
 
+  it('routeMatch: own addresses are local, else the longest prefix; link finds one device', async () => {
+    const fake = new FakeHost();
+    const pid = await startVe(fake);
+    const ve = { pid };
+    await fake.net.addVeth('host', { name: 'veth101.0', peer: 'eth0', peerNs: ve });
+    await fake.net.setLink(ve, 'eth0', { up: true });
+    await fake.net.addAddress(ve, 'eth0', '198.18.0.5/32');
+    await fake.net.addRoute(ve, { family: 4, dst: 'default', dev: 'eth0' });
+    await fake.net.addRoute(ve, { family: 4, dst: '10.1.0.0/16', dev: 'eth0' });
+    await fake.net.addRoute(ve, { family: 4, dst: '10.1.2.3/32', dev: 'eth0' });
+    expect(await fake.net.routeMatch(ve, '198.18.0.5')).toMatchObject({ dst: '198.18.0.5/32', dev: 'eth0', local: true });
+    expect(await fake.net.routeMatch(ve, '10.1.2.3')).toMatchObject({ dst: '10.1.2.3/32', local: false });
+    expect(await fake.net.routeMatch(ve, '10.1.9.9')).toMatchObject({ dst: '10.1.0.0/16', local: false });
+    expect(await fake.net.routeMatch(ve, '192.0.2.1')).toMatchObject({ dst: 'default', local: false });
+    expect(await fake.net.routeMatch(ve, '2001:db8::1')).toBeUndefined();
+    expect(await fake.net.link('host', 'veth101.0')).toMatchObject({ name: 'veth101.0', kind: 'veth' });
+    expect(await fake.net.link('host', 'eth0')).toBeUndefined();
+  });
+
   it('proxy neighbours: on an existing device, idempotent, false when missing', async () => {
     const fake = new FakeHost().addHostLink('eth0');
     await fake.net.addProxyNeighbour('host', '198.18.0.101', 'eth0');

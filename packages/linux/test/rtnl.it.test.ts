@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVzError, type VzError } from '@vzkit/core';
 import { IFF, Rtnl } from '../src/net/index.js';
+import { RTN } from '../src/net/netlink-codec.js';
 
 interface Netns {
   child: ChildProcess;
@@ -117,6 +118,21 @@ describe('Rtnl in throwaway network namespaces', () => {
     expect(r.linkByName('nope0')).toBeUndefined();
     r.linkSetDown(1);
     expect(r.linkByIndex(1)!.up).toBe(false);
+  });
+
+  it('looks up the one routing entry for an address: own (local), a host route, a network, none', () => {
+    const r = rtnlIn(a);
+    r.linkSetUp('lo');
+    r.createVethPair('rm0', 'rm1');
+    r.linkSetUp('rm0');
+    r.linkSetUp('rm1');
+    r.addrAdd('rm0', '198.18.9.1/24');
+    r.routeAdd({ dst: '198.18.10.7/32', dev: 'rm1' });
+    expect(r.routeMatch('198.18.9.1')).toMatchObject({ dst: '198.18.9.1/32', type: RTN.LOCAL });
+    expect(r.routeMatch('198.18.10.7')).toMatchObject({ dst: '198.18.10.7/32', type: RTN.UNICAST, dev: r.linkByName('rm1')!.index });
+    expect(r.routeMatch('198.18.9.200')).toMatchObject({ dst: '198.18.9.0/24', type: RTN.UNICAST });
+    expect(r.routeMatch('203.0.113.5')).toBeUndefined();
+    r.linkDelete('rm0');
   });
 
   it('wires a veth pair venet-style across two namespaces, lists, talks, and tears down', async () => {

@@ -54,7 +54,7 @@ export async function loopbackUp(ctx: NetCtx, pid: number): Promise<void> {
  */
 export async function ensureVenet(ctx: NetCtx, pid: number): Promise<void> {
   const host = venetHostName(ctx.ve.ctid);
-  if ((await ctx.host.net.links('host')).some((l) => l.name === host)) {
+  if (await ctx.host.net.link('host', host)) {
     if (current(ctx).devs.includes(host)) return;
     // Not ours: the same CTID of another vzkit root (VZKIT_ROOT) on this host.
     throw vzError('VETH_ERROR', `${ctx.ve.label}: host device ${host} already exists and is not this VE's`);
@@ -91,12 +91,13 @@ async function enableIpv6(ctx: NetCtx, host: string): Promise<void> {
 export async function neighbourDevs(ctx: NetCtx, setting: string[] | 'detect' | 'none' | undefined): Promise<string[]> {
   const s = setting ?? (ctx.ve.paths.prefix === '' ? 'detect' : 'none');
   if (s === 'none') return [];
-  const links = await ctx.host.net.links('host');
   if (s === 'detect') {
     // OpenVZ's rule: up, does ARP, not loopback, not enslaved, not a VE's own end.
+    const links = await ctx.host.net.links('host');
     return links.filter((l) => l.up && !l.loopback && !l.noarp && !l.master && l.kind !== 'veth' && !/^(venet|veth)/.test(l.name)).map((l) => l.name);
   }
-  const missing = s.filter((d) => !links.some((l) => l.name === d));
+  const present = await Promise.all(s.map((d) => ctx.host.net.link('host', d)));
+  const missing = s.filter((_, i) => !present[i]);
   if (missing.length) ctx.log.warn(`NEIGHBOUR_DEVS: no device ${missing.join(', ')} on the host; skipped`);
   return s.filter((d) => !missing.includes(d));
 }
@@ -127,16 +128,16 @@ export async function ensureForwarding(ctx: NetCtx, families: ReadonlySet<4 | 6>
  * another VE's venet (the kernel's routing table is the one truth about running VEs,
  * whichever vzkit root or process started them), routed anywhere else, or one of the
  * host's own (routing it away would cut the host off). Returns the routes already ours.
+ * One route lookup per address, however many VEs run: a start must not slow down as
+ * the host fills.
  */
 async function checkFree(ctx: NetCtx, addrs: readonly VeAddress[]): Promise<Set<string>> {
   const host = venetHostName(ctx.ve.ctid);
-  const [routes, own] = await Promise.all([ctx.host.net.routes('host'), ctx.host.net.addresses('host')]);
   const ours = new Set<string>();
   for (const a of addrs) {
-    const owner = own.find((m) => m.cidr.split('/')[0] === a.ip);
-    if (owner) throw vzError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${owner.dev})`);
-    const r = routes.find((x) => x.dst === hostRouteOf(a));
-    if (!r) continue;
+    const r = await ctx.host.net.routeMatch('host', a.ip);
+    if (r?.local) throw vzError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${r.dev ?? 'local'})`);
+    if (!r || r.dst !== hostRouteOf(a)) continue;
     if (r.dev === host) {
       ours.add(r.dst);
       continue;
@@ -187,11 +188,10 @@ export async function removeAddresses(ctx: NetCtx, pid: number, addrs: readonly 
 /** A veth interface: `ifname` in the VE (left down: the guest configures it), the host end up, in its bridge. */
 export async function addNetif(ctx: NetCtx, pid: number, n: NetIf): Promise<void> {
   const r = resolveNetif(ctx.ve.ctid, n);
-  const links = await ctx.host.net.links('host');
-  if (r.bridge !== undefined && !links.some((l) => l.name === r.bridge && l.kind === 'bridge')) {
+  if (r.bridge !== undefined && (await ctx.host.net.link('host', r.bridge))?.kind !== 'bridge') {
     throw vzError('VETH_ERROR', `${ctx.ve.label}: bridge ${r.bridge} for ${r.ifname} does not exist on the host`);
   }
-  if (links.some((l) => l.name === r.hostIfname)) throw vzError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`);
+  if (await ctx.host.net.link('host', r.hostIfname)) throw vzError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`);
   await record(ctx, (s) => ({ ...s, devs: [...new Set([...s.devs, r.hostIfname])] }));
   await net(ctx, `create ${r.hostIfname}/${r.ifname}`, () => ctx.host.net.addVeth('host', { name: r.hostIfname, peer: r.ifname, peerNs: { pid }, mac: r.hostMac, peerMac: r.mac }), 'VETH_ERROR');
   if (r.bridge !== undefined) await net(ctx, `add ${r.hostIfname} to ${r.bridge}`, () => ctx.host.net.setLink('host', r.hostIfname, { master: r.bridge! }), 'VETH_ERROR');

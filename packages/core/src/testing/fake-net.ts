@@ -8,7 +8,7 @@
  */
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import { vzError } from '../errors.js';
-import type { NetAddress, NetLink, NetnsRef, NetRoute, NetService, VethSpec } from '../host.js';
+import type { NetAddress, NetLink, NetnsRef, NetRoute, NetService, RouteMatch, VethSpec } from '../host.js';
 import { fault, kernelError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import type { FakeLink, NetNs } from './fake-namespaces.js';
@@ -82,6 +82,18 @@ function routeDst(route: NetRoute): string {
   return `${formatIp({ family: p.family, bytes: masked })}/${p.len}`;
 }
 
+/** Whether `ip` lies in the route's destination (`default` holds every address of its family). */
+function covers(route: NetRoute, ip: Ip): number {
+  if (route.family !== ip.family) return -1;
+  if (route.dst === 'default') return 0;
+  const p = parsePrefix(route.dst);
+  for (let bit = 0; bit < p.len; bit++) {
+    const mask = 0x80 >> (bit % 8);
+    if (((p.bytes[bit >> 3] ?? 0) & mask) !== ((ip.bytes[bit >> 3] ?? 0) & mask)) return -1;
+  }
+  return p.len;
+}
+
 /** `aa:bb:cc:dd:ee:ff` (lower case); EADDRNOTAVAIL for multicast or all-zero, as is_valid_ether_addr. */
 function normalizeMac(mac: string): string {
   const parts = mac.split(/[:-]/);
@@ -148,6 +160,26 @@ export class FakeNet implements NetService {
 
   async links(ns: NetnsRef): Promise<NetLink[]> {
     return [...this.nsOf(ns).links.values()].sort((a, b) => a.index - b.index).map((l) => l.view());
+  }
+
+  async link(ns: NetnsRef, name: string): Promise<NetLink | undefined> {
+    return this.nsOf(ns).links.get(name)?.view();
+  }
+
+  /** The namespace's own addresses first (the kernel's local table), then the longest prefix. */
+  async routeMatch(ns: NetnsRef, ip: string): Promise<RouteMatch | undefined> {
+    const net = this.nsOf(ns);
+    const target = parseIp(ip);
+    const text = formatIp(target);
+    const own = net.addresses.find((a) => a.cidr.split('/')[0] === text);
+    if (own) return { family: target.family, dst: `${text}/${target.family === 4 ? 32 : 128}`, dev: own.dev, local: true };
+    let best: NetRoute | undefined;
+    let bestLen = -1;
+    for (const r of net.routes) {
+      const len = covers(r, target);
+      if (len > bestLen) [best, bestLen] = [r, len];
+    }
+    return best ? { ...best, local: false } : undefined;
   }
 
   async addVeth(ns: NetnsRef, spec: VethSpec): Promise<void> {

@@ -7,10 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { vzError, type NetAddress, type NetLink, type NetnsRef, type NetRoute, type NetService, type VethSpec } from '@vzkit/core';
+import { vzError, type NetAddress, type NetLink, type NetnsRef, type NetRoute, type NetService, type RouteMatch, type VethSpec } from '@vzkit/core';
 import { nodeFsError } from '../errno.js';
 import { inNetns } from './netlink-socket.js';
 import { IFF, RT_SCOPE, Rtnl, type Link } from './rtnl.js';
+import { RTN } from './netlink-codec.js';
 
 const netnsPath = (pid: number) => `/proc/${pid}/ns/net`;
 
@@ -78,6 +79,26 @@ export class LinuxNetService implements NetService {
       const all = r.linkList();
       const names = new Map(all.map((l) => [l.index, l.name]));
       return all.map((l) => toNetLink(l, names));
+    });
+  }
+
+  async link(ns: NetnsRef, name: string): Promise<NetLink | undefined> {
+    return this.#with(ns, (r) => {
+      const l = r.linkByName(name);
+      if (!l) return undefined;
+      const master = l.master !== undefined ? r.linkByIndex(l.master) : undefined;
+      return toNetLink(l, new Map(master ? [[master.index, master.name]] : []));
+    });
+  }
+
+  async routeMatch(ns: NetnsRef, ip: string): Promise<RouteMatch | undefined> {
+    return this.#with(ns, (r) => {
+      const rt = r.routeMatch(ip);
+      if (!rt) return undefined;
+      const out: RouteMatch = { family: rt.family, dst: rt.dst, local: rt.type === RTN.LOCAL };
+      if (rt.dev !== undefined) out.dev = r.linkByIndex(rt.dev)?.name ?? String(rt.dev);
+      if (rt.gateway) out.gateway = rt.gateway;
+      return out;
     });
   }
 

@@ -56,6 +56,9 @@ export interface Address {
   flags: number;
 }
 
+/** rtmsg flag: answer a route lookup with the matching table entry, not a cloned result. */
+const RTM_F_FIB_MATCH = 0x2000;
+
 export interface Route {
   family: IpFamily;
   /** `198.18.0.1/32`, `default` for the zero prefix. */
@@ -407,6 +410,24 @@ export class Rtnl {
     return this.socket.dump(RTM.GETROUTE, hdr, [], 'list routes')
       .map(decodeRoute)
       .filter((r): r is Route => !!r && (table === 'all' || r.table === table));
+  }
+
+  /**
+   * The routing entry the kernel picks for `address` (RTM_GETROUTE with RTM_F_FIB_MATCH,
+   * Linux 4.13+): the entry itself with its own prefix and table, type RTN_LOCAL for an
+   * address of this namespace; undefined when nothing routes it. One lookup, whatever
+   * the number of routes.
+   */
+  routeMatch(address: string): Route | undefined {
+    const p = parsePrefix(address);
+    const hdr = encodeRtMsg({ family: afOf(p.family), dstLen: p.family === 4 ? 32 : 128, flags: RTM_F_FIB_MATCH });
+    try {
+      const [m] = this.socket.dump(RTM.GETROUTE, hdr, [rtattr(RTA.DST, p.bytes)], `look up the route to ${p.address}`, 0);
+      return m ? decodeRoute(m) : undefined;
+    } catch (e) {
+      if (['ENETUNREACH', 'EHOSTUNREACH', 'ESRCH', 'ENOENT'].includes((e as { errno?: string }).errno ?? '')) return undefined;
+      throw e;
+    }
   }
 
   // ---- proxy neighbours ----
