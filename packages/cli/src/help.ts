@@ -49,7 +49,8 @@ export function vzctlHelp(verbs: readonly Verb[], rt: Runtime): string[] {
   const scopeNote = (f: KeyFlag) => {
     const inCreate = create.some((c) => c.name === f.name);
     const inSet = set.some((s) => s.name === f.name);
-    return inCreate && !inSet ? 'create only' : inSet && !inCreate ? 'set only' : '';
+    // `create only` is what whenApplied says of such a key already.
+    return inSet && !inCreate ? 'set only' : '';
   };
   const plugin = rt.commands.filter((c) => c.tool === 'vzctl');
   const other = rt.commands.filter((c) => c.tool !== 'vzctl');

@@ -31,6 +31,8 @@ export function keyFlags(rt: Runtime, scope: KeyScope): KeyFlag[] {
 
 /** What `--help` says about when a change takes effect. */
 export function whenApplied(f: KeyFlag): string {
+  // Chosen once (VE_ROOT, LOCAL_UID): there is no running VE for it to apply to.
+  if (f.key.scope?.length === 1 && f.key.scope[0] === 'create') return 'create only';
   const live = f.key.live;
   const parts = [typeof live === 'function' ? 'live (some changes next start)' : live ? 'live' : 'next start'];
   if (f.key.saveOnly) parts.push('needs --save');

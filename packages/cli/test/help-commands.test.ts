@@ -39,7 +39,7 @@ describe('generated help', () => {
     }
     expect(r.stdout).toMatch(/^ {2}demo-hello +Greet a container$/m);
     expect(r.stdout).toMatch(/^ {2}vzdemo vzdemo +The demo tool$/m);
-    expect(r.stdout).toMatch(/^ {4}--private PATH +.*\[next start, create only\]$/m);
+    expect(r.stdout).toMatch(/^ {4}--private PATH +.*\[create only\]$/m);
     expect(r.stdout).toMatch(/^ {4}--demo-mode calm\|busy +.*\[next start, set only\]$/m);
     expect(r.stdout).toMatch(/^ {4}--hostname NAME +.*\[live\]$/m);
   });
