@@ -40,8 +40,10 @@ export const VE_PRIVATE = defineKey({
   name: 'VE_PRIVATE', flag: 'private', live: false, scope: ['create'], type: PATH_VALUE,
   description: 'Private area of the VE on the host ($VEID = CTID)',
 });
-/** Highest LOCAL_UID/LOCAL_GID: the VE's 65,536 ids must fit below 2^32 - 1 (the invalid id). */
-const ID_BASE = integer({ min: 0, max: 2 ** 32 - 1 - 65536 });
+/** Ids per VE: 0..65535 inside, as LXC and Docker's userns-remap give. */
+export const IDMAP_SIZE = 65536;
+/** Highest LOCAL_UID/LOCAL_GID: the VE's ids must fit below 2^32 - 1 (the invalid id). */
+const ID_BASE = integer({ min: 0, max: 2 ** 32 - 1 - IDMAP_SIZE });
 export const LOCAL_UID = defineKey({
   name: 'LOCAL_UID', flag: 'local_uid', live: false, scope: ['create'], type: ID_BASE,
   description: 'Host uid of the VE\'s root: the VE gets a user namespace mapping its ids 0-65535 there (0 = none)',

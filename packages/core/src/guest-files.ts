@@ -4,6 +4,7 @@
  * could point anywhere on the host, so only regular files under real directories are
  * read or written, never followed links.
  */
+import { dirname } from 'node:path';
 import { wrapError } from './errors.js';
 import type { HostFs } from './host.js';
 
@@ -39,7 +40,7 @@ export async function writeGuestFile(fs: HostFs, root: string, rel: string, text
     if (type === undefined) {
       // A new file belongs to whoever owns its directory: in a user-namespaced VE that is
       // the VE's root (a host uid such as 100000), not the host's root it would show as nobody.
-      const dir = await fs.stat(path.slice(0, path.lastIndexOf('/')) || '/');
+      const dir = await fs.stat(dirname(path));
       if (dir && (dir.uid !== 0 || dir.gid !== 0)) await fs.chown(path, dir.uid, dir.gid);
     }
     if (opts.mode !== undefined) await fs.chmod(path, opts.mode);

@@ -8,10 +8,7 @@
  */
 import type { ConfigView } from './plugin.js';
 import type { IdMapping } from './plan.js';
-import { LOCAL_GID, LOCAL_UID } from './core-keys.js';
-
-/** Ids per VE: 0..65535 inside, as LXC and Docker's userns-remap give. */
-export const IDMAP_SIZE = 65536;
+import { IDMAP_SIZE, LOCAL_GID, LOCAL_UID } from './core-keys.js';
 
 export interface VeIdMap {
   /** Host uid of the VE's root. */
@@ -33,10 +30,4 @@ export function idMapOf(config: ConfigView): VeIdMap | undefined {
     uidMap: [{ inside: 0, outside: uid, count: IDMAP_SIZE }],
     gidMap: [{ inside: 0, outside: gid, count: IDMAP_SIZE }],
   };
-}
-
-/** The host id that stands for `id` inside the VE (undefined when the map does not cover it). */
-export function hostId(map: readonly IdMapping[], id: number): number | undefined {
-  const m = map.find((e) => id >= e.inside && id < e.inside + e.count);
-  return m ? m.outside + (id - m.inside) : undefined;
 }

@@ -22,4 +22,4 @@ export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
 export { faultPoint } from './fault.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { readGuestFile, writeGuestFile } from './guest-files.js';
-export { IDMAP_SIZE, idMapOf, hostId, type VeIdMap } from './idmap.js';
+export { idMapOf, type VeIdMap } from './idmap.js';

@@ -155,10 +155,11 @@ export const nsFsPlugin = definePlugin<NsFsState>({
 
     async prepare(ctx, plan) {
       const root = ctx.ve.paths.root;
-      if (ctx.ve.idmap) await checkReachable(ctx, root, ctx.ve.idmap);
+      const idmap = ctx.ve.idmap;
+      if (idmap) await checkReachable(ctx, root, idmap);
       const probe = await probeHost(ctx.host);
       plan.namespaces.add('mnt');
-      const userns = ctx.ve.idmap !== undefined;
+      const userns = idmap !== undefined;
       plan.add('early', ...isolationOps());
       plan.add('rootfs', ...rootOps(root));
       plan.later('rootfs', (p) => sysfsOps(root, { userns, ownNet: p.namespaces.has('net') }));

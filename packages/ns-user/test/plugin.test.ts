@@ -25,6 +25,13 @@ async function setup(hostOptions = {}): Promise<FakeVe> {
 
 const conf = async (ctid: number) => readFile(join(t.runtime.paths.confDir, `${ctid}.conf`), 'utf8');
 
+/** vz.conf: the defaults every VE of the root starts from. */
+async function writeGlobal(text: string): Promise<void> {
+  const global = t.runtime.paths.globalConf;
+  await mkdir(dirname(global), { recursive: true });
+  await writeFile(global, text);
+}
+
 describe('a VE with LOCAL_UID', () => {
   it('runs init in its own user namespace, ids 0-65535 mapped to the host range', async () => {
     await setup();
@@ -47,20 +54,16 @@ describe('a VE with LOCAL_UID', () => {
 
   it("takes vz.conf's LOCAL_UID as a default and keeps it in the VE's config, so a later vz.conf change does not move the VE", async () => {
     await setup();
-    const global = t.runtime.paths.globalConf;
-    await mkdir(dirname(global), { recursive: true });
-    await writeFile(global, 'LOCAL_UID=100000\n');
+    await writeGlobal('LOCAL_UID=100000\n');
     await t.create(101);
-    await writeFile(global, 'LOCAL_UID=700000\n');
+    await writeGlobal('LOCAL_UID=700000\n');
     expect(await conf(101)).toMatch(/^LOCAL_UID="100000"$/m);
     expect(t.fake.process(await t.runtime.start(101))!.uidMap).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
   });
 
   it('--local_uid 0 turns it off for one VE when vz.conf gives every VE a range', async () => {
     await setup();
-    const global = t.runtime.paths.globalConf;
-    await mkdir(dirname(global), { recursive: true });
-    await writeFile(global, 'LOCAL_UID=100000\nLOCAL_GID=100000\n');
+    await writeGlobal('LOCAL_UID=100000\nLOCAL_GID=100000\n');
     await t.create(101, { LOCAL_UID: '0' });
     const init = t.fake.process(await t.runtime.start(101))!;
     expect(init.uidMap).toBeUndefined();

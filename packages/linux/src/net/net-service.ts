@@ -10,7 +10,7 @@ import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node
 import { vzError, type NetAddress, type NetLink, type NetnsRef, type NetRoute, type NetService, type RouteMatch, type VethSpec } from '@vzkit/core';
 import { nodeFsError } from '../errno.js';
 import { inNetns } from './netlink-socket.js';
-import { IFF, RT_SCOPE, Rtnl, type Link } from './rtnl.js';
+import { IFF, RT_SCOPE, Rtnl, type Link, type Route } from './rtnl.js';
 import { RTN } from './netlink-codec.js';
 
 const netnsPath = (pid: number) => `/proc/${pid}/ns/net`;
@@ -94,11 +94,8 @@ export class LinuxNetService implements NetService {
   async routeMatch(ns: NetnsRef, ip: string): Promise<RouteMatch | undefined> {
     return this.#with(ns, (r) => {
       const rt = r.routeMatch(ip);
-      if (!rt) return undefined;
-      const out: RouteMatch = { family: rt.family, dst: rt.dst, local: rt.type === RTN.LOCAL };
-      if (rt.dev !== undefined) out.dev = r.linkByIndex(rt.dev)?.name ?? String(rt.dev);
-      if (rt.gateway) out.gateway = rt.gateway;
-      return out;
+      // One route: its device's name by index, not from a listing of every link.
+      return rt ? { ...toNetRoute(rt, (i) => r.linkByIndex(i)?.name), local: rt.type === RTN.LOCAL } : undefined;
     });
   }
 
@@ -159,13 +156,7 @@ export class LinuxNetService implements NetService {
   async routes(ns: NetnsRef, family?: 4 | 6): Promise<NetRoute[]> {
     return this.#with(ns, (r) => {
       const names = new Map(r.linkList().map((l) => [l.index, l.name]));
-      return r.routeList(family ? { family } : {}).map((rt) => {
-        const out: NetRoute = { family: rt.family, dst: rt.dst };
-        if (rt.dev !== undefined) out.dev = names.get(rt.dev) ?? String(rt.dev);
-        if (rt.gateway) out.gateway = rt.gateway;
-        out.scope = rt.scope === RT_SCOPE.LINK ? 'link' : rt.scope === RT_SCOPE.HOST ? 'host' : 'universe';
-        return out;
-      });
+      return r.routeList(family ? { family } : {}).map((rt) => toNetRoute(rt, (i) => names.get(i)));
     });
   }
 
@@ -262,6 +253,15 @@ function toNetLink(l: Link, names: Map<number, string>): NetLink {
     const m = names.get(l.master);
     if (m) out.master = m;
   }
+  return out;
+}
+
+/** A kernel route as NetService says it: device by name (`nameOf` an ifindex), scope by word. */
+function toNetRoute(rt: Route, nameOf: (index: number) => string | undefined): NetRoute {
+  const out: NetRoute = { family: rt.family, dst: rt.dst };
+  if (rt.dev !== undefined) out.dev = nameOf(rt.dev) ?? String(rt.dev);
+  if (rt.gateway) out.gateway = rt.gateway;
+  out.scope = rt.scope === RT_SCOPE.LINK ? 'link' : rt.scope === RT_SCOPE.HOST ? 'host' : 'universe';
   return out;
 }
 
