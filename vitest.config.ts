@@ -30,6 +30,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.it.test.ts', 'examples/*/test/**/*.it.test.ts', 'bench/test/**/*.it.test.ts'],
+          // The OS templates the tests use, made before any test enters a namespace of its own.
+          globalSetup: ['./test-support/templates-setup.ts'],
           // Real VEs on a 2-core machine: one file at a time keeps timings honest and
           // avoids two files fighting over the same lxcfs or cgroup parent.
           fileParallelism: false,

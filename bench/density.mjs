@@ -91,7 +91,7 @@ async function fill(netns, v, limitBytes, log) {
   let exported;
   try {
     if (debian) {
-      log(`density: template ${v.template} (from the machine cache, or debootstrap)`);
+      log(`density: template ${v.template} (from the machine cache, or mmdebstrap)`);
       const t = attemptUncached(unpackCgroup, [...tool('vztmpl'), 'create', v.template, '-q'], { env, timeout: 20 * 60_000 });
       if (!t.ok) throw new Error(`vztmpl create ${v.template}: ${t.error}`);
       uncachedKb.push(t.leftKb);

@@ -16,7 +16,7 @@ export async function benchTemplates({ ves = 10, settleMs = 5000, log = console.
   const facts = {};
   const rows = [];
   try {
-    log(`template ${NAME} (debootstrap once per machine, then from the machine cache)`);
+    log(`template ${NAME} (mmdebstrap once per machine, then from the machine cache)`);
     run([...bin('vztmpl'), 'create', NAME, '-q'], { env, timeout: 20 * 60_000 });
     const exported = join(root, 'debian.tar.zst');
     run([...bin('vztmpl'), 'export', NAME, exported, '-q'], { env, timeout: 10 * 60_000 });

@@ -60,9 +60,11 @@ echo '[vm] booting the VM: vitest run --project vm' >&2
 # a guest that hangs must still not hold CI for long.
 timeout=${VZKIT_VM_TIMEOUT:-600}
 VZKIT_BOOT_ALLOWANCE=${VZKIT_BOOT_ALLOWANCE:-120} bash scripts/vm/run-in-vm.sh --timeout "$timeout" --share "$tmp" \
-  --env CI --env VZKIT_TEST_SIZE --env "VZKIT_TEST_SUMMARY=$tmp/summary" -- \
+  --env CI --env VZKIT_TEST_SIZE --env "VZKIT_TEST_SUMMARY=$tmp/summary" --env "VZKIT_FILE_TIMES=$tmp/file-times" -- \
   bash -c 'set -o pipefail; node node_modules/vitest/vitest.mjs run --project vm 2>&1 | cat'
 rc=$?
+# The guest writes only to the shared directory: its file times join the host's here.
+if [ -n "${VZKIT_FILE_TIMES:-}" ] && [ -s "$tmp/file-times" ]; then cat "$tmp/file-times" >>"$VZKIT_FILE_TIMES"; fi
 
 if [ -s "$tmp/summary" ]; then
   passed=$(value "$tmp/summary" passed) failed=$(value "$tmp/summary" failed)

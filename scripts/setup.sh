@@ -63,7 +63,7 @@ done
 
 # --- Debian packages -------------------------------------------------------
 apt_pkgs=(busybox-static iproute2 nftables wrk e2fsprogs btrfs-progs lxcfs libseccomp-dev util-linux
-          build-essential crun lxc procps psmisc debootstrap zstd openssh-client)
+          build-essential crun lxc procps psmisc mmdebstrap zstd openssh-client)
 # npm only fetches Node 24; a machine that already has Node 24 or npm does not need it.
 if [ -z "$NODE" ] && ! command -v npm >/dev/null; then apt_pkgs+=(npm); fi
 missing=()

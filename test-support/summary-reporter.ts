@@ -5,8 +5,10 @@
  *
  * With `VZKIT_TEST_SUMMARY=<file>` (set by .ci/run) it also writes the counts there as
  * `key=value` lines and leaves the closing line to .ci/run, which must print it last.
+ * With `VZKIT_FILE_TIMES=<file>` it appends one `seconds<TAB>project<TAB>file` line per
+ * test file (its tests and hooks, set-up and import), from which .ci/run lists the slowest.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
 import { type CiSkip, ciSkips } from './ci-skips.js';
 import { closingLine, summarizeRun } from './summary.js';
@@ -37,6 +39,8 @@ export default class SummaryReporter implements Reporter {
     }
     if (s.files === 0) out.push('vitest found no test files.');
 
+    const times = process.env.VZKIT_FILE_TIMES;
+    if (times && modules.length > 0) appendFileSync(times, modules.map(fileTime).join(''));
     const file = process.env.VZKIT_TEST_SUMMARY;
     if (file) {
       writeFileSync(file, `passed=${s.passed}\nfailed=${s.failed}\nskipped=${s.skipped}\nfiles=${s.files}\n`);
@@ -48,4 +52,10 @@ export default class SummaryReporter implements Reporter {
     // Vitest already fails the run for failed tests and errors; refused skips are ours.
     if (s.failed > 0) process.exitCode = 1;
   }
+}
+
+function fileTime(m: TestModule): string {
+  const d = m.diagnostic();
+  const ms = d.duration + d.setupDuration + d.collectDuration + d.prepareDuration + d.environmentSetupDuration;
+  return `${(ms / 1000).toFixed(1)}\t${m.project.name}\t${m.relativeModuleId}\n`;
 }

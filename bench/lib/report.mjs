@@ -94,7 +94,7 @@ export function claimsOf(benchmarks, machine) {
     vzkit: [
       fromRow('vzctl.create'),
       debian?.createMs ? { what: `vzctl create of a ${debian.template} VE (the template there)`, value: msOf(debian.createMs), command: `vzctl create CTID --ostemplate ${debian.template} --ipadd ADDR (bench/density.mjs)` } : null,
-      debian?.templateCreateS !== undefined ? { what: `the ${debian.template} template made ready (from the machine cache when there; a debootstrap build takes about 2 min)`, value: `${debian.templateCreateS} s`, command: `vztmpl create ${debian.template} (bench/density.mjs)` } : null,
+      debian?.templateCreateS !== undefined ? { what: `the ${debian.template} template made ready (from the machine cache when there; an mmdebstrap build takes about 30 s)`, value: `${debian.templateCreateS} s`, command: `vztmpl create ${debian.template} (bench/density.mjs)` } : null,
     ].filter(Boolean),
     peers: [],
     note: 'crun and lxc-execute take a ready root filesystem: they have no create step to compare.',

@@ -1,7 +1,8 @@
 /**
  * A full Debian VE, as the templates issue's acceptance asks: made from the
- * debian-12-x86_64 cache (built by debootstrap the first time on a machine, a few
- * minutes; unpacked from /var/tmp/vzkit-template-cache afterwards), it boots its own
+ * debian-12-x86_64 cache (built by the integration project's global set-up the first
+ * time on a machine, from the host's network namespace; unpacked from
+ * /var/tmp/vzkit-template-cache here, inside this file's own namespace), it boots its own
  * sysvinit as PID 1 with syslog, cron, sshd and nginx under it, serves a page on its
  * venet address to the host, takes a password, and stops through its init in seconds.
  * The tools run in a network namespace of this file's own.
@@ -29,7 +30,7 @@ beforeAll(async () => {
   cli.netns = NS;
   await inHost('ip', 'link', 'set', 'lo', 'up');
   await inHost('ip', 'addr', 'add', '198.19.255.1/32', 'dev', 'lo');
-  // Built once per machine (debootstrap), then taken from the machine cache.
+  // Built once per machine before the tests (test-support/templates-setup.ts), then taken from the machine cache.
   const t = await cli.tool('vztmpl', ['create', 'debian-12-x86_64', '-q'], {}, 20 * 60_000);
   expect(t.code, t.stderr).toBe(0);
 }, 21 * 60_000);

@@ -21,7 +21,8 @@ export interface HostFs {
   exists(path: string): Promise<boolean>;
   stat(path: string): Promise<FileStat | undefined>;
   readFile(path: string): Promise<string>;
-  writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean }): Promise<void>;
+  /** `exclusive`: create the file, failing with EEXIST when anything is at `path` (O_EXCL). */
+  writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean; exclusive?: boolean }): Promise<void>;
   mkdir(path: string, opts?: { mode?: number; recursive?: boolean }): Promise<void>;
   readdir(path: string): Promise<string[]>;
   symlink(target: string, path: string): Promise<void>;
@@ -249,7 +250,7 @@ export interface ProcessService {
    */
   daemon(argv: string[], opts: { log: string }): Promise<number>;
   /**
-   * Runs a host program (`tar`, `debootstrap`) to its end and resolves with its status
+   * Runs a host program (`tar`, `mmdebstrap`) to its end and resolves with its status
    * and output, whatever the status: the caller decides what a non-zero exit means.
    * argv[0] is looked up on PATH unless it contains a slash. The program dies with the
    * calling process, so a vzctl killed midway leaves no program running. Fails with a

@@ -1,19 +1,25 @@
 /**
- * Per-VE locks across processes: `<run>/<ctid>.lck`, created exclusively and holding the
- * holder's pid and start time (OpenVZ's LOCKDIR/CTID.lck). The file exists only while an
- * operation holds the VE, so nothing is left behind. A lock whose holder is gone is stale
- * and taken over; a tiny takeover mutex keeps two takers from both winning.
+ * Locks across processes: a file created exclusively that holds the holder's pid, start
+ * time and operation (OpenVZ's LOCKDIR/CTID.lck). The file exists only while an
+ * operation holds the lock, so nothing is left behind. A lock whose holder is gone is
+ * stale and taken over; a tiny takeover mutex keeps two takers from both winning.
+ *
+ * The same lock serves a VE (`<run>/<CTID>.lck`, on vzkit's own files) and anything a
+ * plugin must serialize machine-wide (an OS template's build, through the Host's files),
+ * so it works on a small file interface rather than on node:fs.
  */
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { vzError } from './errors.js';
-import type { ProcessService } from './host.js';
+import type { HostFs, ProcessService } from './host.js';
 
 export interface LockOptions {
-  /** How long to wait for a busy VE before failing with LOCKED (ms). */
+  /** How long to wait for a busy lock before failing with LOCKED (ms). */
   waitMs?: number;
   /** What the holder is doing, shown to whoever waits. */
   op: string;
+  /** Called once when the lock is busy and this caller begins to wait for it. */
+  onWait?(holder: LockHolder): void;
 }
 
 export interface LockHolder {
@@ -22,7 +28,38 @@ export interface LockHolder {
   op: string;
 }
 
+/** The file operations a lock needs: HostFs has them; {@link nodeLockFs} is node:fs. */
+export type LockFs = Pick<HostFs, 'readFile' | 'remove' | 'mkdir' | 'writeFile'>;
+
+/** vzkit's own files on the real filesystem, for locks core keeps beside its state. */
+export const nodeLockFs: LockFs = {
+  readFile: (path) => readFile(path, 'utf8'),
+  async remove(path) {
+    await rm(path, { force: true });
+  },
+  async mkdir(path, opts) {
+    await mkdir(path, { recursive: opts?.recursive ?? false });
+  },
+  async writeFile(path, data, opts) {
+    const fh = await open(path, opts?.exclusive ? 'wx' : 'w', opts?.mode ?? 0o600);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+  },
+};
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The errno of a failure from node:fs (`code`) or from a Host (VzError's `errno`). */
+const errno = (e: unknown) => {
+  const err = e as { code?: unknown; errno?: unknown } | undefined;
+  return typeof err?.errno === 'string' ? err.errno : typeof err?.code === 'string' ? err.code : undefined;
+};
+/** A lock file that stays unreadable this long was left by a writer killed mid-write. */
+const HALF_WRITTEN_MS = 1000;
+/** A takeover mutex older than this was left by a taker that died. */
+const STALE_MUTEX_MS = 5000;
 
 function parseHolder(text: string): LockHolder | undefined {
   const [pid, start, op] = text.split('\n');
@@ -31,77 +68,112 @@ function parseHolder(text: string): LockHolder | undefined {
   return { pid: n, startTime: start ? Number(start) : undefined, op: op ?? '?' };
 }
 
-export class VeLock {
+/** An exclusive lock held by this process; `what` names the locked thing in messages (`CT 101`). */
+export class FileLock {
   private held = false;
 
-  constructor(readonly path: string, readonly ctid: number, private readonly processes: ProcessService) {}
+  constructor(
+    readonly path: string,
+    readonly what: string,
+    private readonly processes: ProcessService,
+    private readonly fs: LockFs = nodeLockFs,
+  ) {}
 
   async acquire(opts: LockOptions): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    await this.fs.mkdir(dirname(this.path), { recursive: true });
     const myStart = await this.processes.startTime(process.pid);
     const content = `${process.pid}\n${myStart ?? ''}\n${opts.op}\n`;
     const deadline = Date.now() + (opts.waitMs ?? 0);
+    let waiting = false;
+    let unreadableSince: number | undefined;
+    let mutexSeen: number | undefined;
     for (;;) {
       try {
-        const fh = await open(this.path, 'wx', 0o600);
-        await fh.writeFile(content);
-        await fh.close();
+        await this.fs.writeFile(this.path, content, { mode: 0o600, exclusive: true });
         this.held = true;
         return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (errno(e) !== 'EEXIST') throw e;
       }
-      const text = await readFile(this.path, 'utf8').catch(() => '');
+      const text = await this.fs.readFile(this.path).catch(() => '');
       const holder = parseHolder(text);
-      // A lock being written right now reads empty: give its writer a moment.
       if (holder && (await this.processes.alive(holder.pid, holder.startTime))) {
+        unreadableSince = undefined;
         if (Date.now() >= deadline) {
-          throw vzError('LOCKED', `CT ${this.ctid} is locked by another operation (pid ${holder.pid}, ${holder.op})`, {
+          throw vzError('LOCKED', `${this.what} is locked by another operation (pid ${holder.pid}, ${holder.op})`, {
             hint: 'wait for it to finish and try again',
           });
         }
+        if (!waiting) opts.onWait?.(holder);
+        waiting = true;
         await sleep(50);
         continue;
       }
-      if (!holder) {
-        const age = Date.now() - ((await stat(this.path).catch(() => undefined))?.mtimeMs ?? 0);
-        if (age < 1000) {
+      // A lock being written right now reads empty: give its writer a moment.
+      if (!holder && text === '') {
+        unreadableSince ??= Date.now();
+        if (Date.now() - unreadableSince < HALF_WRITTEN_MS) {
           await sleep(10);
           continue;
         }
       }
-      await this.takeOverStale(text);
+      mutexSeen = await this.takeOverStale(text, mutexSeen);
     }
   }
 
-  private async takeOverStale(seen: string): Promise<void> {
+  /**
+   * Removes the stale lock whose text was `seen`, unless another taker is at it; returns
+   * when this caller first saw another taker's mutex, so that a dead taker's is cleared.
+   */
+  private async takeOverStale(seen: string, mutexSeen: number | undefined): Promise<number | undefined> {
     const mutex = `${this.path}.takeover`;
     try {
-      const fh = await open(mutex, 'wx', 0o600);
-      await fh.close();
-    } catch {
-      const age = Date.now() - ((await stat(mutex).catch(() => undefined))?.mtimeMs ?? Date.now());
-      if (age > 5000) await rm(mutex, { force: true });
+      await this.fs.writeFile(mutex, '', { mode: 0o600, exclusive: true });
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+      const since = mutexSeen ?? Date.now();
+      if (Date.now() - since > STALE_MUTEX_MS) {
+        await this.fs.remove(mutex).catch(() => {});
+        return undefined;
+      }
       await sleep(10);
-      return;
+      return since;
     }
     try {
-      const now = await readFile(this.path, 'utf8').catch(() => undefined);
-      if (now === seen) await rm(this.path, { force: true });
+      const now = await this.fs.readFile(this.path).catch(() => undefined);
+      if (now === seen) await this.fs.remove(this.path).catch((e) => errno(e) === 'ENOENT' || Promise.reject(e));
     } finally {
-      await rm(mutex, { force: true });
+      await this.fs.remove(mutex).catch(() => {});
     }
+    return undefined;
   }
 
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
-    await rm(this.path, { force: true });
+    await this.fs.remove(this.path).catch((e) => errno(e) === 'ENOENT' || Promise.reject(e));
   }
 
   /** Who holds the lock now, if anyone alive does. */
   async holder(): Promise<LockHolder | undefined> {
-    const h = parseHolder(await readFile(this.path, 'utf8').catch(() => ''));
+    const h = parseHolder(await this.fs.readFile(this.path).catch(() => ''));
     return h && (await this.processes.alive(h.pid, h.startTime)) ? h : undefined;
+  }
+
+  /** Runs `fn` holding the lock; released however `fn` ends. */
+  async with<T>(opts: LockOptions, fn: () => Promise<T>): Promise<T> {
+    await this.acquire(opts);
+    try {
+      return await fn();
+    } finally {
+      await this.release();
+    }
+  }
+}
+
+/** The per-VE lock, `<run>/<CTID>.lck`. */
+export class VeLock extends FileLock {
+  constructor(path: string, readonly ctid: number, processes: ProcessService) {
+    super(path, `CT ${ctid}`, processes);
   }
 }

@@ -187,6 +187,11 @@ export interface PluginHooks<S = unknown, Slot = unknown> {
   validate?(ctx: HookContext<S, Slot>): void | Promise<void>;
   /** `vzctl create`: make what the VE needs on disk (private area from a template). */
   create?(ctx: HookContext<S, Slot>, opts: CreateOptions): Promise<void>;
+  /**
+   * `vzctl create` is committed: the VE's config is written. For what only the create
+   * needed (a marker that it is in progress); a failure here is a warning, not an undo.
+   */
+  created?(ctx: HookContext<S, Slot>): Promise<void>;
   /** Mount the VE's root on the host (start, `vzctl mount`). */
   mount?(ctx: HookContext<S, Slot>): Promise<void>;
   /** Host-side work before the VE exists; add namespaces and child ops to the plan. */

@@ -77,10 +77,9 @@ export class LinuxHostFs implements HostFs {
     return attempt('read', path, () => fsp.readFile(path, 'utf8'));
   }
 
-  writeFile(path: string, data: string | Uint8Array, opts: { mode?: number; append?: boolean } = {}): Promise<void> {
-    return attempt('write', path, () =>
-      fsp.writeFile(path, data, { flag: opts.append ? 'a' : 'w', ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }),
-    );
+  writeFile(path: string, data: string | Uint8Array, opts: { mode?: number; append?: boolean; exclusive?: boolean } = {}): Promise<void> {
+    const flag = opts.exclusive ? 'wx' : opts.append ? 'a' : 'w';
+    return attempt('write', path, () => fsp.writeFile(path, data, { flag, ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }));
   }
 
   async mkdir(path: string, opts: { mode?: number; recursive?: boolean } = {}): Promise<void> {

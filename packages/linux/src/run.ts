@@ -3,7 +3,7 @@
  * missing program is ENOENT naming it, not a spawn error), output kept and split into
  * lines as it comes, an optional timeout. The program gets the parent-death signal
  * SIGKILL, so a vzctl killed midway — no handler of ours runs then — takes it along
- * instead of leaving a tar or debootstrap writing into a directory that the next run
+ * instead of leaving a tar or mmdebstrap writing into a directory that the next run
  * removes. Node cannot run code between fork and exec, so util-linux's `setpriv
  * --pdeathsig KILL` sets it and execs the program; without setpriv it runs without.
  */

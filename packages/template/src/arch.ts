@@ -1,8 +1,8 @@
 /**
  * Architectures in template names. A name carries the machine name `uname -m` prints
  * (`debian-12-x86_64`, as OpenVZ's templates do); Debian names the same architecture
- * differently (amd64). Only the host's own architecture can be built: debootstrap runs
- * the new system's programs in the second stage.
+ * differently (amd64). Only the host's own architecture can be built: the build runs
+ * the new system's programs.
  */
 import type { Host } from '@vzkit/core';
 

@@ -1,11 +1,11 @@
 /**
- * What turns a fresh debootstrap tree into a template for VEs. A VE has no consoles, no
+ * What turns a fresh mmdebstrap tree into a template for VEs. A VE has no consoles, no
  * disks of its own to mount and its own name, keys and resolver: the getty lines go from
  * inittab (init would respawn them forever on ttys the VE lacks), fstab is empty, the
- * build host's hostname, hosts and resolv.conf (debootstrap copies them) are replaced,
+ * build host's hostname, hosts and resolv.conf (mmdebstrap copies them) are replaced,
  * and the ssh host keys are removed — every VE must make its own, or all VEs of a
  * template would share one identity. apt's caches go (apt-get update refills them), and
- * so does the build's policy-rc.d.
+ * so does whatever of the build host's apt settings the build used.
  */
 import { join } from 'node:path';
 import { vzError, type Host } from '@vzkit/core';
@@ -24,13 +24,8 @@ ff02::1\t\tip6-allnodes
 ff02::2\t\tip6-allrouters
 `;
 
-/** The apt sources a VE of `suite` gets: the release, its updates and security. */
-export function aptSources(mirror: string, suite: string): string {
-  return `deb ${mirror} ${suite} main
-deb ${mirror} ${suite}-updates main
-deb http://security.debian.org/debian-security ${suite}-security main
-`;
-}
+/** The host's apt settings a build used (host-apt.ts), at the top of the tree. */
+export const BUILD_APT_CONF = '.vzkit-build-apt.conf';
 
 /**
  * Writes `text` as the tree's file `rel`, replacing whatever is there: a symlink in a
@@ -57,22 +52,23 @@ async function removeFiles(host: Host, dir: string, drop: (name: string) => bool
   }
 }
 
-/** Applies the VE adaptations to the Debian tree at `root` (built from `mirror`, `suite`). */
-export async function adaptDebianTree(host: Host, root: string, mirror: string, suite: string): Promise<void> {
+/** Applies the VE adaptations to the Debian tree at `root`, whose apt gets `sources` (sources.list lines). */
+export async function adaptDebianTree(host: Host, root: string, sources: readonly string[]): Promise<void> {
   const inittab = join(root, 'etc/inittab');
   if ((await host.fs.stat(inittab))?.type === 'file') await replaceFile(host, root, 'etc/inittab', inittabForVe(await host.fs.readFile(inittab)));
   await replaceFile(host, root, 'etc/fstab', '');
   await replaceFile(host, root, 'etc/hostname', 'localhost\n');
   await replaceFile(host, root, 'etc/hosts', VE_HOSTS);
   await replaceFile(host, root, 'etc/resolv.conf', '');
-  await replaceFile(host, root, 'etc/apt/sources.list', aptSources(mirror, suite));
+  await replaceFile(host, root, 'etc/apt/sources.list', sources.map((l) => `${l}\n`).join(''));
   await removeFiles(host, join(root, 'etc/ssh'), (n) => n.startsWith('ssh_host_'));
   await removeFiles(host, join(root, 'var/cache/apt/archives'), (n) => n.endsWith('.deb'));
   await removeFiles(host, join(root, 'var/cache/apt/archives/partial'), () => true);
   await removeFiles(host, join(root, 'var/cache/apt'), (n) => n.endsWith('.bin'));
   await removeFiles(host, join(root, 'var/lib/apt/lists'), (n) => n !== 'lock');
   await removeFiles(host, join(root, 'var/lib/apt/lists/partial'), () => true);
-  for (const leftover of ['usr/sbin/policy-rc.d', 'debootstrap']) {
+  // mmdebstrap keeps the build's apt options in 99mmdebstrap: they were the build host's.
+  for (const leftover of ['usr/sbin/policy-rc.d', BUILD_APT_CONF, 'etc/apt/apt.conf.d/99mmdebstrap']) {
     const path = join(root, leftover);
     if (await host.fs.exists(path)) await host.fs.remove(path, { recursive: true });
   }

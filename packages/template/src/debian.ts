@@ -1,26 +1,29 @@
 /**
  * The Debian templates, `debian-<release>-<machine>` (`debian-12-x86_64`), built by
- * Debian's own debootstrap from a mirror: minbase plus what a server VE needs, booting
- * sysvinit rather than systemd — as PID 1 of a container sysvinit needs no cgroup or
- * sysfs set-up and runs alike on cgroup v1 and v2 hosts, where systemd wants a delegated,
- * writable cgroup tree the VE does not get.
+ * mmdebstrap from a mirror: minbase plus what a server VE needs, booting sysvinit rather
+ * than systemd — as PID 1 of a container sysvinit needs no cgroup or sysfs set-up and runs
+ * alike on cgroup v1 and v2 hosts, where systemd wants a delegated, writable cgroup tree
+ * the VE does not get.
  *
- * The build runs in two stages so that a policy-rc.d (exit 101: start nothing) is in the
- * tree before any package's postinst runs: the first stage (`--foreign`) downloads and
- * unpacks on the host, the second configures inside the tree (chroot). Each stage runs in
- * its own pid and mount namespace: whatever a postinst starts dies with debootstrap
- * (the kernel kills the rest of a pid namespace when its first process exits), and the
- * /proc and /sys debootstrap mounts in the tree vanish with it, even when vzctl is killed.
+ * mmdebstrap drives apt, so the build downloads as the host's apt does: from the Debian
+ * mirrors of the host's sources unless told otherwise, with the host's `Acquire::`
+ * settings (proxies, timeouts) and keyrings (host-apt.ts). It keeps daemons from starting
+ * (a policy-rc.d while it installs) and runs in its own pid and mount namespace here:
+ * whatever a postinst starts dies with it (the kernel kills the rest of a pid namespace
+ * when its first process exits), and the /proc, /sys and /dev it mounts in the tree
+ * vanish with it, even when vzctl is killed.
  */
 import { join } from 'node:path';
 import { vzError, type Host } from '@vzkit/core';
 import { debianArch, hostMachine } from './arch.js';
 import type { TemplateBuilder } from './build.js';
-import { adaptDebianTree } from './debian-tree.js';
-import { DebootstrapProgress, silentProgress, type Progress } from './progress.js';
+import { adaptDebianTree, BUILD_APT_CONF } from './debian-tree.js';
+import { hostAcquireSettings, hostDebianMirrors } from './host-apt.js';
+import { MmdebstrapProgress, silentProgress, type Progress } from './progress.js';
 import { hasProgram } from './tarball.js';
 
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+export const DEBIAN_SECURITY_MIRROR = 'http://deb.debian.org/debian-security';
 /** Another mirror for every Debian build (`vztmpl create --mirror` wins). */
 export const DEBIAN_MIRROR_ENV = 'VZKIT_DEBIAN_MIRROR';
 
@@ -28,16 +31,15 @@ export const DEBIAN_MIRROR_ENV = 'VZKIT_DEBIAN_MIRROR';
 export const DEBIAN_SUITES: Readonly<Record<string, string>> = { '12': 'bookworm' };
 
 /**
- * Installed on top of debootstrap's minbase: sysvinit (and the init scripts Debian moved
- * to orphan-sysvinit-scripts, rsyslog's among them), a syslog daemon, ssh, a small web
- * server serving /var/www/html, ifupdown networking and the usual tools.
+ * Installed on top of minbase: sysvinit (and the init scripts Debian moved to
+ * orphan-sysvinit-scripts, rsyslog's among them), a syslog daemon, ssh, a small web
+ * server serving /var/www/html, ifupdown networking and the usual tools. Recommends are
+ * not installed, so systemd never comes in.
  */
 export const DEBIAN_PACKAGES: readonly string[] = [
   'sysvinit-core', 'orphan-sysvinit-scripts', 'rsyslog', 'openssh-server', 'nginx-light', 'ifupdown', 'iproute2',
   'iputils-ping', 'netbase', 'procps', 'less', 'ca-certificates', 'cron', 'logrotate',
 ];
-/** Never installed: the init that sysvinit replaces. */
-export const DEBIAN_EXCLUDES: readonly string[] = ['systemd', 'systemd-sysv'];
 
 /** The parts of a Debian template name. */
 export interface DebianName {
@@ -66,10 +68,11 @@ export interface DebianBuild {
   /** Debian's architecture name (amd64). */
   arch: string;
   mirror: string;
+  securityMirror: string;
   progress: Progress;
 }
 
-/** What every stage runs in: see the module comment. */
+/** What the build runs in: see the module comment. */
 const CONTAINED = ['unshare', '--fork', '--pid', '--mount', '--propagation', 'private', '--kill-child', '--'];
 const BUILD_ENV = {
   PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -77,32 +80,39 @@ const BUILD_ENV = {
   DEBIAN_FRONTEND: 'noninteractive',
   DEBCONF_NONINTERACTIVE_SEEN: 'true',
 };
-/** A stage still running after this is stuck (a mirror that stopped answering). */
-const STAGE_TIMEOUT_MS = 45 * 60_000;
+/** A build still running after this is stuck (a mirror that stopped answering). */
+const BUILD_TIMEOUT_MS = 45 * 60_000;
 
 /** The stamp's `source` for a build of `suite` from `mirror`. */
 export function debianSource(suite: string, mirror: string): string {
-  return `debootstrap:${suite}:${mirror}`;
+  return `mmdebstrap:${suite}:${mirror}`;
 }
 
-/** The last lines of debootstrap's own log in the tree, which say why a stage failed. */
-async function logTail(host: Host, root: string): Promise<string | undefined> {
-  const log = join(root, 'debootstrap/debootstrap.log');
-  if (!(await host.fs.exists(log))) return undefined;
-  const lines = (await host.fs.readFile(log)).split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.length ? lines.slice(-3).join(' | ') : undefined;
+/** The apt sources of a build of `suite` (and of the VEs made from it): the release, its updates and security. */
+export function debianSources(suite: string, mirror: string, securityMirror: string): string[] {
+  return [`deb ${mirror} ${suite} main`, `deb ${mirror} ${suite}-updates main`, `deb ${securityMirror} ${suite}-security main`];
 }
 
-async function stage(host: Host, root: string, what: string, argv: string[], parser: DebootstrapProgress): Promise<void> {
-  const r = await host.processes.run([...CONTAINED, ...argv], {
-    env: BUILD_ENV, timeoutMs: STAGE_TIMEOUT_MS, onLine: (line) => parser.line(line),
-  });
-  if (r.code === 0) return;
-  const said = parser.lastError ?? `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.trim()).pop() ?? '';
-  const log = await logTail(host, root);
-  throw vzError('SYSTEM', `debootstrap (${what}) failed with status ${r.code}${said ? `: ${said}` : ''}`, {
-    ...(log ? { hint: `its log ends: ${log}` } : {}),
-  });
+/** mmdebstrap's command line for a build into `root` (empty but for the apt settings file, when given). */
+export function mmdebstrapArgv(b: DebianBuild, root: string, aptConf: string | undefined): string[] {
+  return [
+    'mmdebstrap', '--verbose', '--mode=root', '--format=directory', '--variant=minbase', `--arch=${b.arch}`,
+    `--include=${DEBIAN_PACKAGES.join(',')}`,
+    ...(aptConf ? [`--aptopt=${aptConf}`, '--skip=check/empty'] : []),
+    b.suite, root, ...debianSources(b.suite, b.mirror, b.securityMirror),
+  ];
+}
+
+/** One line for a failed build: an unreachable mirror says so, anything else gives mmdebstrap's first error. */
+function buildError(parser: MmdebstrapProgress, code: number, output: string): Error {
+  if (parser.fetchError) {
+    const { url, reason } = parser.fetchError;
+    return vzError('TEMPLATE_DOWNLOAD', `cannot reach the Debian mirror: ${reason} (${url})`, {
+      exit: 91, hint: 'check the network and apt\'s proxy settings, or give another mirror: vztmpl create NAME --mirror URL',
+    });
+  }
+  const said = parser.firstError ?? output.split('\n').filter((l) => l.trim()).pop() ?? '';
+  return vzError('SYSTEM', `mmdebstrap failed with status ${code}${said ? `: ${said}` : ''}`);
 }
 
 /** The packages dpkg's status file says are installed. */
@@ -125,28 +135,27 @@ async function checkInit(host: Host, root: string): Promise<void> {
 
 /** Fills `root` (empty) with a Debian system for VEs. */
 export async function fillDebian(host: Host, root: string, b: DebianBuild): Promise<void> {
-  const parser = new DebootstrapProgress(b.progress);
-  await stage(host, root, 'first stage', [
-    'debootstrap', '--foreign', '--variant=minbase', `--arch=${b.arch}`,
-    `--include=${DEBIAN_PACKAGES.join(',')}`, `--exclude=${DEBIAN_EXCLUDES.join(',')}`, b.suite, root, b.mirror,
-  ], parser);
-  // debootstrap writes its own policy-rc.d only before configuring the required packages;
-  // ours covers the core packages it installs first, and it removes both at its end.
-  const policy = join(root, 'usr/sbin/policy-rc.d');
-  await host.fs.writeFile(policy, '#!/bin/sh\n# vzkit template build: start no service\nexit 101\n', { mode: 0o755 });
-  await host.fs.chmod(policy, 0o755);
-  await stage(host, root, 'second stage', ['chroot', root, '/debootstrap/debootstrap', '--second-stage'], parser);
+  const parser = new MmdebstrapProgress(b.progress);
+  const acquire = await hostAcquireSettings(host);
+  // In the tree (mmdebstrap reads it at once): gone with the tree if the build fails.
+  const aptConf = acquire ? join(root, BUILD_APT_CONF) : undefined;
+  if (aptConf) await host.fs.writeFile(aptConf, acquire, { mode: 0o600 });
+  const r = await host.processes.run([...CONTAINED, ...mmdebstrapArgv(b, root, aptConf)], {
+    env: BUILD_ENV, timeoutMs: BUILD_TIMEOUT_MS, onLine: (line) => parser.line(line),
+  });
+  if (r.code !== 0) throw buildError(parser, r.code, `${r.stdout}\n${r.stderr}`);
   b.progress('adapting the tree for a VE');
-  await adaptDebianTree(host, root, b.mirror, b.suite);
+  await adaptDebianTree(host, root, debianSources(b.suite, b.mirror, b.securityMirror));
   await checkInit(host, root);
 }
 
 /**
  * The builder of Debian template `name`: undefined for names of other families;
  * TEMPLATE_NOT_FOUND for a Debian release vzkit does not build or another machine than
- * the host's (debootstrap's second stage runs the new system's programs).
+ * the host's (the build runs the new system's programs). The mirror is `opts.mirror`,
+ * else the host's apt sources' Debian mirror, else deb.debian.org.
  */
-export async function debianBuilder(host: Host, name: string, opts: { mirror: string; progress?: Progress }): Promise<TemplateBuilder | undefined> {
+export async function debianBuilder(host: Host, name: string, opts: { mirror?: string; progress?: Progress }): Promise<TemplateBuilder | undefined> {
   const parsed = parseDebianName(name);
   if (!parsed) return undefined;
   const suite = DEBIAN_SUITES[parsed.release];
@@ -160,19 +169,21 @@ export async function debianBuilder(host: Host, name: string, opts: { mirror: st
       hint: 'import a tarball of it made elsewhere: vztmpl import FILE',
     });
   }
-  const mirror = checkMirror(opts.mirror);
+  const hosts = await hostDebianMirrors(host);
+  const mirror = checkMirror(opts.mirror ?? hosts.archive ?? DEBIAN_MIRROR);
+  const securityMirror = checkMirror(hosts.security ?? DEBIAN_SECURITY_MIRROR);
   return {
     name,
     source: debianSource(suite!, mirror),
     cached: true,
     async check() {
-      if (!(await hasProgram(host, 'debootstrap'))) {
-        throw vzError('TEMPLATE_NOT_FOUND', `OS template '${name}' cannot be built: debootstrap not found`, {
-          hint: 'install the debootstrap package (apt-get install debootstrap)',
+      if (!(await hasProgram(host, 'mmdebstrap'))) {
+        throw vzError('TEMPLATE_NOT_FOUND', `OS template '${name}' cannot be built: mmdebstrap not found`, {
+          hint: 'install the mmdebstrap package (apt-get install mmdebstrap)',
         });
       }
     },
-    fill: (root) => fillDebian(host, root, { suite: suite!, arch, mirror, progress: opts.progress ?? silentProgress }),
+    fill: (root) => fillDebian(host, root, { suite: suite!, arch, mirror, securityMirror, progress: opts.progress ?? silentProgress }),
   };
 }
 

@@ -1,14 +1,17 @@
 /**
  * Making sure a VE's OS template is there: use the unpacked tree, else unpack it from the
  * machine's template cache, else build it (and keep a slow build's tarball in the cache),
- * else say which templates exist.
+ * else say which templates exist. All of it under the template's lock, and a build of a
+ * cached template also under the machine's lock (locks.ts): of two processes that lack
+ * the same template, one builds and the other waits and takes its result.
  */
 import { isVzError, vzError, wrapError, type Host } from '@vzkit/core';
-import { buildTemplate } from './build.js';
+import { buildTemplate, type TemplateBuilder } from './build.js';
 import { buildableNames, findBuilder } from './builders.js';
 import { findCached, storeInCache } from './cache.js';
 import { importTemplate } from './import-tarball.js';
 import { isTemplateComplete, listTemplates, templatePath } from './layout.js';
+import { cacheLock, holding, templateLock } from './locks.js';
 import { silentProgress, type Progress } from './progress.js';
 
 export interface EnsureOptions {
@@ -22,6 +25,10 @@ export interface EnsureOptions {
   fresh?: boolean;
   /** Debian mirror of a Debian build. */
   mirror?: string;
+  /** Runs once the template is there, still under its lock (a create marks itself as a user). */
+  whileLocked?(path: string): Promise<void>;
+  /** What the lock says this process does, to whoever waits (`create CT 101`). */
+  op?: string;
 }
 
 /**
@@ -31,7 +38,12 @@ export interface EnsureOptions {
  */
 export async function ensureTemplate(host: Host, dir: string, name: string, opts: EnsureOptions = {}): Promise<string> {
   try {
-    return await obtain(host, dir, name, opts);
+    await host.fs.mkdir(dir, { recursive: true });
+    return await holding(templateLock(host, dir, name), opts.op ?? 'make', opts.progress ?? silentProgress, async () => {
+      const path = await obtain(host, dir, name, opts);
+      await opts.whileLocked?.(path);
+      return path;
+    });
   } catch (e) {
     throw opts.label ? wrapError(e, opts.label) : e;
   }
@@ -43,8 +55,17 @@ async function obtain(host: Host, dir: string, name: string, opts: EnsureOptions
   const progress = opts.progress ?? silentProgress;
   const builder = await findBuilder(host, name, { progress, ...(opts.mirror ? { mirror: opts.mirror } : {}) });
   if (!builder) throw await notFound(host, dir, name);
-  if (builder.cached && opts.cacheDir && !opts.fresh) {
-    const file = await findCached(host, opts.cacheDir, name);
+  if (!builder.cached || !opts.cacheDir) return build(host, dir, builder, progress);
+  const cacheDir = opts.cacheDir;
+  try {
+    await host.fs.mkdir(cacheDir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    // The template can still be made; only the machine's other roots lose the shortcut.
+    progress(`WARNING: the machine cache ${cacheDir} is unusable (${e instanceof Error ? e.message : String(e)}); building without it`);
+    return build(host, dir, builder, progress);
+  }
+  return holding(cacheLock(host, cacheDir, name), `${opts.op ?? 'make'} ${name}`, progress, async () => {
+    const file = opts.fresh ? undefined : await findCached(host, cacheDir, name);
     if (file) {
       try {
         return await importTemplate(host, dir, name, file, progress);
@@ -54,23 +75,24 @@ async function obtain(host: Host, dir: string, name: string, opts: EnsureOptions
         progress(`${file} is unusable (${e.message}); building instead`);
       }
     }
-  }
-  await builder.check();
-  // Only slow builds say they began; busybox is there before anyone would read it.
-  if (builder.cached) progress(`building (${builder.source})`);
-  const tree = await buildTemplate(host, dir, name, builder.source, builder.fill);
-  if (builder.cached && opts.cacheDir) {
+    const tree = await build(host, dir, builder, progress);
     try {
-      progress(`keeping a copy in ${opts.cacheDir}`);
-      progress(`cached as ${await storeInCache(host, dir, name, opts.cacheDir)}`);
+      progress(`keeping a copy in ${cacheDir}`);
+      progress(`cached as ${await storeInCache(host, dir, name, cacheDir)}`);
     } catch (e) {
       // The template is there; only later builds on this machine lose the shortcut.
       progress(`WARNING: not kept in the cache: ${e instanceof Error ? e.message : String(e)}`);
     }
-  }
-  return tree;
+    return tree;
+  });
 }
 
+async function build(host: Host, dir: string, builder: TemplateBuilder, progress: Progress): Promise<string> {
+  await builder.check();
+  // Only slow builds say they began; busybox is there before anyone would read it.
+  if (builder.cached) progress(`building (${builder.source})`);
+  return buildTemplate(host, dir, builder.name, builder.source, builder.fill);
+}
 async function notFound(host: Host, dir: string, name: string): Promise<Error> {
   const names = (await listTemplates(host, dir)).map((t) => t.name);
   const buildable = (await buildableNames(host)).filter((n) => !names.includes(n));

@@ -15,7 +15,7 @@ export interface TemplateStamp {
   name: string;
   /** ISO time the build finished. */
   created: string;
-  /** Where the tree came from (`busybox:/bin/busybox`, `debootstrap:bookworm:<mirror>`, `tarball:<path>`). */
+  /** Where the tree came from (`busybox:/bin/busybox`, `mmdebstrap:bookworm:<mirror>`, `tarball:<path>`). */
   source: string;
   /** Bytes in the tree's regular files (what `vztmpl list` shows). */
   size?: number;

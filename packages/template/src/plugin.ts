@@ -1,12 +1,15 @@
 /**
  * The template plugin: at `vzctl create` it makes sure the VE's OS template is in the
  * template directory — unpacked from the machine's template cache, or built on first use
- * (busybox, debian-12-<machine>) — before any other plugin makes the private area. It
- * owns no config key (OSTEMPLATE is the core's) and adds the `vztmpl` tool.
+ * (busybox, debian-12-<machine>) — before any other plugin makes the private area, and
+ * marks the VE as a user of the template until its config names it, so that `vztmpl
+ * remove` never takes a template from under a create. It owns no config key
+ * (OSTEMPLATE is the core's) and adds the `vztmpl` tool.
  */
 import { definePlugin, OSTEMPLATE, vzError } from '@vzkit/core';
 import { templateCacheDir } from './cache.js';
 import { ensureTemplate } from './ensure.js';
+import { markCreating, unmarkCreating } from './locks.js';
 import { vztmplCommands } from './vztmpl.js';
 
 export const TEMPLATE_PLUGIN = '@vzkit/template';
@@ -19,12 +22,19 @@ export const templatePlugin = definePlugin({
       if (name === undefined) {
         throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
       }
-      await ensureTemplate(ctx.host, ctx.ve.paths.template, name, {
+      const dir = ctx.ve.paths.template;
+      await ensureTemplate(ctx.host, dir, name, {
         label: ctx.ve.label,
+        op: `create ${ctx.ve.label}`,
         cacheDir: templateCacheDir(ctx.ve.paths.prefix),
         progress: (msg) => ctx.log.info(`OS template ${name}: ${msg}`),
+        whileLocked: () => markCreating(ctx.host, dir, name, ctx.ve.ctid),
       });
     },
+    // From here the VE's config names its template.
+    created: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
+    // An undone create (and every destroy: a killed create's marker is gone by then).
+    destroy: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
   },
   commands: vztmplCommands,
 });

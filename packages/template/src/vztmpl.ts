@@ -11,6 +11,7 @@ import { ensureTemplate } from './ensure.js';
 import { exportTemplate } from './export-tarball.js';
 import { importTemplate, refuseExisting } from './import-tarball.js';
 import { checkTemplateName, listTemplates, readStamp, templatePath } from './layout.js';
+import { creatingFrom, holding, templateLock } from './locks.js';
 import { silentProgress, type Progress } from './progress.js';
 import { removeTemplateTree } from './remove.js';
 import { templateNameOf } from './tarball.js';
@@ -105,7 +106,7 @@ async (s) => {
   }
   const started = Date.now();
   const path = await ensureTemplate(host, s.dir, name, {
-    ...opts, progress: s.progress(name), cacheDir: s.cacheDir, fresh: s.args.flags.has('no-cache'),
+    ...opts, op: 'vztmpl create', progress: s.progress(name), cacheDir: s.cacheDir, fresh: s.args.flags.has('no-cache'),
   });
   s.say(`Created OS template ${name} in ${path} (${await templateSize(s, name)}, ${Math.round((Date.now() - started) / 1000)} s)`);
 });
@@ -113,18 +114,23 @@ async (s) => {
 const remove = command('remove', 'remove an OS template no VE is made from', `NAME [-q]`,
 { flags: [QUIET], positionals: ['NAME'], required: 1 },
 async (s) => {
+  const host = s.api.runtime.host;
   const name = s.args.args.get('NAME')!;
   checkTemplateName(name);
-  if (!(await s.api.runtime.host.fs.exists(templatePath(s.dir, name)))) {
+  if (!(await host.fs.exists(templatePath(s.dir, name)))) {
     throw vzError('TEMPLATE_NOT_FOUND', `OS template '${name}' not found in ${s.dir}`);
   }
-  const users = (await s.api.runtime.list()).filter((r) => r.config.get(OSTEMPLATE) === name).map((r) => `CT ${r.ctid}`);
-  if (users.length > 0) {
-    throw vzError('TEMPLATE_IN_USE', `OS template '${name}' is in use by ${users.join(', ')}`, {
-      exit: 92, hint: 'a VE made from it reads it as the lower layer of its root: destroy those VEs first (vzctl destroy CTID)',
-    });
-  }
-  await removeTemplateTree(s.api.runtime.host, s.dir, name);
+  // Under the template's lock no create can begin using it; one that began is marked.
+  await holding(templateLock(host, s.dir, name), 'remove', s.progress(name), async () => {
+    const made = (await s.api.runtime.list()).filter((r) => r.config.get(OSTEMPLATE) === name).map((r) => r.ctid);
+    const users = [...new Set([...made, ...(await creatingFrom(host, s.dir, name))])].sort((a, b) => a - b).map((c) => `CT ${c}`);
+    if (users.length > 0) {
+      throw vzError('TEMPLATE_IN_USE', `OS template '${name}' is in use by ${users.join(', ')}`, {
+        exit: 92, hint: 'a VE made from it reads it as the lower layer of its root: destroy those VEs first (vzctl destroy CTID)',
+      });
+    }
+    await removeTemplateTree(host, s.dir, name);
+  });
   s.say(`Removed OS template ${name}`);
 });
 
@@ -149,7 +155,9 @@ async (s) => {
   if (name === undefined) {
     throw vzError('BAD_VALUE', `cannot tell a template name from ${file}`, { hint: `name it: vztmpl import ${file} NAME` });
   }
-  await importTemplate(s.api.runtime.host, s.dir, name, file, s.progress(name));
+  const host = s.api.runtime.host;
+  await host.fs.mkdir(s.dir, { recursive: true });
+  await holding(templateLock(host, s.dir, name), 'import', s.progress(name), () => importTemplate(host, s.dir, name, file, s.progress(name)));
   s.say(`Imported OS template ${name} from ${file} (${await templateSize(s, name)})`);
 });
 

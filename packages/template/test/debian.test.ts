@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '@vzkit/core/testing';
 import {
-  buildableNames, DebootstrapProgress, debianArch, findBuilder, inittabForVe, installedPackages, parseDebianName, StageReporter,
+  acquireSettings, buildableNames, debianArch, debianMirrorsOf, MmdebstrapProgress, parseDeb822Sources, parseOneLineSources, findBuilder, inittabForVe, installedPackages, parseDebianName, StageReporter,
   statInTree, templateCacheDir,
 } from '../src/index.js';
 import { BOOKWORM_INITTAB } from './fake-programs.js';
@@ -27,7 +27,7 @@ describe('Debian template names', () => {
     const fake = new FakeHost();
     expect(await buildableNames(fake)).toEqual(['busybox', 'debian-12-x86_64']);
     const builder = await findBuilder(fake, 'debian-12-x86_64', { env: { VZKIT_DEBIAN_MIRROR: 'http://mirror.local/debian/' } });
-    expect(builder).toMatchObject({ name: 'debian-12-x86_64', source: 'debootstrap:bookworm:http://mirror.local/debian', cached: true });
+    expect(builder).toMatchObject({ name: 'debian-12-x86_64', source: 'mmdebstrap:bookworm:http://mirror.local/debian', cached: true });
     expect(await findBuilder(fake, 'busybox')).toMatchObject({ cached: false, source: 'busybox:/bin/busybox' });
     expect(await findBuilder(fake, 'centos-7-x86_64')).toBeUndefined();
 
@@ -84,28 +84,70 @@ describe('progress', () => {
     ]);
   });
 
-  it('reads debootstrap\'s lines as a real bookworm build prints them and keeps the reason of a failure', () => {
+  it('reads mmdebstrap\'s lines as a real bookworm build prints them', () => {
     const seen: string[] = [];
-    const p = new DebootstrapProgress((m) => seen.push(m));
+    const p = new MmdebstrapProgress((m) => seen.push(m));
     const lines = [
-      'I: Retrieving InRelease ', 'I: Checking Release signature', 'I: Valid Release signature (key id 4D64FEC119C2029067D6E791F8D2585B8783D481)',
-      'I: Retrieving Packages ', 'I: Validating Packages ', 'I: Resolving dependencies of required packages...',
-      'I: Resolving dependencies of base packages...', 'I: Checking component main on http://deb.debian.org/debian...',
-      'I: Retrieving adduser 3.134', 'I: Validating adduser 3.134', 'I: Retrieving zlib1g 1:1.2.13.dfsg-1',
-      'I: Chosen extractor for .deb packages: dpkg-deb', 'I: Extracting adduser...',
-      'I: Installing core packages...', 'I: Unpacking required packages...', 'I: Unpacking adduser...',
-      'I: Configuring required packages...', 'I: Configuring adduser...', 'I: Unpacking the base system...',
-      'I: Unpacking zlib1g:amd64...', 'I: Configuring the base system...', 'I: Configuring zlib1g:amd64...', 'I: Configuring libc-bin...',
-      'I: Base system installed successfully.', 'W: something odd', 'E: Couldn\'t download packages: libc6',
+      'I: chroot architecture amd64 is equal to the host\'s architecture', 'I: finding correct signed-by value...', 'I: running apt-get update...',
+      'Get:1 http://security.debian.org/debian-security bookworm-security InRelease [34.8 kB]', 'Fetched 9425 kB in 1s (12.3 MB/s)',
+      'I: downloading packages with apt...', 'Reading package lists...', 'The following NEW packages will be installed:', '  base-files base-passwd',
+      '0 upgraded, 2 newly installed, 0 to remove and 0 not upgraded.',
+      'Get:1 http://deb.debian.org/debian bookworm/main amd64 base-files amd64 12.4+deb12u15 [70.9 kB]',
+      'Get:2 http://deb.debian.org/debian bookworm/main amd64 base-passwd amd64 3.6.1 [44.1 kB]',
+      'I: extracting archives...', 'I: installing essential packages...',
+      '/usr/bin/dpkg --status-fd 11 --no-triggers --unpack --auto-deconfigure /tmp/t3/var/cache/apt/archives/base-files_12.4+deb12u15_amd64.deb ',
+      'Unpacking base-files (12.4+deb12u15) ...', 'Setting up base-files (12.4+deb12u15) ...',
+      'Unpacking base-passwd (3.6.1) ...', 'Setting up base-passwd (3.6.1) ...',
+      'I: installing remaining packages inside the chroot...', '0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.',
+      'Get:1 http://deb.debian.org/debian bookworm/main amd64 sysvinit-core amd64 3.06-4 [182 kB]',
+      'Selecting previously unselected package sysvinit-core.', 'Unpacking sysvinit-core (3.06-4) ...', 'Setting up sysvinit-core (3.06-4) ...',
+      'Processing triggers for libc-bin (2.36-9+deb12u14) ...', 'I: cleaning package lists and apt cache...', 'I: success in 15.5815 seconds',
     ];
     for (const l of lines) p.line(l);
     expect(seen).toEqual([
-      'retrieving package lists', 'resolving dependencies', 'retrieving packages (1)', 'extracting packages (1)', 'installing core packages',
-      'unpacking packages (1/2)', 'configuring packages (1/2)', 'unpacking packages (2/2)', 'configuring packages (2/2)',
-      'base system installed (2 packages)',
+      'retrieving package lists', 'resolving dependencies', 'retrieving packages (1/2)', 'retrieving packages (2/2)', 'extracting packages',
+      'installing essential packages', 'unpacking packages (1/2)', 'configuring packages (1/2)', 'unpacking packages (2/2)', 'configuring packages (2/2)',
+      'installing the other packages', 'retrieving packages (3/3)', 'unpacking packages (3/3)', 'configuring packages (3/3)',
+      'base system installed (3 packages)',
     ]);
-    expect(p.packages).toBe(2);
-    expect(p.lastError).toBe('Couldn\'t download packages: libc6');
+    expect(p.packages).toBe(3);
+    expect(p.firstError).toBeUndefined();
+  });
+
+  it('keeps the first error, and apt\'s reason when the mirror is out of reach', () => {
+    const p = new MmdebstrapProgress(() => {});
+    for (const l of [
+      'Err:1 http://deb.debian.org/debian bookworm InRelease', '  Temporary failure resolving \'deb.debian.org\'',
+      'E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving \'deb.debian.org\'',
+      'E: Some index files failed to download. They have been ignored, or old ones used instead.', 'E: mmdebstrap failed to run',
+    ]) p.line(l);
+    expect(p.fetchError).toEqual({ url: 'http://deb.debian.org/debian/dists/bookworm/InRelease', reason: 'Temporary failure resolving \'deb.debian.org\'' });
+    expect(p.firstError).toMatch(/^Failed to fetch /);
+  });
+});
+
+describe('the host\'s apt configuration', () => {
+  it('finds the Debian archive and security mirrors in one-line and deb822 sources, skipping others', () => {
+    const oneLine = parseOneLineSources([
+      '# deb http://old.example/debian bookworm main', 'deb-src http://deb.debian.org/debian bookworm main',
+      'deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main',
+      'deb [arch=amd64 signed-by=/k.gpg] http://mirror.lan/debian/ bookworm main contrib', 'deb http://mirror.lan/debian-security bookworm-security main',
+    ].join('\n'));
+    expect(debianMirrorsOf(oneLine)).toEqual({ archive: 'http://mirror.lan/debian', security: 'http://mirror.lan/debian-security' });
+    const deb822 = parseDeb822Sources([
+      'Types: deb', 'URIs: https://deb.nodesource.com/node_20.x', 'Suites: nodistro', '',
+      'Types: deb deb-src', 'URIs: http://deb.debian.org/debian', 'Suites: trixie trixie-updates', 'Enabled: no', '',
+      'Types: deb', '# a comment in a stanza', 'URIs: http://ftp.de.debian.org/debian', 'Suites: trixie trixie-updates', 'Components: main', '',
+    ].join('\n'));
+    expect(debianMirrorsOf(deb822)).toEqual({ archive: 'http://ftp.de.debian.org/debian' });
+    expect(debianMirrorsOf([])).toEqual({});
+  });
+
+  it('passes on the Acquire settings, without the inner nodes, index targets and cdrom', () => {
+    expect(acquireSettings([
+      'Acquire "";', 'Acquire::http "";', 'Acquire::http::Proxy "http://u:p@proxy:3128/";', 'Acquire::Retries "5";',
+      'Acquire::IndexTargets::deb::DEP-11::DefaultEnabled "false";', 'Acquire::cdrom::mount "/media/cdrom/";', 'APT::Architecture "amd64";',
+    ].join('\n'))).toBe('Acquire::http::Proxy "http://u:p@proxy:3128/";\nAcquire::Retries "5";\n');
   });
 });
 

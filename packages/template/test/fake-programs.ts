@@ -2,8 +2,8 @@
  * Host programs the template code runs, played on FakeHost: GNU tar (an archive is the
  * tree's files as JSON), zstd (present or not), util-linux's unshare (runs the program
  * after `--` and, as a pid namespace would, kills every process started meanwhile that
- * is still alive when it ends) and debootstrap's two stages, writing a small Debian tree
- * with what a real build leaves that a VE must not get.
+ * is still alive when it ends) and mmdebstrap, writing a small Debian tree with what a
+ * real build leaves that a VE must not get.
  */
 import type { FakeHost } from '@vzkit/core/testing';
 
@@ -160,80 +160,90 @@ po::powerokwait:/etc/init.d/powerfail stop
 #T1:23:respawn:/sbin/getty -L ttyS1 9600 vt100
 `;
 
-export interface FakeDebootstrap {
-  /** argv of each debootstrap run, first and second stage. */
+export interface FakeMmdebstrap {
+  /** argv of each mmdebstrap run. */
   runs: string[][];
-  /** What /usr/sbin/policy-rc.d said when the second stage began (undefined: missing). */
-  policyAtSecondStage: string | undefined;
-  /** Pid of the daemon a postinst started in the second stage. */
+  /** What the file given with --aptopt held when mmdebstrap read it (undefined: no --aptopt). */
+  aptopt: string | undefined;
+  /** Pid of the daemon a postinst started. */
   daemonPid: number | undefined;
 }
 
-export interface FakeDebootstrapOptions {
-  /** The first stage fails with this E: line. */
-  failFirst?: string;
-  /** The second stage installs systemd too. */
+export interface FakeMmdebstrapOptions {
+  /** apt cannot fetch the package lists: `E: Failed to fetch URL  <this reason>`. */
+  unreachable?: string;
+  /** Fails later with this E: line. */
+  fail?: string;
+  /** systemd gets installed too. */
   systemd?: boolean;
-  /** Packages the first stage retrieves (and the second unpacks and configures). */
+  /** Packages installed in all (half essential, half the rest). */
   packages?: number;
 }
 
 /**
- * debootstrap --foreign ... SUITE ROOT MIRROR, and (through `chroot ROOT`) its second
- * stage: the I: lines a real run prints, a merged-/usr tree with the build host's
- * hostname and resolver, ssh host keys, apt caches, sysvinit (or systemd), and a daemon
- * a postinst starts and leaves running.
+ * mmdebstrap --verbose ... SUITE ROOT SOURCE...: the lines a real bookworm run prints
+ * (its I: stages, apt's counts and Get: lines, dpkg's Unpacking/Setting up), a
+ * merged-/usr tree with the build host's hostname and resolver, ssh host keys, apt
+ * caches, the --aptopt settings kept in 99mmdebstrap, sysvinit (or systemd), and a
+ * daemon a postinst starts and leaves running.
  */
-export function installFakeDebootstrap(fake: FakeHost, opts: FakeDebootstrapOptions = {}): FakeDebootstrap {
-  const state: FakeDebootstrap = { runs: [], policyAtSecondStage: undefined, daemonPid: undefined };
+export function installFakeMmdebstrap(fake: FakeHost, opts: FakeMmdebstrapOptions = {}): FakeMmdebstrap {
+  const state: FakeMmdebstrap = { runs: [], aptopt: undefined, daemonPid: undefined };
   const n = opts.packages ?? 30;
   const names = Array.from({ length: n }, (_, i) => `pkg${i}`);
   const seed = (root: string, files: Record<string, string>) => {
     for (const [path, text] of Object.entries(files)) fake.fs.seed(`${root}/${path}`, text);
   };
-  fake.onRun('debootstrap', (argv, ctx) => {
-    if (argv[1] === '--version') return { stdout: 'debootstrap 1.0.128+nmu2+deb12u2\n' };
+  fake.onRun('mmdebstrap', async (argv, ctx) => {
+    if (argv[1] === '--version') return { stdout: 'mmdebstrap 1.3.5\n' };
     state.runs.push(argv);
-    const [suite, root, mirror] = argv.slice(-3) as [string, string, string];
-    ctx.write('stdout', `I: Retrieving InRelease \nI: Checking Release signature\nI: Valid Release signature (key id 4D64FEC1)\nI: Retrieving Packages \nI: Validating Packages \n`);
-    ctx.write('stdout', 'I: Resolving dependencies of required packages...\nI: Resolving dependencies of base packages...\n');
-    ctx.write('stdout', `I: Checking component main on ${mirror}...\n`);
-    if (opts.failFirst) {
-      seed(root, { 'debootstrap/debootstrap.log': `wget: unable to resolve host\n${opts.failFirst.replace(/^E: /, '')}\n` });
-      return { code: 1, stdout: `${opts.failFirst}\n` };
+    const positional = argv.slice(1).filter((a) => !a.startsWith('--'));
+    const [suite, root, ...sources] = positional as [string, string, ...string[]];
+    const aptopt = argv.find((a) => a.startsWith('--aptopt='))?.slice('--aptopt='.length);
+    state.aptopt = aptopt === undefined ? undefined : fake.fs.read(aptopt);
+    const entries = fake.fs.readdirSync(root);
+    if (entries.some((e) => `${root}/${e}` !== aptopt) || (aptopt && !argv.includes('--skip=check/empty'))) {
+      return { code: 1, stderr: `E: ${root} is not empty\n` };
     }
-    for (const p of names) ctx.write('stdout', `I: Retrieving ${p} 1.0\nI: Validating ${p} 1.0\n`);
-    for (const p of names.slice(0, n / 2)) ctx.write('stdout', `I: Extracting ${p}...\n`);
+    const mirror = sources[0]!.split(' ')[1]!;
+    const say = (text: string) => ctx.write('stderr', text);
+    say('I: chroot architecture amd64 is equal to the host\'s architecture\nI: running apt-get update...\n');
+    say(`Get:1 ${mirror} ${suite} InRelease [151 kB]\nGet:2 ${mirror} ${suite}/main amd64 Packages [8788 kB]\n`);
+    if (opts.unreachable) {
+      say(`Err:1 ${mirror} ${suite} InRelease\n  ${opts.unreachable}\n`);
+      say(`E: Failed to fetch ${mirror}/dists/${suite}/InRelease  ${opts.unreachable}\n`);
+      say('E: Some index files failed to download. They have been ignored, or old ones used instead.\nE: mmdebstrap failed to run\n');
+      return 1;
+    }
+    const half = names.slice(0, n / 2);
+    const rest = names.slice(n / 2);
+    const get = (list: string[], from: number) => list.forEach((p, i) => say(`Get:${from + i} ${mirror} ${suite}/main amd64 ${p} amd64 1.0-1 [100 kB]\n`));
+    say('I: downloading packages with apt...\nReading package lists...\n');
+    say(`0 upgraded, ${half.length} newly installed, 0 to remove and 0 not upgraded.\n`);
+    get(half, 3);
+    say('I: extracting archives...\nI: installing essential packages...\n');
+    for (const p of half) say(`Unpacking ${p} (1.0-1) ...\nSetting up ${p} (1.0-1) ...\n`);
+    if (opts.fail) {
+      say(`${opts.fail}\nE: mmdebstrap failed to run\n`);
+      return 1;
+    }
+    say('I: installing remaining packages inside the chroot...\n');
+    say(`0 upgraded, ${rest.length} newly installed, 0 to remove and 0 not upgraded.\n`);
+    get(rest, 3 + half.length);
+    for (const p of rest) say(`Unpacking ${p} (1.0-1) ...\n`);
+    // dpkg sets some packages up twice (triggers).
+    for (const p of [...rest, 'libc-bin', 'libc-bin']) say(`Setting up ${p} (1.0-1) ...\n`);
     fake.fs.seedDir(`${root}/usr/bin`).seedDir(`${root}/usr/sbin`).seedDir(`${root}/var/lib/apt/lists/partial`).seedDir(`${root}/var/cache/apt/archives/partial`);
     fake.fs.seedLink(`${root}/bin`, 'usr/bin').seedLink(`${root}/sbin`, 'usr/sbin');
+    const installed = ['base-files', 'sysvinit-core', 'openssh-server', 'nginx-light', ...(opts.systemd ? ['systemd'] : [])];
     seed(root, {
-      'debootstrap/debootstrap': '#!/bin/sh\n', 'debootstrap/suite': `${suite}\n`,
       'etc/hostname': 'buildhost\n', 'etc/resolv.conf': 'nameserver 10.255.255.53\n', 'etc/hosts': '127.0.0.1 localhost buildhost\n10.0.0.9 intranet\n',
-      'etc/apt/sources.list': `deb ${mirror} ${suite} main\n`,
+      'etc/apt/sources.list': sources.map((l) => `${l}\n`).join(''),
+      'etc/apt/apt.conf.d/70debconf': '// debconf\n',
+      ...(state.aptopt !== undefined ? { 'etc/apt/apt.conf.d/99mmdebstrap': state.aptopt } : {}),
       'usr/bin/sh': 'ELF dash', 'var/lib/apt/lists/lock': '',
       [`var/lib/apt/lists/deb.debian.org_debian_dists_${suite}_main_binary-amd64_Packages`]: 'Package: a\n',
       ...Object.fromEntries(names.map((p) => [`var/cache/apt/archives/${p}_1.0_amd64.deb`, '!<arch>'])),
-    });
-    return 0;
-  });
-  fake.onRun('chroot', async (argv, ctx) => {
-    const root = argv[1]!;
-    if (argv[2] !== '/debootstrap/debootstrap' || argv[3] !== '--second-stage') return { code: 125, stderr: 'chroot: unexpected\n' };
-    const policy = `${root}/usr/sbin/policy-rc.d`;
-    state.policyAtSecondStage = (await fake.fs.exists(policy)) ? fake.fs.read(policy) : undefined;
-    ctx.write('stdout', 'I: Installing core packages...\nI: Unpacking required packages...\n');
-    const half = names.slice(0, n / 2);
-    const rest = names.slice(n / 2);
-    for (const p of half) ctx.write('stdout', `I: Unpacking ${p}...\n`);
-    ctx.write('stdout', 'I: Configuring required packages...\n');
-    for (const p of half) ctx.write('stdout', `I: Configuring ${p}...\n`);
-    ctx.write('stdout', 'I: Unpacking the base system...\n');
-    for (const p of rest) ctx.write('stdout', `I: Unpacking ${p}:amd64...\n`);
-    ctx.write('stdout', 'I: Configuring the base system...\n');
-    // dpkg runs some configuration twice (triggers).
-    for (const p of [...rest, 'libc-bin', 'libc-bin']) ctx.write('stdout', `I: Configuring ${p}...\n`);
-    const installed = ['base-files', 'sysvinit-core', 'openssh-server', 'nginx-light', ...(opts.systemd ? ['systemd'] : [])];
-    seed(root, {
       'etc/inittab': BOOKWORM_INITTAB, 'etc/fstab': '# UNCONFIGURED FSTAB FOR BASE SYSTEM\n',
       'etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
       'etc/ssh/ssh_host_ed25519_key': 'PRIVATE', 'etc/ssh/ssh_host_ed25519_key.pub': 'ssh-ed25519 AAAA root@buildhost',
@@ -245,11 +255,13 @@ export function installFakeDebootstrap(fake: FakeHost, opts: FakeDebootstrapOpti
     });
     // A postinst that starts its daemon although it was told not to.
     state.daemonPid = fake.processes.spawn(ctx.pid, ['/usr/sbin/nginx']);
-    // debootstrap removes its own directory and the policy-rc.d at the end of a good run.
-    await fake.fs.remove(`${root}/debootstrap`, { recursive: true });
-    if (await fake.fs.exists(policy)) await fake.fs.remove(policy);
-    ctx.write('stdout', 'I: Base system installed successfully.\n');
+    say('I: cleaning package lists and apt cache...\nI: success in 18.1896 seconds\n');
     return 0;
   });
   return state;
+}
+
+/** The host's `apt-config dump Acquire`. */
+export function installFakeAptConfig(fake: FakeHost, dump: string): void {
+  fake.onRun('apt-config', (argv) => (argv[1] === 'dump' ? { stdout: dump } : { code: 100, stderr: 'E: Invalid operation\n' }));
 }

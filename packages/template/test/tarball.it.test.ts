@@ -1,8 +1,8 @@
 /**
  * vztmpl on the real host with the real tar: a busybox template exported and imported
  * keeps owners, file capabilities and device nodes; a vztmpl killed midway (SIGKILL, so
- * no handler of its own runs) leaves only its partial directory, takes its tar along, and
- * the next run removes the partial.
+ * no handler of its own runs) leaves only its partial directory and the template's lock,
+ * takes its tar along, and the next run takes the stale lock over and removes the partial.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -112,7 +112,7 @@ describe('vztmpl export and import (real tar)', () => {
     expect(await cli.entries()).toEqual(['busybox']);
   });
 
-  it('an import killed midway leaves only its partial directory and no tar; the next import removes it', async () => {
+  it('an import killed midway leaves only its partial directory, its lock and no tar; the next import removes them', async () => {
     const good = join(out, 'bb.tar.gz');
     expect((await cli.run(['export', 'busybox', good, '-q'])).code).toBe(0);
     // Fed through a FIFO, tar stops halfway and waits while vztmpl is killed.
@@ -133,7 +133,7 @@ describe('vztmpl export and import (real tar)', () => {
     // Its helpers (the reader feeding gzip, gzip) end with their input.
     await writer.close();
     await until('the rest to end', async () => (await processesWith(fifo)).length === 0, 5000);
-    expect(await cli.entries()).toEqual(['busybox', `slow.partial-${child.pid}`]);
+    expect(await cli.entries()).toEqual(['.slow.lock', 'busybox', `slow.partial-${child.pid}`]);
 
     expect(await cli.run(['import', good, 'slow'])).toMatchObject({ code: 0 });
     expect(await cli.entries()).toEqual(['busybox', 'slow']);
@@ -143,8 +143,9 @@ describe('vztmpl export and import (real tar)', () => {
     expect((await cli.run(['remove', 'busybox', '-q'])).code).toBe(0);
     const killed = await cli.run(['create', 'busybox'], { env: { VZKIT_FAULT: 'template:filled' } });
     expect(killed.signal).toBe('SIGKILL');
-    const [partial, ...rest] = (await cli.entries()).filter((e) => e !== 'slow');
+    const [lock, partial, ...rest] = (await cli.entries()).filter((e) => e !== 'slow');
     expect(rest).toEqual([]);
+    expect(lock).toBe('.busybox.lock');
     expect(partial).toMatch(/^busybox\.partial-\d+$/);
     expect((JSON.parse((await cli.run(['list', '-j'])).stdout) as Array<{ name: string }>).map((t) => t.name)).toEqual(['slow']);
     expect((await cli.run(['create', 'busybox', '-q'])).code).toBe(0);

@@ -22,10 +22,17 @@ const bundle = join(cli, 'dist/vztmpl.js');
 
 export class VztmplCli {
   root = '';
+  /** The bundled tool. */
+  readonly bundle = bundle;
 
   /** Bundles the tools (a second or two) and makes the temp root. */
   async setup(): Promise<void> {
     execFileSync(process.execPath, [join(cli, 'build.mjs')], { stdio: 'inherit' });
+    await this.makeRoot();
+  }
+
+  /** Makes the temp root (the tools already bundled). */
+  async makeRoot(): Promise<void> {
     this.root = await mkdtemp(join(tmpdir(), 'vzkit-vztmpl-it-'));
   }
 

@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, isVzError, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
+import { createRuntime, definePlugin, isVzError, resolvePaths, vzError, type Runtime, type VzPaths } from '@vzkit/core';
 import { FakeHost } from '@vzkit/core/testing';
-import { SHARED_TEST_TEMPLATE_CACHE, TEMPLATE_STAMP, templatePlugin } from '../src/index.js';
+import { markCreating, SHARED_TEST_TEMPLATE_CACHE, TEMPLATE_STAMP, templatePlugin, unmarkCreating } from '../src/index.js';
 import { fakeBusybox } from './fake-busybox.js';
 import { privateArea } from './private-area.js';
 import {
-  fakeArchive, installFakeDebootstrap, installFakeTar, installFakeUnshare, installFakeZstd, seedFakeTarball,
+  fakeArchive, installFakeAptConfig, installFakeMmdebstrap, installFakeTar, installFakeUnshare, installFakeZstd, seedFakeTarball,
 } from './fake-programs.js';
 
 const DEBIAN = 'debian-12-x86_64';
@@ -89,9 +89,9 @@ describe('vztmpl list', () => {
   });
 });
 
-describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
-  it('builds a sysvinit system for VEs, shows debootstrap\'s progress and leaves a tarball in the machine cache', async () => {
-    const deb = installFakeDebootstrap(fake, { packages: 30 });
+describe('vztmpl create debian-12-x86_64 (mmdebstrap)', () => {
+  it('builds a sysvinit system for VEs, shows the build\'s progress and leaves a tarball in the machine cache', async () => {
+    const deb = installFakeMmdebstrap(fake, { packages: 30 });
     const unshare = installFakeUnshare(fake);
     const r = await vztmpl('create', DEBIAN);
     expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^Created OS template ${DEBIAN} in ${paths.template}/${DEBIAN} \\(`)) });
@@ -100,36 +100,42 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
     expect(progress.every((l) => l.startsWith(`vztmpl: ${DEBIAN}: `))).toBe(true);
     const said = progress.map((l) => l.slice(`vztmpl: ${DEBIAN}: `.length));
     expect(said).toEqual([
-      'building (debootstrap:bookworm:http://deb.debian.org/debian)',
+      'building (mmdebstrap:bookworm:http://deb.debian.org/debian)',
       'retrieving package lists', 'resolving dependencies',
-      'retrieving packages (1)', 'retrieving packages (25)',
-      'extracting packages (1)',
-      'installing core packages',
-      'unpacking packages (1/30)', 'unpacking packages (3/30)', 'unpacking packages (6/30)', 'unpacking packages (9/30)', 'unpacking packages (12/30)', 'unpacking packages (15/30)',
-      'configuring packages (1/30)', 'configuring packages (3/30)', 'configuring packages (6/30)', 'configuring packages (9/30)', 'configuring packages (12/30)', 'configuring packages (15/30)',
-      'unpacking packages (16/30)', 'unpacking packages (18/30)', 'unpacking packages (21/30)', 'unpacking packages (24/30)', 'unpacking packages (27/30)', 'unpacking packages (30/30)',
-      'configuring packages (16/30)', 'configuring packages (18/30)', 'configuring packages (21/30)', 'configuring packages (24/30)', 'configuring packages (27/30)', 'configuring packages (30/30)',
+      'retrieving packages (1/15)', 'retrieving packages (2/15)', 'retrieving packages (4/15)', 'retrieving packages (6/15)', 'retrieving packages (8/15)',
+      'retrieving packages (10/15)', 'retrieving packages (12/15)', 'retrieving packages (14/15)', 'retrieving packages (15/15)',
+      'extracting packages', 'installing essential packages',
+      'unpacking packages (1/15)', 'configuring packages (1/15)', 'unpacking packages (2/15)', 'configuring packages (2/15)',
+      'unpacking packages (4/15)', 'configuring packages (4/15)', 'unpacking packages (6/15)', 'configuring packages (6/15)',
+      'unpacking packages (8/15)', 'configuring packages (8/15)', 'unpacking packages (10/15)', 'configuring packages (10/15)',
+      'unpacking packages (12/15)', 'configuring packages (12/15)', 'unpacking packages (14/15)', 'configuring packages (14/15)',
+      'unpacking packages (15/15)', 'configuring packages (15/15)',
+      'installing the other packages',
+      'retrieving packages (18/30)', 'retrieving packages (21/30)', 'retrieving packages (24/30)', 'retrieving packages (27/30)', 'retrieving packages (30/30)',
+      'unpacking packages (18/30)', 'unpacking packages (21/30)', 'unpacking packages (24/30)', 'unpacking packages (27/30)', 'unpacking packages (30/30)',
+      'configuring packages (18/30)', 'configuring packages (21/30)', 'configuring packages (24/30)', 'configuring packages (27/30)', 'configuring packages (30/30)',
       'base system installed (30 packages)',
       'adapting the tree for a VE',
       `keeping a copy in ${CACHE}`,
       `cached as ${CACHE}/${DEBIAN}.tar.zst`,
     ]);
 
-    // Both stages ran in their own pid and mount namespace; the first one --foreign from the default mirror.
+    // The build ran in its own pid and mount namespace, from the default mirrors.
     expect(unshare.calls.map((c) => c.slice(0, c.indexOf('--') + 1))).toEqual([
-      ['unshare', '--fork', '--pid', '--mount', '--propagation', 'private', '--kill-child', '--'],
       ['unshare', '--fork', '--pid', '--mount', '--propagation', 'private', '--kill-child', '--'],
     ]);
     const tree = join(paths.template, DEBIAN);
     expect(deb.runs[0]).toEqual([
-      'debootstrap', '--foreign', '--variant=minbase', '--arch=amd64', expect.stringMatching(/^--include=(.*,)?sysvinit-core,/),
-      '--exclude=systemd,systemd-sysv', 'bookworm', expect.stringMatching(new RegExp(`^${paths.template}/${DEBIAN}\\.partial-\\d+$`)),
-      'http://deb.debian.org/debian',
+      'mmdebstrap', '--verbose', '--mode=root', '--format=directory', '--variant=minbase', '--arch=amd64',
+      expect.stringMatching(/^--include=(.*,)?sysvinit-core,/), 'bookworm', expect.stringMatching(new RegExp(`^${paths.template}/${DEBIAN}\\.partial-\\d+$`)),
+      'deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main',
+      'deb http://deb.debian.org/debian-security bookworm-security main',
     ]);
-    const include = deb.runs[0]![4]!.slice('--include='.length).split(',');
+    const include = deb.runs[0]![6]!.slice('--include='.length).split(',');
     expect(include).toEqual(expect.arrayContaining(['sysvinit-core', 'rsyslog', 'openssh-server', 'nginx-light', 'ifupdown', 'iproute2', 'procps', 'less', 'ca-certificates']));
-    // Services could not start during the build, and what a postinst started anyway is gone.
-    expect(deb.policyAtSecondStage).toMatch(/^#!\/bin\/sh\n(#.*\n)*exit 101\n$/);
+    // Without apt-config on the host there are no settings to pass on.
+    expect(deb.aptopt).toBeUndefined();
+    // What a postinst started anyway is gone.
     expect(fake.process(deb.daemonPid!)?.alive).toBe(false);
     expect(fake.processes.list().map((p) => p.argv[0])).not.toContain('/usr/sbin/nginx');
 
@@ -143,14 +149,17 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
     expect(fake.fs.read(`${tree}/etc/hostname`)).toBe('localhost\n');
     expect(fake.fs.read(`${tree}/etc/hosts`)).not.toContain('buildhost');
     expect(fake.fs.read(`${tree}/etc/resolv.conf`)).toBe('');
-    expect(fake.fs.read(`${tree}/etc/apt/sources.list`)).toContain('deb http://security.debian.org/debian-security bookworm-security main\n');
+    expect(fake.fs.read(`${tree}/etc/apt/sources.list`)).toBe([
+      'deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main',
+      'deb http://deb.debian.org/debian-security bookworm-security main', '',
+    ].join('\n'));
     expect(fake.fs.readdirSync(`${tree}/etc/ssh`)).toEqual(['sshd_config']);
     expect(await fake.fs.exists(`${tree}/usr/sbin/policy-rc.d`)).toBe(false);
     expect(fake.fs.readdirSync(`${tree}/var/cache/apt/archives`)).toEqual(['partial']);
     expect(fake.fs.readdirSync(`${tree}/var/cache/apt`)).toEqual(['archives']);
     expect(fake.fs.readdirSync(`${tree}/var/lib/apt/lists`).sort()).toEqual(['lock', 'partial']);
     expect(fake.fs.read(`${tree}/sbin/init`)).toBe('ELF sysvinit');
-    expect(stamp(DEBIAN)).toMatchObject({ name: DEBIAN, source: 'debootstrap:bookworm:http://deb.debian.org/debian', size: expect.any(Number) });
+    expect(stamp(DEBIAN)).toMatchObject({ name: DEBIAN, source: 'mmdebstrap:bookworm:http://deb.debian.org/debian', size: expect.any(Number) });
 
     const cached = fakeArchive(fake, `${CACHE}/${DEBIAN}.tar.zst`);
     expect(cached.flags).toEqual(['--zstd']);
@@ -159,8 +168,40 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
     expect(await templateDir()).toEqual([DEBIAN]);
   });
 
+  it('downloads as the host\'s apt does: its Debian mirrors and its Acquire settings, which stay out of the template', async () => {
+    const deb = installFakeMmdebstrap(fake);
+    installFakeUnshare(fake);
+    fake.fs.seed('/etc/apt/sources.list', '# deb cdrom:[Debian]/ bookworm main\n');
+    fake.fs.seed('/etc/apt/sources.list.d/nodesource.sources', 'Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\n');
+    fake.fs.seed('/etc/apt/sources.list.d/debian.sources', [
+      'Types: deb', '# http://snapshot.debian.org/archive/debian/20250520T000000Z', 'URIs: http://apt-cache.lan:3142/debian/', 'Suites: bookworm bookworm-updates',
+      'Components: main', '', 'Types: deb', 'URIs: http://apt-cache.lan:3142/debian-security', 'Suites: bookworm-security', 'Components: main', '',
+    ].join('\n'));
+    installFakeAptConfig(fake, [
+      'Acquire "";', 'Acquire::http "";', 'Acquire::http::Proxy "http://proxy.lan:3128";', 'Acquire::Check-Valid-Until "false";',
+      'Acquire::IndexTargets "";', 'Acquire::IndexTargets::deb::Packages::MetaKey "$(COMPONENT)/binary-$(ARCHITECTURE)/Packages";',
+      'Acquire::cdrom::mount "/media/cdrom/";', '',
+    ].join('\n'));
+    expect((await vztmpl('create', DEBIAN, '-q')).code).toBe(0);
+    expect(deb.runs[0]!.slice(-3)).toEqual([
+      'deb http://apt-cache.lan:3142/debian bookworm main', 'deb http://apt-cache.lan:3142/debian bookworm-updates main',
+      'deb http://apt-cache.lan:3142/debian-security bookworm-security main',
+    ]);
+    expect(deb.runs[0]).toEqual(expect.arrayContaining(['--skip=check/empty', expect.stringMatching(/^--aptopt=.*\/\.vzkit-build-apt\.conf$/)]));
+    expect(deb.aptopt).toBe('Acquire::http::Proxy "http://proxy.lan:3128";\nAcquire::Check-Valid-Until "false";\n');
+    const tree = join(paths.template, DEBIAN);
+    expect(fake.fs.readdirSync(`${tree}/etc/apt/apt.conf.d`)).toEqual(['70debconf']);
+    expect(await fake.fs.exists(`${tree}/.vzkit-build-apt.conf`)).toBe(false);
+    expect(stamp(DEBIAN).source).toBe('mmdebstrap:bookworm:http://apt-cache.lan:3142/debian');
+    // VZKIT_DEBIAN_MIRROR and --mirror still choose the archive.
+    expect((await vztmpl('remove', DEBIAN)).code).toBe(0);
+    fake.fs.remove(`${CACHE}/${DEBIAN}.tar.zst`);
+    expect((await vztmpl('create', DEBIAN, '-q', '--mirror', 'http://ftp.de.debian.org/debian/')).code).toBe(0);
+    expect(deb.runs[1]!.slice(-3, -1)).toEqual(['deb http://ftp.de.debian.org/debian bookworm main', 'deb http://ftp.de.debian.org/debian bookworm-updates main']);
+  });
+
   it('a second vzkit root takes it from the machine cache, keeping where it was built; --no-cache builds again', async () => {
-    const deb = installFakeDebootstrap(fake);
+    const deb = installFakeMmdebstrap(fake);
     installFakeUnshare(fake);
     await vztmpl('create', DEBIAN);
     const built = stamp(DEBIAN);
@@ -191,7 +232,7 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
   });
 
   it('vzctl create builds it on first use through the plugin, logging progress', async () => {
-    installFakeDebootstrap(fake);
+    installFakeMmdebstrap(fake);
     installFakeUnshare(fake);
     const lines: string[] = [];
     rt = createRuntime({
@@ -200,34 +241,46 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
     });
     await rt.create(101, { ostemplate: DEBIAN });
     expect(lines).toEqual(expect.arrayContaining([
-      `OS template ${DEBIAN}: retrieving packages (25)`, `OS template ${DEBIAN}: cached as ${CACHE}/${DEBIAN}.tar.zst`,
+      `OS template ${DEBIAN}: retrieving packages (15/15)`, `OS template ${DEBIAN}: cached as ${CACHE}/${DEBIAN}.tar.zst`,
     ]));
     expect(await templateDir()).toEqual([DEBIAN]);
   });
 
-  it('a failed debootstrap: one line with its error and the log\'s end; nothing left behind', async () => {
-    installFakeDebootstrap(fake, { failFirst: 'E: Couldn\'t download packages: libc6' });
+  it('a mirror out of reach: one line saying so, nothing left behind', async () => {
+    installFakeMmdebstrap(fake, { unreachable: "Temporary failure resolving 'deb.debian.org'" });
+    installFakeUnshare(fake);
+    const r = await vztmpl('create', DEBIAN, '-q');
+    expect(r).toEqual({
+      code: 91, stdout: '',
+      stderr: `vztmpl: cannot build OS template '${DEBIAN}' in ${paths.template}: cannot reach the Debian mirror: `
+        + `Temporary failure resolving 'deb.debian.org' (http://deb.debian.org/debian/dists/bookworm/InRelease)\n`,
+    });
+    expect(await templateDir()).toEqual([]);
+    expect(fake.fs.readdirSync(CACHE)).toEqual([]);
+  });
+
+  it('a failed build: one line with its first error; nothing left behind', async () => {
+    installFakeMmdebstrap(fake, { fail: 'E: installing essential packages failed' });
     installFakeUnshare(fake);
     const r = await vztmpl('create', DEBIAN, '-q');
     expect(r).toEqual({
       code: 3, stdout: '',
-      stderr: `vztmpl: cannot build OS template '${DEBIAN}' in ${paths.template}: debootstrap (first stage) failed with status 1: Couldn't download packages: libc6\n`,
+      stderr: `vztmpl: cannot build OS template '${DEBIAN}' in ${paths.template}: mmdebstrap failed with status 1: installing essential packages failed\n`,
     });
     expect(await templateDir()).toEqual([]);
-    expect(await fake.fs.exists(CACHE)).toBe(false);
   });
 
   it('refuses a tree that would boot systemd', async () => {
-    installFakeDebootstrap(fake, { systemd: true });
+    installFakeMmdebstrap(fake, { systemd: true });
     installFakeUnshare(fake);
     expect(await vztmpl('create', DEBIAN, '-q')).toMatchObject({ code: 47, stderr: expect.stringContaining('boots systemd instead of sysvinit') });
     expect(await templateDir()).toEqual([]);
   });
 
-  it('without debootstrap: TEMPLATE_NOT_FOUND naming the package, before anything is made', async () => {
+  it('without mmdebstrap: TEMPLATE_NOT_FOUND naming the package, before anything is made', async () => {
     const r = await vztmpl('create', DEBIAN);
     expect(r.code).toBe(91);
-    expect(r.stderr).toBe(`vztmpl: OS template '${DEBIAN}' cannot be built: debootstrap not found\n`);
+    expect(r.stderr).toBe(`vztmpl: OS template '${DEBIAN}' cannot be built: mmdebstrap not found\n`);
     expect(await templateDir()).toEqual([]);
   });
 
@@ -246,11 +299,60 @@ describe('vztmpl create debian-12-x86_64 (debootstrap)', () => {
 
   it('on an arm64 host it is debian-12-aarch64 that can be built', async () => {
     fake.onRun('uname', () => ({ stdout: 'aarch64\n' }));
-    const deb = installFakeDebootstrap(fake);
+    const deb = installFakeMmdebstrap(fake);
     installFakeUnshare(fake);
     expect((await vztmpl('create', 'debian-12-aarch64', '-q', '--mirror', 'http://ftp.de.debian.org/debian/')).code).toBe(0);
-    expect(deb.runs[0]).toEqual(expect.arrayContaining(['--arch=arm64', 'http://ftp.de.debian.org/debian']));
-    expect(stamp('debian-12-aarch64').source).toBe('debootstrap:bookworm:http://ftp.de.debian.org/debian');
+    expect(deb.runs[0]).toEqual(expect.arrayContaining(['--arch=arm64', 'deb http://ftp.de.debian.org/debian bookworm main']));
+    expect(stamp('debian-12-aarch64').source).toBe('mmdebstrap:bookworm:http://ftp.de.debian.org/debian');
+  });
+});
+
+describe('template locks', () => {
+  it('two builds of one template in two roots: one builds, the other waits and unpacks its tarball', async () => {
+    const deb = installFakeMmdebstrap(fake);
+    installFakeUnshare(fake);
+    const second = await mkdtemp(join(tmpdir(), 'vzkit-vztmpl-'));
+    const other = createRuntime({ host: fake, plugins: [privateArea, templatePlugin], paths: resolvePaths(second) });
+    const lines: string[] = [];
+    const run = (r: Runtime, out: string[]) => r.commands.find((c) => c.name === 'create' && c.tool === 'vztmpl')!
+      .run({ runtime: r, out: () => {}, err: (l) => out.push(l) }, [DEBIAN]);
+    const otherLines: string[] = [];
+    try {
+      await Promise.all([run(rt, lines), run(other, otherLines)]);
+    } finally {
+      await rm(second, { recursive: true, force: true });
+    }
+    expect(deb.runs).toHaveLength(1);
+    const [builder, waiter] = lines.some((l) => l.includes('building')) ? [lines, otherLines] : [otherLines, lines];
+    expect(builder).toContain(`vztmpl: ${DEBIAN}: cached as ${CACHE}/${DEBIAN}.tar.zst`);
+    expect(waiter).toEqual([
+      expect.stringMatching(new RegExp(`^vztmpl: ${DEBIAN}: waiting for pid ${process.pid} \\(vztmpl create ${DEBIAN}\\) to finish with it$`)),
+      `vztmpl: ${DEBIAN}: unpacking ${CACHE}/${DEBIAN}.tar.zst`,
+    ]);
+    // Neither lock is left behind.
+    expect(fake.fs.readdirSync(CACHE)).toEqual([`${DEBIAN}.tar.zst`]);
+    expect(await templateDir()).toEqual([DEBIAN]);
+  });
+
+  it('vztmpl remove waits for a create that is using the template and then refuses', async () => {
+    await vztmpl('create', 'busybox');
+    // A create marked itself (under the template's lock) and has not written its config yet.
+    await markCreating(fake, paths.template, 'busybox', 4242);
+    expect(await vztmpl('remove', 'busybox')).toEqual({ code: 92, stdout: '', stderr: "vztmpl: OS template 'busybox' is in use by CT 4242\n" });
+    // A marker whose process is gone does not count, and is removed.
+    fake.fs.seed(`${paths.template}/.busybox.creating-4243`, '999999\n\n');
+    await unmarkCreating(fake, paths.template, 4242);
+    expect(await vztmpl('remove', 'busybox')).toMatchObject({ code: 0 });
+    expect(await templateDir()).toEqual([]);
+  });
+
+  it('a create leaves no marker once committed or undone', async () => {
+    await rt.create(101, { ostemplate: 'busybox' });
+    expect(await templateDir()).toEqual(['busybox']);
+    const failing = definePlugin({ name: 'failing', hooks: { async create() { throw vzError('SYSTEM', 'disk full'); } } });
+    rt = createRuntime({ host: fake, plugins: [templatePlugin, failing], paths });
+    await expect(rt.create(102, { ostemplate: 'busybox' })).rejects.toMatchObject({ message: expect.stringContaining('disk full') });
+    expect(await templateDir()).toEqual(['busybox']);
   });
 });
 

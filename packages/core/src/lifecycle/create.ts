@@ -89,6 +89,9 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     }
     await ve.store.remove();
     ve.state = undefined;
+    for (const p of withHook(ve, 'created')) {
+      await runHook(ve, p, 'created').catch((e: unknown) => core.log.warn(e instanceof Error ? e.message : String(e)));
+    }
     core.events.emit('ve:created', ctid);
   } finally {
     await ve.lock.release();

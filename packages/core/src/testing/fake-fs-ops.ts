@@ -90,15 +90,17 @@ export class FsSyscalls {
     return this.sys('open', abs, () => this.ns.walk(abs, this.proc).node.read(this.proc), 'fs.readFile');
   }
 
-  writeSync(path: string, data: string | Uint8Array, opts: { mode?: number; append?: boolean } = {}): void {
+  writeSync(path: string, data: string | Uint8Array, opts: { mode?: number; append?: boolean; exclusive?: boolean } = {}): void {
     const abs = this.abs(path);
     this.sys('open', abs, () => this.writeAt(abs, bytes(data), opts, 0), 'fs.writeFile');
   }
 
-  private writeAt(abs: string, data: Uint8Array, opts: { mode?: number; append?: boolean }, links: number): void {
+  private writeAt(abs: string, data: Uint8Array, opts: { mode?: number; append?: boolean; exclusive?: boolean }, links: number): void {
     const { dir, name } = this.ns.walkParent(abs, this.proc);
     if (name === '') throw fault('EISDIR');
     const cur = this.ns.child(dir, name, this.proc);
+    // O_CREAT|O_EXCL: anything there, a dangling symlink too, is EEXIST.
+    if (cur && opts.exclusive) throw fault('EEXIST');
     if (cur?.node.type === 'symlink') {
       // open(O_CREAT) through a dangling symlink creates its target.
       if (links >= 40) throw fault('ELOOP');

@@ -20,7 +20,7 @@ export class FakeFs extends FsSyscalls implements HostFs {
     return decoder.decode(this.readSync(path));
   }
 
-  async writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean }): Promise<void> {
+  async writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean; exclusive?: boolean }): Promise<void> {
     this.writeSync(path, data, opts);
   }
 
