@@ -224,6 +224,11 @@ export interface CgroupManager {
   kill(group: CgroupRef): Promise<void>;
   /** Removes the group in every hierarchy; a missing group is not an error. */
   destroy(group: CgroupRef): Promise<void>;
+  /**
+   * Removes the group where it is empty (no processes, no child groups) and leaves it
+   * wherever it is not: a parent of VEs, once the last of them is gone.
+   */
+  prune(group: CgroupRef): Promise<void>;
   /** Absolute directory per hierarchy (for joining, and for the state file). */
   paths(group: CgroupRef): Promise<Record<string, string>>;
 }

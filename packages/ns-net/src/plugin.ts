@@ -11,7 +11,7 @@ import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './c
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import {
-  addAddresses, addNetif, ensureForwarding, loopbackUp, neighbourDevs, removeAddresses, removeNetif, unwire,
+  addAddresses, addNetif, ensureForwarding, ensureVenet, loopbackUp, neighbourDevs, removeAddresses, removeNetif, unwire,
   type NetCtx, type NetState,
 } from './wiring.js';
 
@@ -95,6 +95,9 @@ export const nsNetPlugin = definePlugin<NetState>({
 
     async attach(ctx, pid) {
       await loopbackUp(ctx, pid);
+      // As on OpenVZ, every VE has venet0, with or without addresses: the guest's network
+      // set-up (ifupdown's `auto venet0`) must find it after `--ipdel all` and a restart.
+      await ensureVenet(ctx, pid);
       await wireAddresses(ctx, pid, ctx.ve.config.get(IP_ADDRESS) ?? []);
       for (const n of ctx.ve.config.get(NETIF) ?? []) await addNetif(ctx, pid, n);
     },

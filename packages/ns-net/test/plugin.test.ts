@@ -17,12 +17,16 @@ afterEach(async () => {
 const links = async (ns: 'host' | { pid: number }) => (await t.fake.net.links(ns)).map((l) => l.name);
 
 describe('start', () => {
-  it('gives the VE its own network namespace with lo up, and nothing on the host without addresses', async () => {
+  it('gives the VE its own network namespace with lo up, and venet0 even without addresses (as OpenVZ), no route', async () => {
     await t.create(101);
     const pid = await t.runtime.start(101);
     expect(t.fake.process(pid)!.namespaces.net).not.toBe(t.fake.process(t.fake.selfPid)!.namespaces.net);
-    expect(await t.fake.net.links({ pid })).toEqual([expect.objectContaining({ name: 'lo', up: true })]);
-    expect(await links('host')).toEqual(['lo', 'eth0']);
+    expect(await t.fake.net.links({ pid })).toEqual([
+      expect.objectContaining({ name: 'lo', up: true }), expect.objectContaining({ name: 'venet0', up: true, noarp: true }),
+    ]);
+    expect(await links('host')).toEqual(['lo', 'eth0', 'venet101']);
+    expect((await t.fake.net.routes('host')).filter((r) => r.dev === 'venet101')).toEqual([]);
+    expect(await t.fake.net.addresses({ pid }, 'venet0')).toEqual([]);
     expect(t.plan()!.writableProcSys).toEqual(new Set(['net']));
   });
 

@@ -29,10 +29,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--raw') o.raw = true;
     else if (a === '-q' || a === '--quiet') o.quiet = true;
     else if (a === '-v' || a === '--verbose') o.verbose = true;
-    else if (a.startsWith('-')) throw vzError('BAD_PARAM', `vzubc: unknown option ${a}`, { hint: 'see vzubc --help' });
+    else if (a.startsWith('-')) throw vzError('BAD_PARAM', `unknown option ${a}`, { hint: 'see vzubc --help' });
     else o.ids.push(a);
   }
-  if (o.json && o.raw) throw vzError('BAD_PARAM', 'vzubc: --json and --raw exclude each other');
+  if (o.json && o.raw) throw vzError('BAD_PARAM', '--json and --raw exclude each other');
   return o;
 }
 

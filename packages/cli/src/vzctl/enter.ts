@@ -40,6 +40,8 @@ export const enterVerb: Verb = {
       exec = rest.slice(1);
     }
     const req: EnterRequest = { ctid, exec, tty: io.isTTY };
+    // "entered into CT" only for a VE one can enter: a stopped one is refused before it.
+    if (!(await rt.status(req.ctid)).running) throw vzError('VE_NOT_RUNNING', `CT ${req.ctid} is not running`);
     const shell = await guestShell(rt, req.ctid);
     const line = req.exec?.join(' ');
     // On the process's own terminal the first input cannot be injected: the shell runs it, then itself again.

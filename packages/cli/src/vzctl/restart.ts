@@ -1,5 +1,6 @@
 /** `vzctl restart CTID`: stop if running, then start; takes both verbs' flags. */
 import { hasFlag } from '../args.js';
+import { announced } from './announce.js';
 import { parseVerbArgs, type Verb } from './verb.js';
 
 export interface RestartRequest {
@@ -22,22 +23,15 @@ export const restartVerb: Verb = {
     const { ctid, args } = await parseVerbArgs(this, argv, rt);
     const req: RestartRequest = { ctid, fast: hasFlag(args, 'fast'), force: hasFlag(args, 'force'), wait: hasFlag(args, 'wait') };
     // The runtime restarts under one lock; its events place the messages in time.
-    const mine = (id: number) => id === req.ctid;
-    const onStopping = (id: number) => mine(id) && out.info('Stopping container ...');
-    const onStopped = (id: number) => {
-      if (mine(id)) {
+    out.info('Restarting container');
+    await announced(rt, ctid, {
+      've:stopping': () => out.info('Stopping container ...'),
+      've:stopped': () => {
         out.info('Container was stopped');
         out.info('Container is unmounted');
-      }
-    };
-    const onStarting = (id: number) => mine(id) && out.info('Starting container...');
-    rt.events.on('ve:stopping', onStopping).on('ve:stopped', onStopped).on('ve:starting', onStarting);
-    try {
-      out.info('Restarting container');
-      await rt.restart(req.ctid, { fast: req.fast, force: req.force });
-    } finally {
-      rt.events.off('ve:stopping', onStopping).off('ve:stopped', onStopped).off('ve:starting', onStarting);
-    }
+      },
+      've:starting': () => out.info('Starting container...'),
+    }, () => rt.restart(req.ctid, { fast: req.fast, force: req.force }));
     out.info(req.wait ? 'Container started successfully' : 'Container start in progress...');
     return 0;
   },

@@ -1,5 +1,6 @@
 /** `vzctl start CTID [--wait] [--force]`. */
 import { hasFlag } from '../args.js';
+import { announced } from './announce.js';
 import { parseVerbArgs, type Verb } from './verb.js';
 
 export interface StartRequest {
@@ -21,8 +22,7 @@ export const startVerb: Verb = {
   async run(argv, { rt, out }) {
     const { ctid, args } = await parseVerbArgs(this, argv, rt);
     const req: StartRequest = { ctid, wait: hasFlag(args, 'wait'), force: hasFlag(args, 'force') };
-    out.info('Starting container...');
-    await rt.start(req.ctid, { force: req.force });
+    await announced(rt, ctid, { 've:starting': () => out.info('Starting container...') }, () => rt.start(req.ctid, { force: req.force }));
     if (req.wait) {
       out.info('Container start in progress, waiting ...');
       out.info('Container started successfully');

@@ -1,5 +1,6 @@
 /** `vzctl stop CTID [--fast] [--skip-umount]`. */
 import { hasFlag } from '../args.js';
+import { announced } from './announce.js';
 import { parseVerbArgs, type Verb } from './verb.js';
 
 export interface StopRequest {
@@ -20,8 +21,8 @@ export const stopVerb: Verb = {
   async run(argv, { rt, out }) {
     const { ctid, args } = await parseVerbArgs(this, argv, rt);
     const req: StopRequest = { ctid, fast: hasFlag(args, 'fast'), skipUmount: hasFlag(args, 'skip-umount') };
-    out.info('Stopping container ...');
-    await rt.stop(req.ctid, { fast: req.fast, skipUmount: req.skipUmount });
+    await announced(rt, ctid, { 've:stopping': () => out.info('Stopping container ...') },
+      () => rt.stop(req.ctid, { fast: req.fast, skipUmount: req.skipUmount }));
     out.info('Container was stopped');
     if (!req.skipUmount) out.info('Container is unmounted');
     return 0;

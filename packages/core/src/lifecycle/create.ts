@@ -3,7 +3,7 @@
  * the plugins make its private area. An intent record makes a killed create undoable;
  * a failed create removes everything it made.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigFile } from '../config-file.js';
@@ -15,6 +15,7 @@ import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
 import { loadVe, readConfigFile, readGlobalConfig, type Core, type Ve } from './core.js';
 import { runHook, validateAll, withHook } from './hooks.js';
+import { checkNameFree } from './names.js';
 import { Failures } from './teardown.js';
 
 export interface CreateRequest {
@@ -47,7 +48,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
       if (sample) file = ConfigFile.parse(await readFile(path, 'utf8'));
       else if (shipped !== undefined) file = ConfigFile.parse(shipped);
       else if (req.config !== undefined) {
-        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: 'see `vzctl create --help` for the samples' });
+        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: `the samples here: ${(await sampleNames(core)).join(', ') || 'none'}` });
       }
       if (sample || shipped !== undefined) file.set(ORIGIN_SAMPLE.name, sampleName);
     }
@@ -59,6 +60,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     for (const [k, v] of req.values ?? []) file.set(k, v);
     ve.config = new VeConfig(ve.label, { global: await readGlobalConfig(core), ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
     await validateAll(ve);
+    await checkNameFree(ve);
     // The VE's files will belong to this range: a later vz.conf default must not move it.
     const idmap = idMapOf(ve.config);
     if (idmap) {
@@ -96,6 +98,13 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
   } finally {
     await ve.lock.release();
   }
+}
+
+/** Sample names `--config` accepts: files `ve-NAME.conf-sample` in the config directory and the plugins' own. */
+async function sampleNames(core: Core): Promise<string[]> {
+  const files = (await readdir(core.paths.confDir).catch(() => [] as string[]))
+    .map((f) => /^ve-(.+)\.conf-sample$/.exec(f)?.[1]).filter((n): n is string => n !== undefined);
+  return [...new Set([...files, ...core.registry.samples.keys()])].sort();
 }
 
 /**

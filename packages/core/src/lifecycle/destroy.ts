@@ -21,5 +21,10 @@ export async function destroyVe(ve: Ve): Promise<void> {
   } catch (e) {
     throw vzError('DESTROY_FAILED', `${ve.label}: destroy failed: ${(e as Error).message}`, { cause: e });
   }
+  // The parent of the VEs' groups goes with the last VE (it stays while any VE runs or starts).
+  const parent = ve.cgroup.slice(0, ve.cgroup.lastIndexOf('/'));
+  if (parent && parent !== '@self') {
+    await ve.core.host.cgroups.prune(parent).catch((e: unknown) => ve.core.log.warn(`${ve.label}: cgroup ${parent} left: ${(e as Error).message}`));
+  }
   ve.core.events.emit('ve:destroyed', ve.ctid);
 }

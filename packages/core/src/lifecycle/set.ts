@@ -5,12 +5,14 @@
  */
 import { writeFileAtomic } from '../atomic-file.js';
 import { parseKeyValue } from '../config.js';
+import { NAME } from '../core-keys.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
 import type { Ve } from './core.js';
 import { runHook, validateAll } from './hooks.js';
+import { checkNameFree } from './names.js';
 
 /** One change: a key's new raw value (undefined removes it), or an edit flag with its argument. */
 export type SetEdit = { key: string; value: string | undefined } | { flag: string; arg: string };
@@ -77,6 +79,7 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   ve.config = after;
   try {
     await validateAll(ve);
+    if (overrides.has(NAME.name)) await checkNameFree(ve);
   } catch (e) {
     ve.config = before;
     throw e;

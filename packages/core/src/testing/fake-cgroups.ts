@@ -170,6 +170,13 @@ export class FakeCgroups implements CgroupManager {
     });
   }
 
+  async prune(group: CgroupRef): Promise<void> {
+    this.call('cgroup.prune', 'rmdir', group, (p) => {
+      const n = this.node(p);
+      if (n?.parent && n.members.size === 0 && n.children.size === 0) n.parent.children.delete(p.slice(p.lastIndexOf('/') + 1));
+    });
+  }
+
   async paths(group: CgroupRef): Promise<Record<string, string>> {
     return this.call(undefined, 'paths', group, (p) => this.pathsOf(p));
   }

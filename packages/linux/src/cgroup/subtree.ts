@@ -59,6 +59,31 @@ export async function removeSubtree(dir: string, deadline: number): Promise<void
   }
 }
 
+/** Removes `dir` if it is an empty group; one with processes or children (EBUSY), or gone, stays as it is. */
+export async function pruneDir(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+  } catch (e) {
+    const errno = errnoOf(e);
+    if (errno === 'ENOENT' || errno === 'EBUSY' || errno === 'ENOTEMPTY') return;
+    throw vzError('SYSTEM', `rmdir ${dir}: ${errno ?? String(e)}`, { errno, path: dir, cause: e });
+  }
+}
+
+/**
+ * Runs a create, again when a directory on the way vanished meanwhile (ENOENT): another
+ * vzctl pruned the empty parent between our mkdirs.
+ */
+export async function createRacingPrune(create: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (e) {
+      if (attempt >= 5 || (e as { errno?: string }).errno !== 'ENOENT') throw e;
+    }
+  }
+}
+
 /** SIGKILLs each pid; one that is already gone is fine. */
 export function killPids(pids: number[]): void {
   for (const pid of pids) {

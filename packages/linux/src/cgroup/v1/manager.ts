@@ -15,7 +15,7 @@ import { cpuUsageNs } from './cpuacct.js';
 import { inheritCpuset, setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
 import { setDevices } from './devices.js';
-import { killPids, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
+import { createRacingPrune, killPids, pruneDir, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 
 export interface CgroupV1Options extends WaitOptions {
   /** Directory the hierarchies are mounted under; only mounts below it are used. Default /sys/fs/cgroup. */
@@ -90,18 +90,21 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   async create(group: CgroupRef): Promise<void> {
-    for (const { hierarchy, group: g } of await this.#place(group)) {
-      let dir = g.base;
-      for (const segment of g.segments) {
-        dir = join(dir, segment);
-        try {
-          await mkdir(dir);
-        } catch (e) {
-          if (errnoOf(e) !== 'EEXIST') throw vzError('SYSTEM', `mkdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
+    const places = await this.#place(group);
+    await createRacingPrune(async () => {
+      for (const { hierarchy, group: g } of places) {
+        let dir = g.base;
+        for (const segment of g.segments) {
+          dir = join(dir, segment);
+          try {
+            await mkdir(dir);
+          } catch (e) {
+            if (errnoOf(e) !== 'EEXIST') throw vzError('SYSTEM', `mkdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
+          }
+          if (hierarchy.controllers.includes('cpuset')) await inheritCpuset(dir);
         }
-        if (hierarchy.controllers.includes('cpuset')) await inheritCpuset(dir);
       }
-    }
+    });
   }
 
   async attach(group: CgroupRef, pid: number): Promise<void> {
@@ -187,6 +190,10 @@ export class CgroupV1Manager implements CgroupManager {
       await removeSubtree(g.dir, deadline).catch((e: unknown) => { failure ??= e; });
     }
     if (failure !== undefined) throw failure;
+  }
+
+  async prune(group: CgroupRef): Promise<void> {
+    for (const { group: g } of await this.#place(group)) await pruneDir(g.dir);
   }
 
   async paths(group: CgroupRef): Promise<Record<string, string>> {

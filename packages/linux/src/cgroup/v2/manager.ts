@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { errnoOf, fileExists, readOptional, writeCgroupFile } from '../cgroupfs.js';
 import type { ResolvedGroup } from '../ref.js';
-import { killPids, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
+import { createRacingPrune, killPids, pruneDir, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 import { enableControllers, parseControllers, V2_CONTROLLERS } from './controllers.js';
 import { cpuStats, setCpu } from './cpu.js';
 import { replaceDeviceProgram } from './bpf.js';
@@ -101,16 +101,18 @@ export class CgroupV2Manager implements CgroupManager {
     const { mountRoot } = await this.#load();
     // Only the real root may hold processes and hand controllers down.
     await enableControllers(g.base, V2_CONTROLLERS, group, g.base === this.root && mountRoot === '/');
-    let dir = g.base;
-    for (const [i, segment] of g.segments.entries()) {
-      dir = join(dir, segment);
-      try {
-        await mkdir(dir);
-      } catch (e) {
-        if (errnoOf(e) !== 'EEXIST') throw vzError('SYSTEM', `mkdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
+    await createRacingPrune(async () => {
+      let dir = g.base;
+      for (const [i, segment] of g.segments.entries()) {
+        dir = join(dir, segment);
+        try {
+          await mkdir(dir);
+        } catch (e) {
+          if (errnoOf(e) !== 'EEXIST') throw vzError('SYSTEM', `mkdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
+        }
+        if (i < g.segments.length - 1) await enableControllers(dir, V2_CONTROLLERS, group, false);
       }
-      if (i < g.segments.length - 1) await enableControllers(dir, V2_CONTROLLERS, group, false);
-    }
+    });
   }
 
   async attach(group: CgroupRef, pid: number): Promise<void> {
@@ -211,6 +213,10 @@ export class CgroupV2Manager implements CgroupManager {
 
   async destroy(group: CgroupRef): Promise<void> {
     await removeSubtree(await this.#dir(group), Date.now() + this.#waits.busyRetryMs);
+  }
+
+  async prune(group: CgroupRef): Promise<void> {
+    await pruneDir(await this.#dir(group));
   }
 
   /** `unified` and every controller of the tree, all the same directory. */
