@@ -101,20 +101,24 @@ export class Runtime {
     return parseCtid(idOrName);
   }
 
-  /** Runs fn on the VE with its lock held and its state reconciled. */
-  private async locked<T>(ctid: number, op: string, mustExist: boolean, fn: (ve: Ve) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on the VE with its lock held and its state reconciled; fn learns which
+   * unfinished operation (the phase of a record left behind) the reconciling finished.
+   */
+  private async locked<T>(ctid: number, op: string, mustExist: boolean, fn: (ve: Ve, finished?: string) => Promise<T>): Promise<T> {
     // A VE without config may still have a state left by a killed create: recover it first.
     let ve = await loadVe(this.core, ctid, { mustExist: false });
     const lock = ve.lock;
     await lock.acquire({ op, waitMs: this.core.lockWaitMs });
     try {
       ve.state = await ve.store.read();
+      const left = ve.state?.phase;
       if (ve.state) {
         await reconcile(ve);
         if (!ve.state) ve = await loadVe(this.core, ctid, { mustExist: false });
       }
       if (mustExist && !ve.exists) await loadVe(this.core, ctid, { mustExist: true });
-      return await fn(ve);
+      return await fn(ve, left);
     } finally {
       await lock.release();
     }
@@ -141,7 +145,12 @@ export class Runtime {
   }
 
   destroy(ctid: number): Promise<void> {
-    return this.locked(ctid, 'destroy', true, (ve) => destroyVe(ve));
+    return this.locked(ctid, 'destroy', false, async (ve, finished) => {
+      // A destroy that failed or was killed half-way was finished just now: that is this destroy done.
+      if (!ve.exists && finished === 'destroying') return;
+      if (!ve.exists) await loadVe(this.core, ctid, { mustExist: true });
+      await destroyVe(ve);
+    });
   }
 
   mount(ctid: number): Promise<void> {

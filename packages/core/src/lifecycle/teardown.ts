@@ -53,11 +53,15 @@ export async function teardown(ve: Ve, opts: { umount: boolean }, f = new Failur
   const st = ve.state;
   if (!st) return f;
   await debugTimed(ve, 'kill', () => killVe(ve, f));
+  const unclean: string[] = [];
   for (const p of pluginsNamed(ve, st.prepared)) {
     if (!p.hooks.cleanup) continue;
+    const before = f.errors.length;
     await f.run(`${ve.label}: clean up ${p.name}`, () => debugTimed(ve, `${p.name} cleanup`, () => p.hooks.cleanup!(ve.hookContext(p))));
+    if (f.errors.length > before) unclean.push(p.name);
   }
-  st.prepared = [];
+  // A cleanup that failed stays on record: the next operation runs it again.
+  st.prepared = st.prepared.filter((n) => unclean.includes(n));
   delete st.pid;
   delete st.startTime;
   delete st.namespaces;

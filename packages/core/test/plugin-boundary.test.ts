@@ -1,0 +1,45 @@
+/**
+ * The boundary the architecture rests on: plugins reach the kernel only through the Host
+ * interface. No plugin's source imports @vzkit/linux (the one implementation of Host),
+ * node:fs or node:child_process, nor reaches into another package's files.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const packages = fileURLToPath(new URL('../../', import.meta.url));
+/** Not plugins: the kernel, the Host implementation, the tools that compose them. */
+const NOT_PLUGINS = new Set(['core', 'linux', 'cli']);
+const FORBIDDEN = [/^@vzkit\/linux(\/|$)/, /^(node:)?fs(\/promises)?$/, /^(node:)?child_process$/];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(text: string): string[] {
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)]
+    .map((m) => m[1] ?? m[2]!);
+}
+
+const plugins = readdirSync(packages).filter((p) => !NOT_PLUGINS.has(p) && statSync(join(packages, p, 'src'), { throwIfNoEntry: false })?.isDirectory());
+
+describe('the plugin boundary', () => {
+  it('finds the plugins', () => {
+    expect(plugins).toEqual(expect.arrayContaining(['ns-fs', 'ns-net', 'ubc', 'template']));
+  });
+
+  it.each(plugins.map((p) => [p]))('%s imports neither @vzkit/linux, node:fs nor node:child_process, nor another package\'s files', (pkg) => {
+    const bad: string[] = [];
+    for (const file of sources(join(packages, pkg, 'src'))) {
+      for (const spec of imports(readFileSync(file, 'utf8'))) {
+        const escapes = spec.startsWith('.') && relative(join(packages, pkg), join(file, '..', spec)).startsWith('..');
+        if (FORBIDDEN.some((re) => re.test(spec)) || escapes || /^@vzkit\/[^/]+\/src\//.test(spec)) bad.push(`${relative(packages, file)}: ${spec}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
