@@ -45,18 +45,19 @@ export class RealCli {
    */
   netns: string | undefined;
 
-  /** Runs a bundled tool (`vzctl`, `vzlist`, `vzubc`). */
-  tool(name: string, argv: string[], env: Record<string, string> = {}, timeoutMs = 50_000): Promise<Run> {
+  /** Runs a bundled tool (`vzctl`, `vzlist`, `vzubc`); `input`, when given, is its stdin. */
+  tool(name: string, argv: string[], env: Record<string, string> = {}, timeoutMs = 50_000, input?: string): Promise<Run> {
     const cmd = [process.execPath, join(pkg, `dist/${name}.js`), ...argv];
     // nsenter --net only: the tools keep the machine's mount namespace, where VE roots are mounted.
     if (this.netns) cmd.unshift('nsenter', `--net=/run/netns/${this.netns}`, '--');
     return new Promise((resolve) => {
-      execFile(cmd[0]!, cmd.slice(1),
+      const child = execFile(cmd[0]!, cmd.slice(1),
         { env: { ...process.env, VZKIT_ROOT: this.root, VZKIT_CGROUP_PARENT: this.parent, VZKIT_DEBUG: '', ...env }, timeout: timeoutMs },
         (err, stdout, stderr) => {
           const e = err as (Error & { code?: number; signal?: string }) | null;
           resolve({ code: e ? (typeof e.code === 'number' ? e.code : 128) : 0, signal: e?.signal ?? null, stdout, stderr });
         });
+      if (input !== undefined) child.stdin!.end(input);
     });
   }
 

@@ -130,7 +130,8 @@ describe('round trip', () => {
 
   it('refuses bad values with one line naming the CT and the key, and changes nothing', async () => {
     const [a] = ids as [number];
-    await started(a, '--numproc', '100');
+    // No RAM limit (the default sample has one), so that a swap limit alone is refused.
+    await started(a, '--config', 'unlimited', '--numproc', '100');
     const conf = await readFile(join(cli.root, 'etc/vzkit/conf', `${a}.conf`), 'utf8');
     for (const [args, msg] of [
       [['--numproc', '10:5'], `vzctl: CT ${a}: invalid value for NUMPROC (--numproc): barrier 10 is above limit 5\n`],

@@ -52,8 +52,15 @@ export const LOCAL_GID = defineKey({
   name: 'LOCAL_GID', flag: 'local_gid', live: false, scope: ['create'], type: ID_BASE,
   description: 'Host gid of the VE\'s root group (default LOCAL_UID)',
 });
-/** Global (vz.conf): sample applied by `create` without --config. */
-export const CONFIGFILE = defineKey({ name: 'CONFIGFILE', live: false, type: text(), description: 'Default sample config for create' });
+/**
+ * Global (vz.conf): sample applied by `create` without --config. `basic`, as OpenVZ's
+ * vz.conf shipped it, so that a VE nobody gave limits to still has them (processes,
+ * memory, /dev/shm, open files); only `--config unlimited` makes one without.
+ */
+export const CONFIGFILE = defineKey({
+  name: 'CONFIGFILE', live: false, type: text(), default: 'basic',
+  description: 'Default sample config for create',
+});
 /** Global (vz.conf): template used by `create` without --ostemplate. */
 export const DEF_OSTEMPLATE = defineKey({ name: 'DEF_OSTEMPLATE', live: false, type: text(), description: 'Default OS template for create' });
 /** Global (vz.conf): cgroup parent of every VE (`vzkit`; `@self/...` = below the caller's own cgroup). */

@@ -25,10 +25,24 @@ export type ChildOp =
   /** Capabilities removed from the bounding set (numbers, linux/capability.h). */
   | { op: 'capDrop'; caps: number[] }
   /**
-   * A seccomp filter: the named system calls fail with EPERM, everything else is
-   * allowed. Names this architecture lacks are skipped. Inherited by every child.
+   * A seccomp filter: the calls named in `deny` fail with EPERM, those of `rules` as each
+   * rule says; everything else is allowed. Names this architecture lacks are skipped.
+   * Inherited by every child.
    */
-  | { op: 'seccomp'; deny: string[] };
+  | { op: 'seccomp'; deny: string[]; rules?: SeccompRule[] };
+
+/**
+ * A call a seccomp filter refuses only for some arguments, or with another answer than
+ * EPERM. A filter sees the call's registers, never the memory they point to: it can
+ * test clone's flags, not clone3's (they are in a struct).
+ */
+export interface SeccompRule {
+  call: string;
+  /** EPERM: not allowed. ENOSYS: "no such call", on which libc falls back (clone3 → clone). */
+  errno: 'EPERM' | 'ENOSYS';
+  /** Only when every bit of `bits` is set in argument `arg` (0-5); always when absent. */
+  when?: { arg: number; bits: number };
+}
 
 /**
  * Where an op runs in the child, whatever the plugin order: `early` before the root

@@ -21,6 +21,23 @@ export interface EditFlag<T> {
   description: string;
   /** Combines the current value with one argument; throw ValueError on bad input. */
   apply(current: T | undefined, arg: string): T;
+  /** The argument may leave out a secret, which the front end then reads on its own channel. */
+  secret?: EditFlagSecret;
+}
+
+/**
+ * Part of an edit flag's argument that must not travel on a command line, where every
+ * user of the host can read it (/proc/PID/cmdline): a password. The argument may leave
+ * it out; a front end then asks for it on its own channel — vzctl reads stdin, a daemon
+ * the request body — and hands `join(arg, secret)` to `apply`.
+ */
+export interface EditFlagSecret {
+  /** What the secret is, for prompts and messages (`password for root`). */
+  what(arg: string): string;
+  /** The argument holds the secret itself (OpenVZ's `root:password`): taken, with a warning. */
+  inline(arg: string): boolean;
+  /** The argument with the secret read for it. */
+  join(arg: string, secret: string): string;
 }
 
 /** Per-change liveness; a method's type, so a ConfigKey<number> still is a ConfigKey<unknown>. */

@@ -10,9 +10,9 @@
 import { defineKey, definePlugin, readGuestFile, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
 import { editHosts } from './hosts.js';
 import { ensureSshHostKeys } from './ssh-keys.js';
-import { SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
+import { parseUserPassword, passwordSecret, SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
 
-/** `--userpasswd user:password` (repeatable): an action on the running VE, never saved. */
+/** `--userpasswd USER[:PASSWORD]` (repeatable): an action on the running VE, never saved. */
 export const USERPASSWD = defineKey<UserPassword[]>({
   name: 'USERPASSWD',
   type: userPasswords,
@@ -22,9 +22,11 @@ export const USERPASSWD = defineKey<UserPassword[]>({
   description: 'Set a password inside the running VE (the user is made when missing)',
   editFlags: [{
     flag: 'userpasswd',
-    arg: 'USER:PASSWORD',
-    description: 'Set the password of USER inside the running VE, making the user if needed (repeatable; never saved)',
-    apply: (cur, arg) => [...(cur ?? []), ...userPasswords.parse(arg)],
+    arg: 'USER[:PASSWORD]',
+    description: 'Set the password of USER inside the running VE, making the user if needed; the password is read from stdin ' +
+      '(one line; asked twice on a terminal) unless given after a colon, where ps shows it (repeatable; never saved)',
+    apply: (cur, arg) => [...(cur ?? []), parseUserPassword(arg)],
+    secret: passwordSecret,
   }],
 });
 
@@ -49,7 +51,8 @@ async function writeHosts(ctx: HookContext): Promise<void> {
 
 async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Promise<void> {
   const input = list.map((u) => `${u.user}:${u.password}\n`).join('');
-  const r = await ctx.exec({ argv: ['/bin/sh', '-c', SET_PASSWORDS_SCRIPT], stdio: 'pipe', input, timeoutMs: 60_000 });
+  const users = [...new Set(list.map((u) => u.user))];
+  const r = await ctx.exec({ argv: ['/bin/sh', '-c', SET_PASSWORDS_SCRIPT, 'sh', ...users], stdio: 'pipe', input, timeoutMs: 60_000 });
   if (r.code !== 0) {
     const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
     throw vzError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`);

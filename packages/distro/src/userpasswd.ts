@@ -1,9 +1,11 @@
 /**
- * `--userpasswd user:password`: the user's password inside the running VE, the user
- * made first when missing, by the guest's own tools (chpasswd, useradd or busybox's
- * adduser) so that its hashing and files are its own.
+ * `--userpasswd USER` (the password on stdin) or OpenVZ's `--userpasswd USER:PASSWORD`:
+ * the user's password inside the running VE, the user made first when missing, by the
+ * guest's own tools (chpasswd, useradd or busybox's adduser) so that its hashing and
+ * files are its own. The password reaches the guest on a pipe only: never a command
+ * line, on the host or inside.
  */
-import { ValueError, type ValueType } from '@vzkit/core';
+import { ValueError, type EditFlagSecret, type ValueType } from '@vzkit/core';
 
 export interface UserPassword {
   user: string;
@@ -25,23 +27,34 @@ export function parseUserPassword(arg: string): UserPassword {
   return { user, password };
 }
 
-/** A list of user:password pairs; the key is transient, so the text stays in memory and reaches no file. */
+/**
+ * A list of user:password pairs, one a line (a password may hold spaces, never a line
+ * break); the key is transient, so the text stays in memory and reaches no file.
+ */
 export const userPasswords: ValueType<UserPassword[]> = {
   arg: 'USER:PASSWORD',
-  parse: (raw) => raw.split(/\s+/).filter(Boolean).map(parseUserPassword),
-  format: (v) => v.map((u) => `${u.user}:${u.password}`).join(' '),
+  parse: (raw) => raw.split('\n').filter(Boolean).map(parseUserPassword),
+  format: (v) => v.map((u) => `${u.user}:${u.password}`).join('\n'),
+};
+
+/** `USER` asks for the password on stdin; `USER:PASSWORD` carries it (and shows it to `ps`). */
+export const passwordSecret: EditFlagSecret = {
+  what: (arg) => `password for ${arg.split(':')[0]}`,
+  inline: (arg) => arg.includes(':'),
+  join: (arg, secret) => `${arg}:${secret}`,
 };
 
 /**
- * Run inside by /bin/sh; reads `user:password` lines on stdin, so that no password is
- * ever on a command line (which every process of the VE could read in /proc).
+ * Run inside by /bin/sh with the user names as its arguments (`sh -c SCRIPT sh root web`)
+ * and the `user:password` lines on stdin, which chpasswd reads itself: no password is
+ * ever on a command line (every process of the host could read it in /proc), not even
+ * that of a shell's printf.
  */
 export const SET_PASSWORDS_SCRIPT = `set -e
-while IFS= read -r line; do
-  user=\${line%%:*}
+for user in "$@"; do
   if ! id "$user" >/dev/null 2>&1; then
-    if command -v useradd >/dev/null 2>&1; then useradd -m "$user"; else adduser -D "$user"; fi
+    if command -v useradd >/dev/null 2>&1; then useradd -m "$user"; else adduser -D "$user"; fi </dev/null
   fi
-  printf '%s\\n' "$line" | chpasswd
 done
+exec chpasswd
 `;

@@ -61,6 +61,7 @@ describe('--userpasswd', () => {
     expect(() => parseUserPassword('secretword')).toThrow(/^the value is not user:password$/);
     expect(() => parseUserPassword('Bad User:x')).toThrow(/not a valid user name/);
     expect(() => parseUserPassword('root:')).toThrow(/empty/);
+    expect(parseUserPassword('root:with spaces')).toEqual({ user: 'root', password: 'with spaces' });
   });
 
   it('acts on a running VE only, and is never saved', async () => {
@@ -82,6 +83,7 @@ describe('--userpasswd', () => {
     expect(r.applied).toEqual(['USERPASSWD']);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.argv.join(' ')).not.toContain('s3cret');
+    expect(seen[0]!.argv.slice(3)).toEqual(['sh', 'root', 'web']);
     expect(seen[0]!.input).toBe('root:s3cret\nweb:pw\n');
     expect(await readFile(`${t.runtime.paths.confDir}/101.conf`, 'utf8')).not.toContain('s3cret');
     expect(await readFile(`${t.runtime.paths.run}/101/state.json`, 'utf8')).not.toContain('s3cret');

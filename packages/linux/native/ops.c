@@ -53,14 +53,66 @@ static int check_cap_list(const char *csv)
 	return 0;
 }
 
-/* "kexec_load,bpf": names only; whether this architecture has them is seen at load. */
-static int check_syscall_list(const char *csv)
+/*
+ * One entry of a seccomp list: `name` (EPERM), `name:ERRNO` or `name:ERRNO:ARG:BITS`
+ * (refused only when argument ARG has every bit of BITS set). ERRNO is EPERM or ENOSYS.
+ * Whether this architecture has the call is seen at load.
+ */
+struct seccomp_entry {
+	char name[64];
+	int err;
+	int arg; /* -1: unconditional */
+	unsigned long long bits;
+};
+
+static int parse_seccomp_entry(const char *tok, struct seccomp_entry *e)
 {
-	if (strlen(csv) >= 4096)
+	char copy[160];
+	if (strlen(tok) >= sizeof copy)
 		return -1;
-	for (const char *c = csv; *c; c++)
-		if (!(*c == ',' || *c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+	snprintf(copy, sizeof copy, "%s", tok);
+	char *save, *name = strtok_r(copy, ":", &save);
+	char *err = strtok_r(NULL, ":", &save);
+	char *arg = strtok_r(NULL, ":", &save);
+	char *bits = strtok_r(NULL, ":", &save);
+	if (!name || strlen(name) >= sizeof e->name || strtok_r(NULL, ":", &save) || (arg && !bits))
+		return -1;
+	for (const char *c = name; *c; c++)
+		if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
 			return -1;
+	snprintf(e->name, sizeof e->name, "%s", name);
+	e->err = EPERM;
+	if (err && strcmp(err, "EPERM") != 0) {
+		if (strcmp(err, "ENOSYS") != 0)
+			return -1;
+		e->err = ENOSYS;
+	}
+	e->arg = -1;
+	e->bits = 0;
+	if (arg) {
+		unsigned long long n;
+		if (parse_number(arg, &n) < 0 || n > 5 || parse_number(bits, &e->bits) < 0 || e->bits == 0)
+			return -1;
+		e->arg = (int)n;
+	}
+	return 0;
+}
+
+/* The whole list parses; the first bad entry is returned in *bad. */
+static int check_seccomp_list(const char *csv, const char **bad)
+{
+	/* Static: *bad points into it after the return, for the failure record. */
+	static char copy[4096];
+	*bad = csv;
+	if (strlen(csv) >= sizeof copy)
+		return -1;
+	snprintf(copy, sizeof copy, "%s", csv);
+	struct seccomp_entry e;
+	for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		*bad = tok;
+		if (parse_seccomp_entry(tok, &e) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -107,8 +159,8 @@ int compile_op(const struct record *rec, struct op *op)
 		return 0;
 	case K_CAP_DROP: /* csv of capability numbers */
 		return check_cap_list(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
-	case K_SECCOMP: /* csv of system call names */
-		return check_syscall_list(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
+	case K_SECCOMP: /* csv of entries, see parse_seccomp_entry */
+		return check_seccomp_list(rec->arg[0], &bad) < 0 ? fail(rec->index, op->name, EINVAL, bad) : 0;
 	default:
 		return 0;
 	}
@@ -227,9 +279,10 @@ static int op_cap_drop(const struct op *op)
 
 /*
  * A filter that allows everything but the listed calls, which fail with EPERM (the
- * answer a program expects when it lacks a privilege). Loaded last: it is inherited
- * by init's children and survives exec. Without no_new_privs the kernel wants
- * CAP_SYS_ADMIN for this, which the launcher still has; setuid programs keep working.
+ * answer a program expects when it lacks a privilege) or ENOSYS (clone3: libc then falls
+ * back to clone, whose flags a filter can see). Loaded last: it is inherited by init's
+ * children and survives exec. Without no_new_privs the kernel wants CAP_SYS_ADMIN for
+ * this, which the launcher still has; setuid programs keep working.
  */
 static int op_seccomp(const struct op *op)
 {
@@ -240,10 +293,20 @@ static int op_seccomp(const struct op *op)
 	char copy[4096];
 	snprintf(copy, sizeof copy, "%s", op->s[0]);
 	for (char *save, *tok = strtok_r(copy, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
-		int nr = seccomp_syscall_resolve_name(tok);
+		struct seccomp_entry e;
+		if (parse_seccomp_entry(tok, &e) < 0) {
+			seccomp_release(ctx);
+			return fail(op->index, op->name, EINVAL, tok);
+		}
+		int nr = seccomp_syscall_resolve_name(e.name);
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* not a call of this architecture */
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (e.arg < 0) {
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(e.err), nr, 0);
+		} else {
+			struct scmp_arg_cmp cmp = { .arg = (unsigned)e.arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = e.bits, .datum_b = e.bits };
+			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(e.err), nr, 1, &cmp);
+		}
 		if (rc < 0) {
 			seccomp_release(ctx);
 			return fail(op->index, op->name, -rc, tok);

@@ -60,7 +60,10 @@ describe('launcher spec encoding', () => {
   it('encodes an exec join with cgroups, caps, the seccomp filter and tty', () => {
     const records = decodeRecords(encodeJoinSpec({
       pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21],
-      ops: [{ op: 'seccomp', deny: ['bpf', 'kexec_load'] }], argv: ['sh'], env: [], tty: true,
+      ops: [{
+        op: 'seccomp', deny: ['bpf', 'kexec_load'],
+        rules: [{ call: 'clone3', errno: 'ENOSYS' }, { call: 'unshare', errno: 'EPERM', when: { arg: 0, bits: 0x10000000 } }],
+      }], argv: ['sh'], env: [], tty: true,
     }));
     expect(records).toEqual([
       ['pid', '42'],
@@ -68,7 +71,7 @@ describe('launcher spec encoding', () => {
       ['cgroup', '/sys/fs/cgroup/pids/x/cgroup.procs'],
       ['tty', '1'],
       ['capDrop', '21'],
-      ['seccomp', 'bpf,kexec_load'],
+      ['seccomp', 'bpf,kexec_load,clone3:ENOSYS,unshare:EPERM:0:268435456'],
       ['arg', 'sh'],
     ]);
   });
@@ -77,6 +80,11 @@ describe('launcher spec encoding', () => {
     const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], argv: ['sh'], env: [], tty: false };
     expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'chdir', path: '/' }] })).toThrow(/a chdir op cannot run when joining a VE/);
     expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccomp', deny: ['bpf,keyctl'] }] })).toThrow(/not a system call name/);
+    const rule = (r: object) => encodeJoinSpec({ ...base, ops: [{ op: 'seccomp', deny: [], rules: [r as never] }] });
+    expect(() => rule({ call: 'clone:x', errno: 'EPERM' })).toThrow(/not a system call name/);
+    expect(() => rule({ call: 'clone', errno: 'EACCES' })).toThrow(/EACCES is not EPERM or ENOSYS/);
+    expect(() => rule({ call: 'clone', errno: 'EPERM', when: { arg: 6, bits: 1 } })).toThrow(/argument 6 is not 0-5/);
+    expect(() => rule({ call: 'clone', errno: 'EPERM', when: { arg: 0, bits: 0 } })).toThrow(/bits 0 must be a positive integer/);
   });
 
   it('refuses a NUL inside a token, a wrong arity and an empty argv', () => {

@@ -1,7 +1,9 @@
 /**
  * @vzkit/seccomp — a seccomp filter on every process of a VE (SECCOMP, `--seccomp
- * default|off`): the calls of {@link DEFAULT_DENY} fail with EPERM.
+ * default|off`): the calls of {@link DEFAULT_DENY} fail with EPERM, and
+ * {@link NESTING_RULES} refuse nested user namespaces unless NESTING (`--nesting yes`)
+ * allows them.
  * @packageDocumentation
  */
-export { seccompPlugin, SECCOMP, type SeccompSetting } from './plugin.js';
-export { DEFAULT_DENY, type DeniedCall } from './profile.js';
+export { seccompPlugin, SECCOMP, NESTING, type SeccompSetting } from './plugin.js';
+export { DEFAULT_DENY, NESTING_RULES, CLONE_NEWUSER, type DeniedCall } from './profile.js';

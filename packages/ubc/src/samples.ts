@@ -22,14 +22,15 @@ SWAPPAGES="0:${swap}"
 }
 
 export const UBC_SAMPLES: readonly SampleConfig[] = [
+  // The default sample (CONFIGFILE): every VE made without --config has these. No
+  // AVNUMPROC, which is advice only: it would refuse a `create --numproc` below it.
   {
     name: 'basic',
     text: `${header('a general-purpose VE (a few services, a few users)')}
 PHYSPAGES="0:512M"
 SWAPPAGES="0:1G"
 NUMPROC="1000:1000"
-AVNUMPROC="500:500"
-NUMFILE="8192:65536"
+NUMFILE="8192:16384"
 NUMPTY="64:64"
 NUMSIGINFO="1024:1024"
 SHMPAGES="128M:128M"

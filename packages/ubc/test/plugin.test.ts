@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StatRow } from '@vzkit/core';
 import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
@@ -14,9 +15,21 @@ afterEach(async () => {
 const GROUP = 'vzkit/101';
 const row = (rows: StatRow[], name: string) => rows.find((r) => r.resource === name)!;
 
-async function start(values: Record<string, string>, hostOptions = {}) {
+/**
+ * A runtime whose VEs get only the beancounters a test gives: they are made from a
+ * sample that sets none (the default sample, basic, sets many).
+ */
+async function bareVes(hostOptions = {}): Promise<FakeVe> {
   t = await fakeVe([nsIpcPlugin, ubcPlugin], hostOptions);
-  await t.create(101, values);
+  await mkdir(t.runtime.paths.confDir, { recursive: true });
+  await writeFile(join(t.runtime.paths.confDir, 've-bare.conf-sample'), '# no beancounters\n');
+  return t;
+}
+const BARE = { config: 'bare' };
+
+async function start(values: Record<string, string>, hostOptions = {}) {
+  await bareVes(hostOptions);
+  await t.create(101, values, BARE);
   return t.runtime.start(101);
 }
 
@@ -51,8 +64,8 @@ describe('start', () => {
   });
 
   it('refuses contradicting values before anything is made', async () => {
-    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
-    const e = await failure(t.runtime.create(101, { ostemplate: 'test', values: new Map([['SWAPPAGES', '0:1G']]) }));
+    await bareVes();
+    const e = await failure(t.create(101, { SWAPPAGES: '0:1G' }, BARE));
     expect(e.message).toBe('CT 101: SWAPPAGES (--swap): a swap limit needs a RAM limit; set PHYSPAGES (--ram) too');
     expect(e.exit).toBe(21);
     expect(await t.runtime.ctids()).toEqual([]);
@@ -65,6 +78,39 @@ describe('start', () => {
     const config = await t.runtime.config(101);
     expect(config.raw('NUMPROC')).toBe('100:100');
     expect(config.raw('ORIGIN_SAMPLE')).toBe('light');
+  });
+});
+
+describe('a VE created without --config', () => {
+  it('takes the basic sample (CONFIGFILE): processes, memory, shared memory and open files are limited at start', async () => {
+    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
+    await t.create(101);
+    const config = await t.runtime.config(101);
+    expect(config.raw('ORIGIN_SAMPLE')).toBe('basic');
+    const pid = await t.runtime.start(101);
+    expect(t.fake.cgroups.read(GROUP)).toMatchObject({ pids: { max: 1000 }, memory: { max: 512 * 2 ** 20 } });
+    expect(t.fake.sysctl(pid, 'kernel.shmmax')).toBe(String(128 * 2 ** 20));
+    expect(t.fake.process(pid)!.rlimits['NOFILE']).toEqual({ soft: 8192, hard: 16384 });
+  });
+
+  it('is unlimited only from the unlimited sample', async () => {
+    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
+    await t.create(101, {}, { config: 'unlimited' });
+    await t.runtime.start(101);
+    expect(t.fake.cgroups.read(GROUP)).toMatchObject({ pids: { max: null }, memory: { max: null } });
+  });
+
+  it('takes the sample vz.conf names, and refuses one that does not exist (82), making nothing', async () => {
+    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
+    await mkdir(t.runtime.paths.confDir, { recursive: true });
+    await writeFile(t.runtime.paths.globalConf, 'CONFIGFILE="light"\n');
+    await t.create(101);
+    expect((await t.runtime.config(101)).raw('NUMPROC')).toBe('100:100');
+    await writeFile(t.runtime.paths.globalConf, 'CONFIGFILE="nosuch"\n');
+    const e = await failure(t.create(102));
+    expect([e.code, e.exit]).toEqual(['SAMPLE_NOT_FOUND', 82]);
+    expect(e.message).toBe(`CT 102: sample config ${t.runtime.paths.confDir}/ve-nosuch.conf-sample (CONFIGFILE in ${t.runtime.paths.globalConf}) not found`);
+    expect(await t.runtime.ctids()).toEqual([101]);
   });
 });
 
@@ -141,8 +187,8 @@ describe('stats', () => {
   });
 
   it('shows the configured limits of a stopped VE and no usage', async () => {
-    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
-    await t.create(101, { NUMPROC: '20:30' });
+    await bareVes();
+    await t.create(101, { NUMPROC: '20:30' }, BARE);
     const rows = await t.runtime.stats(101);
     expect(row(rows, 'numproc')).toMatchObject({ barrier: 20, limit: 30 });
     expect(row(rows, 'numproc').held).toBeUndefined();
@@ -159,10 +205,10 @@ describe('stats', () => {
 
 describe('a vzctl without CAP_SYS_RESOURCE', () => {
   it('grants at most its own hard limits, says so, and still starts the VE', async () => {
-    t = await fakeVe([nsIpcPlugin, ubcPlugin]);
+    await bareVes();
     t.fake.dropCallerCaps(24);
     t.fake.setCallerRlimit('NOFILE', 1024, 20000);
-    await t.create(101, { NUMFILE: '8192:65536', NUMPROC: '100' });
+    await t.create(101, { NUMFILE: '8192:65536', NUMPROC: '100' }, BARE);
     const pid = await t.runtime.start(101);
     expect(t.fake.process(pid)!.rlimits['NOFILE']).toEqual({ soft: 8192, hard: 20000 });
     expect(t.warnings, t.warnings.join('|')).toContain('CT 101 [ubc]: RLIMIT_NOFILE 65536 is above the 20000 that vzctl may grant without CAP_SYS_RESOURCE: the VE gets 20000');

@@ -17,7 +17,7 @@ export interface CreateVerbRequest {
   values: Map<string, string>;
 }
 
-const CONFIG_FLAG: FlagSpec = { name: 'config', arg: 'NAME', description: 'apply the sample config ve-NAME.conf-sample' };
+const CONFIG_FLAG: FlagSpec = { name: 'config', arg: 'NAME', description: 'apply the sample config ve-NAME.conf-sample (default: CONFIGFILE of vz.conf, basic; unlimited sets no limits)' };
 
 /** Turns the flags into raw key values; edit flags apply in order to what came before. */
 export function createValues(given: Array<{ name: string; value: string }>, flags: KeyFlag[]): Map<string, string> {

@@ -7,6 +7,7 @@
 import { vzError, type SetEdit } from '@vzkit/core';
 import { hasFlag, type FlagSpec } from '../args.js';
 import { keyFlags, keyLabel } from '../key-flags.js';
+import { withSecrets } from '../secrets.js';
 import { parseVerbArgs, type Verb } from './verb.js';
 
 export interface SetVerbRequest {
@@ -23,7 +24,7 @@ export const setVerb: Verb = {
   usage: 'CTID [--save] PARAMETER...',
   summary: 'Change parameters; live ones apply to a running container at once',
   flags: (rt) => [SAVE_FLAG, ...keyFlags(rt, 'set')],
-  async run(argv, { rt, out }) {
+  async run(argv, { rt, out, io }) {
     const { ctid, args } = await parseVerbArgs(this, argv, rt);
     const req: SetVerbRequest = {
       ctid,
@@ -33,8 +34,12 @@ export const setVerb: Verb = {
     if (req.edits.length === 0) {
       throw vzError('BAD_PARAM', `CT ${ctid}: no parameters to set were given`, { hint: "see 'vzctl set --help'" });
     }
-    const running = (await rt.status(req.ctid)).running;
-    const result = await rt.set(req.ctid, req.edits, { save: req.save });
+    const status = await rt.status(req.ctid);
+    const running = status.running;
+    // No password is asked for a VE that does not exist.
+    const { edits, warnings } = await withSecrets(req.ctid, req.edits, keyFlags(rt, 'set'), io, () => status.exist);
+    const result = await rt.set(req.ctid, edits, { save: req.save });
+    for (const w of warnings) out.warn(w);
     const keys = new Map(rt.configKeys.map((k) => [k.name, k]));
     const label = (name: string) => {
       const k = keys.get(name);

@@ -47,8 +47,13 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
       const shipped = core.registry.samples.get(sampleName);
       if (sample) file = ConfigFile.parse(await readFile(path, 'utf8'));
       else if (shipped !== undefined) file = ConfigFile.parse(shipped);
-      else if (req.config !== undefined) {
-        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path} not found`, { exit: 82, hint: `the samples here: ${(await sampleNames(core)).join(', ') || 'none'}` });
+      // A sample someone named must exist: a VE silently made without its limits is worse
+      // than no VE. Only the built-in default may be missing (a composition without limits).
+      else if (req.config !== undefined || global.has(CONFIGFILE)) {
+        const from = req.config !== undefined ? '' : ` (CONFIGFILE in ${core.paths.globalConf})`;
+        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path}${from} not found`, {
+          exit: 82, hint: `the samples here: ${(await sampleNames(core)).join(', ') || 'none'}`,
+        });
       }
       if (sample || shipped !== undefined) file.set(ORIGIN_SAMPLE.name, sampleName);
     }

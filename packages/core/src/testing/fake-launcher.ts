@@ -26,7 +26,7 @@ function opPath(op: ChildOp): string {
     case 'sethostname': case 'setdomainname': return op.name;
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
-    case 'seccomp': return op.deny.join(',');
+    case 'seccomp': return [...op.deny, ...(op.rules ?? []).map((r) => `${r.call}:${r.errno}`)].join(',');
   }
 }
 
@@ -67,7 +67,7 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void
     case 'capDrop':
       return child.dropCaps(op.caps);
     case 'seccomp':
-      return child.loadSeccomp(op.deny);
+      return child.loadSeccomp(op.deny, op.rules);
   }
 }
 
@@ -160,7 +160,7 @@ export class FakeLauncher implements Launcher {
     proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
     for (const op of spec.ops ?? []) {
       if (op.op === 'capDrop') proc.dropCaps(op.caps);
-      else if (op.op === 'seccomp') proc.loadSeccomp(op.deny);
+      else if (op.op === 'seccomp') proc.loadSeccomp(op.deny, op.rules);
       else throw failed(op.op, fault('EINVAL'));
     }
     try {

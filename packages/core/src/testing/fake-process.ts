@@ -3,7 +3,7 @@
  * it was sent. Signal names and numbers follow Linux x86-64 (SIGRTMIN is 34).
  */
 import { constants } from 'node:os';
-import type { Namespace } from '../plan.js';
+import type { Namespace, SeccompRule } from '../plan.js';
 import type { Errno } from './fake-errors.js';
 import { fault } from './fake-errors.js';
 import type { MountNs } from './fake-mount-table.js';
@@ -85,8 +85,8 @@ export class FakeProcess implements Accessor {
   console: string | undefined;
   readonly rlimits = new Map<string, { soft: number; hard: number }>();
   caps: Set<number>;
-  /** System calls a seccomp filter denies (inherited by children, kept across exec); none: no filter. */
-  seccompDeny: string[] | undefined;
+  /** Its seccomp filters, newest first (inherited by children, kept across exec). */
+  seccompFilters: ReadonlyArray<{ deny: readonly string[]; rules: readonly SeccompRule[] }>;
   /** Every signal delivered, in order (SIGKILL included). */
   readonly signals: string[] = [];
   /** Signals held while the process is frozen. */
@@ -104,7 +104,7 @@ export class FakeProcess implements Accessor {
     parent?: FakeProcess,
   ) {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
-    this.seccompDeny = parent?.seccompDeny;
+    this.seccompFilters = parent ? parent.seccompFilters : [];
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
       this.env = [...parent.env];
@@ -144,9 +144,32 @@ export class FakeProcess implements Accessor {
     this.rlimits.set(resource, { soft, hard });
   }
 
-  /** Stacks a filter on the one it has, as the kernel does: both apply. */
-  loadSeccomp(deny: string[]): void {
-    this.seccompDeny = [...new Set([...(this.seccompDeny ?? []), ...deny])];
+  /** Stacks a filter on the ones it has, as the kernel does: all apply. */
+  loadSeccomp(deny: readonly string[], rules: readonly SeccompRule[] = []): void {
+    for (const r of rules) {
+      if (r.when && (!Number.isInteger(r.when.arg) || r.when.arg < 0 || r.when.arg > 5 || !(r.when.bits > 0))) throw fault('EINVAL');
+    }
+    this.seccompFilters = [{ deny: [...deny], rules: rules.map((r) => ({ ...r })) }, ...this.seccompFilters];
+  }
+
+  /** Calls its filters refuse with EPERM whatever the arguments; undefined without a filter. */
+  get seccompDeny(): string[] | undefined {
+    if (this.seccompFilters.length === 0) return undefined;
+    return [...new Set([...this.seccompFilters].reverse().flatMap((f) => f.deny))];
+  }
+
+  /**
+   * What `call` with these arguments returns under its filters: the answer of the newest
+   * filter that refuses it (the kernel keeps the newest among equal actions), undefined
+   * when every filter lets it through.
+   */
+  seccompAnswer(call: string, args: readonly number[] = []): 'EPERM' | 'ENOSYS' | undefined {
+    for (const f of this.seccompFilters) {
+      if (f.deny.includes(call)) return 'EPERM';
+      const hit = f.rules.find((r) => r.call === call && (!r.when || (BigInt(args[r.when.arg] ?? 0) & BigInt(r.when.bits)) === BigInt(r.when.bits)));
+      if (hit) return hit.errno;
+    }
+    return undefined;
   }
 
   dropCaps(caps: number[]): void {

@@ -8,7 +8,7 @@
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
 import type { MountEntry, ProcessService, RunOptions, RunResult } from '../host.js';
-import type { IdMapping, Namespace } from '../plan.js';
+import type { IdMapping, Namespace, SeccompRule } from '../plan.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs, type SysvObject } from './fake-namespaces.js';
@@ -38,8 +38,10 @@ export interface FakeProcessInfo {
   rlimits: Record<string, { soft: number; hard: number }>;
   /** Capability bounding set, sorted numbers. */
   capBounding: number[];
-  /** Calls its seccomp filter denies; absent without a filter. */
+  /** Calls its seccomp filters refuse with EPERM whatever the arguments; absent without a filter. */
   seccompDeny?: string[];
+  /** Its filters' other rules (by argument, or with ENOSYS), oldest filter first; absent without a filter. */
+  seccompRules?: SeccompRule[];
   /** Signals delivered so far, in order. */
   signals: string[];
   /** Its cgroup (absolute, as in /proc/PID/cgroup), undefined once dead. */
@@ -237,7 +239,7 @@ export class FakeProcesses implements ProcessService {
       namespaces, root: p.ns.mnt.rootPath, mounts: p.ns.mnt.entries(),
       rlimits: Object.fromEntries([...p.rlimits].map(([k, v]) => [k, { ...v }])),
       capBounding: [...p.caps].sort((a, b) => a - b),
-      ...(p.seccompDeny ? { seccompDeny: [...p.seccompDeny] } : {}),
+      ...(p.seccompDeny ? { seccompDeny: p.seccompDeny, seccompRules: [...p.seccompFilters].reverse().flatMap((f) => f.rules.map((r) => ({ ...r }))) } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),

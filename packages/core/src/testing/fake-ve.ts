@@ -26,7 +26,8 @@ export interface FakeVe {
   runtime: Runtime;
   warnings: string[];
   plan(): PlanSeen | undefined;
-  create(ctid: number, values?: Record<string, string>): Promise<void>;
+  /** `vzctl create` from template `test`; `config` names the sample (CONFIGFILE of vz.conf when absent). */
+  create(ctid: number, values?: Record<string, string>, opts?: { config?: string }): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -53,8 +54,8 @@ export async function fakeVe(plugins: Plugin<any, any>[], hostOptions: Partial<F
   return {
     fake, runtime, warnings,
     plan: () => seen,
-    async create(ctid, values = {}) {
-      await runtime.create(ctid, { ostemplate: 'test', values: new Map(Object.entries(values)) });
+    async create(ctid, values = {}, opts = {}) {
+      await runtime.create(ctid, { ostemplate: 'test', values: new Map(Object.entries(values)), ...(opts.config !== undefined ? { config: opts.config } : {}) });
       fake.fs.seedDir(join(runtime.paths.private, String(ctid)));
     },
     async cleanup() {

@@ -58,7 +58,7 @@ export function describeOp(op: ChildOp): string {
     case 'capDrop':
       return `drop capabilities ${op.caps.join(',')}`;
     case 'seccomp':
-      return `load the seccomp filter (${op.deny.length} calls denied)`;
+      return `load the seccomp filter (${op.deny.length + (op.rules?.length ?? 0)} rules)`;
   }
 }
 

@@ -14,7 +14,7 @@
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type LaunchSpec, type Namespace } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type LaunchSpec, type Namespace, type SeccompRule } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -114,8 +114,19 @@ export function opRecord(op: ChildOp): SpecRecord {
     case 'capDrop':
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
-      return ['seccomp', op.deny.map(syscallName).join(',')];
+      return ['seccomp', [...op.deny.map(syscallName), ...(op.rules ?? []).map(ruleToken)].join(',')];
   }
+}
+
+/** `clone3:ENOSYS`, `unshare:EPERM:0:268435456` (refused when arg 0 has all those bits). */
+function ruleToken(rule: SeccompRule): string {
+  if (rule.errno !== 'EPERM' && rule.errno !== 'ENOSYS') throw vzError('BAD_VALUE', `launcher spec: seccomp answer ${String(rule.errno)} is not EPERM or ENOSYS`);
+  const head = `${syscallName(rule.call)}:${rule.errno}`;
+  if (!rule.when) return head;
+  const { arg, bits } = rule.when;
+  if (!Number.isInteger(arg) || arg < 0 || arg > 5) throw vzError('BAD_VALUE', `launcher spec: seccomp argument ${arg} is not 0-5`);
+  if (!Number.isSafeInteger(bits) || bits <= 0) throw vzError('BAD_VALUE', `launcher spec: seccomp bits ${bits} must be a positive integer`);
+  return `${head}:${arg}:${bits}`;
 }
 
 function syscallName(name: string): string {
