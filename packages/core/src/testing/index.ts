@@ -35,6 +35,7 @@
 export { FakeHost, FakeSystem } from './fake-host.js';
 export type { FakeHostOptions } from './fake-kernel.js';
 export { FakeFs } from './fake-fs.js';
+export { FakeGuestFs } from './fake-guest-fs.js';
 export { FakeMounts } from './fake-mounts.js';
 export { FakeCgroups } from './fake-cgroups.js';
 export { FakeNet } from './fake-net.js';
