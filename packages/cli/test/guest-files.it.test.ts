@@ -157,6 +157,7 @@ describe.each(VARIANTS)('guest files of $kind, attacked from inside', ({ userns,
 describe.concurrent('vzctl set against a swapper in the VE', () => {
   for (const { kind, userns, A, decoys } of VARIANTS) {
     it(`${kind}: ${TRIES} x set --hostname --nameserver --ipadd|--ipdel while /etc/hostname, /etc/hosts and /etc/resolv.conf are exchanged with a symlink to a host file and other decoys: each run completes, leaving a file alone in one line; the host file is untouched`, async ({ expect }) => {
+      await vzctl(['stop', String(A), '--fast']);
       const start = await vzctl(['start', String(A)]);
       expect(start.code, start.stderr).toBe(0);
       const targets = FILES.map((f) => `/${f}`);
