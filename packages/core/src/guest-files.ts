@@ -1,51 +1,104 @@
 /**
- * Files of a VE's own system edited from the host (/etc/hostname, /etc/resolv.conf),
- * through its root mounted on the host. The files belong to the guest: a symlink there
- * could point anywhere on the host, so only regular files under real directories are
- * read or written, never followed links.
+ * A VE's own files edited from the host (/etc/hostname, /etc/hosts, /etc/resolv.conf,
+ * ssh host keys). vzkit does this as the host's root while the VE's root may be racing
+ * it, so every access goes through the Host's {@link GuestFs} service, which resolves the
+ * path beneath the VE root on one descriptor; these are the thin, VE-aware wrappers
+ * plugins use (they name the CT in what they report), and the refusals both Host
+ * implementations share.
  */
-import { dirname } from 'node:path';
-import { wrapError } from './errors.js';
-import type { HostFs } from './host.js';
+import { isVzError, vzError, wrapError, type VzError } from './errors.js';
+import type { FileStat, GuestFs } from './host.js';
+import type { Logger } from './plugin.js';
 
-/** `<root>/<rel>` when every directory on the way is a real directory; undefined otherwise. */
-async function guestPath(fs: HostFs, root: string, rel: string): Promise<string | undefined> {
-  const parts = rel.split('/').filter(Boolean);
-  let dir = root.replace(/\/+$/, '');
-  for (const part of parts.slice(0, -1)) {
-    dir = `${dir}/${part}`;
-    if ((await fs.stat(dir))?.type !== 'dir') return undefined;
-  }
-  return `${dir}/${parts[parts.length - 1]}`;
-}
-
-/** The guest's file, or undefined when it is missing or not a regular file. */
-export async function readGuestFile(fs: HostFs, root: string, rel: string): Promise<string | undefined> {
-  const path = await guestPath(fs, root, rel);
-  if (!path || (await fs.stat(path))?.type !== 'file') return undefined;
-  return fs.readFile(path);
+/** What the wrappers need of a hook's context. */
+export interface GuestCtx {
+  readonly host: { readonly guestFs: GuestFs };
+  readonly ve: { readonly label: string; readonly paths: { readonly root: string } };
 }
 
 /**
- * Writes the guest's file when it is a regular file (or missing, with `create`) under
- * real directories; returns whether it was written.
+ * The components of a guest path (`etc/ssh/sshd_config`). A path that is absolute,
+ * empty or climbs with `..` is a bug in vzkit, never the guest's doing: it is refused
+ * before anything is opened.
  */
-export async function writeGuestFile(fs: HostFs, root: string, rel: string, text: string, opts: { create?: boolean; mode?: number } = {}): Promise<boolean> {
-  const path = await guestPath(fs, root, rel);
-  if (!path) return false;
-  const type = (await fs.stat(path))?.type;
-  if (type === undefined ? !opts.create : type !== 'file') return false;
-  try {
-    await fs.writeFile(path, text, type === undefined ? { mode: opts.mode ?? 0o644 } : {});
-    if (type === undefined) {
-      // A new file belongs to whoever owns its directory: in a user-namespaced VE that is
-      // the VE's root (a host uid such as 100000), not the host's root it would show as nobody.
-      const dir = await fs.stat(dirname(path));
-      if (dir && (dir.uid !== 0 || dir.gid !== 0)) await fs.chown(path, dir.uid, dir.gid);
-    }
-    if (opts.mode !== undefined) await fs.chmod(path, opts.mode);
-  } catch (e) {
-    throw wrapError(e, `cannot write ${path}`);
+export function guestPathParts(rel: string): string[] {
+  const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
+  if (rel.startsWith('/') || parts.length === 0 || parts.includes('..')) {
+    throw vzError('SYSTEM', `internal error: '${rel}' is not a path inside a VE (relative, without '..')`);
   }
-  return true;
+  return parts;
+}
+
+const TYPE_NAMES: Record<FileStat['type'], string> = {
+  file: 'regular file', dir: 'directory', symlink: 'symbolic link', char: 'character device',
+  block: 'block device', fifo: 'FIFO', socket: 'socket',
+};
+
+function refusal(rel: string, why: string, errno: string): VzError {
+  const path = `/${guestPathParts(rel).join('/')}`;
+  return vzError('GUEST_FILE', `${path} ${why}`, { errno, path });
+}
+
+/**
+ * The refusals of {@link GuestFs}, worded once for LinuxHost and FakeHost: each names
+ * the file as the guest sees it and what is wrong with it.
+ */
+export const guestRefusal = {
+  symlink: (rel: string) => refusal(rel, 'is a symbolic link, which vzkit does not follow', 'ELOOP'),
+  symlinkOnPath: (rel: string) => refusal(rel, 'has a symbolic link on its path, which vzkit does not follow', 'ELOOP'),
+  mountOnPath: (rel: string) => refusal(rel, 'is reached across a mount point, which vzkit does not cross', 'EXDEV'),
+  notDirOnPath: (rel: string) => refusal(rel, 'has a component on its path that is not a directory', 'ENOTDIR'),
+  type: (rel: string, type: FileStat['type']) => refusal(rel, `is a ${TYPE_NAMES[type]}, not a regular file`, type === 'dir' ? 'EISDIR' : 'EINVAL'),
+  size: (rel: string, max: number) => refusal(rel, `is larger than ${max} bytes, the most vzkit reads of a guest file`, 'EFBIG'),
+};
+
+/** True for a refusal of {@link GuestFs}: the guest's tree made the access unsafe, nothing was done. */
+export function isGuestFileRefusal(e: unknown): e is VzError {
+  return isVzError(e) && e.code === 'GUEST_FILE';
+}
+
+async function inVe<T>(ctx: GuestCtx, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw wrapError(e, isGuestFileRefusal(e) ? ctx.ve.label : `${ctx.ve.label}: ${what}`);
+  }
+}
+
+/** The entry at `rel` inside the VE's root (a last symlink as itself); undefined when missing. */
+export function statGuestFile(ctx: GuestCtx, rel: string): Promise<FileStat | undefined> {
+  return inVe(ctx, `stat /${rel}`, () => ctx.host.guestFs.stat(ctx.ve.paths.root, rel));
+}
+
+/** The VE's regular file `rel` (bounded by `maxBytes`); undefined when missing. */
+export function readGuestFile(ctx: GuestCtx, rel: string, opts: { maxBytes?: number } = {}): Promise<string | undefined> {
+  return inVe(ctx, `read /${rel}`, () => ctx.host.guestFs.read(ctx.ve.paths.root, rel, opts));
+}
+
+/**
+ * Replaces (or with `create` makes) the VE's regular file `rel`; false when it is missing
+ * without `create`, or its directory is. See {@link GuestFs.write} for owners and modes.
+ */
+export function writeGuestFile(ctx: GuestCtx, rel: string, text: string | Uint8Array, opts: { create?: boolean; mode?: number } = {}): Promise<boolean> {
+  return inVe(ctx, `write /${rel}`, () => ctx.host.guestFs.write(ctx.ve.paths.root, rel, text, opts));
+}
+
+/**
+ * Runs an edit of guest files; when the guest's tree makes it unsafe, says so in one
+ * warning (`CT 101 [distro]: /etc/hosts is a symbolic link, ...; <consequence>`) and resolves
+ * false instead of failing the operation: the VE broke its own file, and the host's
+ * setting (the hostname, the VE's config) still holds. Other failures are thrown.
+ */
+export async function skipIfRefused(ctx: GuestCtx & { readonly log: Logger }, consequence: string, edit: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await edit();
+    return true;
+  } catch (e) {
+    if (!isGuestFileRefusal(e)) throw e;
+    // The hook's logger names the CT already: the refusal's own words, without the label.
+    let own: VzError = e;
+    while (isGuestFileRefusal(own.cause)) own = own.cause;
+    ctx.log.warn(`${own.message}; ${consequence}`);
+    return false;
+  }
 }

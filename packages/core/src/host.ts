@@ -44,6 +44,49 @@ export interface HostFs {
   truncate(path: string, size: number): Promise<void>;
 }
 
+/**
+ * Files inside a VE's own tree (under VE_ROOT, or VE_PRIVATE/fs), read and written by
+ * vzkit as the host's root while the VE's root may be changing that tree under it: it can
+ * swap any name for a symlink to a host file, a FIFO or a device at any moment. So a
+ * guest path is never opened by name from the host's `/`: `rel` (relative, no `..`) is
+ * resolved beneath a descriptor of `root` in one step that refuses symlinks on the way and
+ * across mount points (openat2(2) RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), its type is checked on that descriptor before
+ * anything is opened for reading or writing, and what is read is bounded.
+ *
+ * What the guest's tree makes unsafe — a symlink (last or on the way), a mount crossed,
+ * a component that is not a directory, a file that is not a regular one (FIFO, device,
+ * socket, directory), a file larger than the read limit — is refused with a VzError
+ * `GUEST_FILE` whose message names the file as the guest sees it (`/etc/hosts is a
+ * symbolic link, ...`); see `isGuestFileRefusal`. Other failures (EIO, ENOSPC, EROFS)
+ * are VzErrors of their own. Nothing is changed by a refusal. A `root` that does not
+ * exist (a VE whose root is not mounted) is like a missing file.
+ */
+export interface GuestFs {
+  /** The entry at `rel` itself (a last symlink is reported, not followed); undefined when missing. */
+  stat(root: string, rel: string): Promise<FileStat | undefined>;
+  /**
+   * The regular file at `rel` as text; undefined when it (or its directory) is missing.
+   * Files larger than `maxBytes` (default {@link GUEST_READ_LIMIT}) are refused, as is a
+   * file that grows past it while read.
+   */
+  read(root: string, rel: string, opts?: { maxBytes?: number }): Promise<string | undefined>;
+  /**
+   * Replaces the regular file at `rel` with `data` atomically: a new file made with
+   * O_EXCL in the directory's descriptor, written, given its owner and mode, then
+   * renamed over the old one within that directory. A replaced file keeps its owner and
+   * mode; a new one (with `create`) takes the owner of its directory — in a
+   * user-namespaced VE the host uid of the VE's root — and `mode` (default 0644).
+   * `mode` given also applies to a replaced file. Set-id bits are never written.
+   * False, with nothing written, when the file is missing and `create` is not set, or
+   * when its directory is missing.
+   */
+  write(root: string, rel: string, data: string | Uint8Array, opts?: { create?: boolean; mode?: number }): Promise<boolean>;
+}
+
+/** Bytes {@link GuestFs.read} reads at most unless told otherwise: 1 MiB. */
+export const GUEST_READ_LIMIT = 1 << 20;
+
 /** One filesystem's size and use, in its own blocks (statfs(2)). */
 export interface FsStats {
   /**
@@ -451,6 +494,8 @@ export interface NetService {
 
 export interface Host {
   readonly fs: HostFs;
+  /** Files inside a VE's tree: the only way to them (see {@link GuestFs}). */
+  readonly guestFs: GuestFs;
   readonly mounts: MountService;
   readonly cgroups: CgroupManager;
   readonly processes: ProcessService;

@@ -22,5 +22,5 @@ export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
 export { faultPoint } from './fault.js';
 export { FileLock, type LockFs, type LockHolder, type LockOptions } from './lock.js';
 export { writeFileAtomic } from './atomic-file.js';
-export { readGuestFile, writeGuestFile } from './guest-files.js';
+export { readGuestFile, writeGuestFile, statGuestFile, skipIfRefused, isGuestFileRefusal, guestRefusal, guestPathParts, type GuestCtx } from './guest-files.js';
 export { idMapOf, type VeIdMap } from './idmap.js';

@@ -7,7 +7,7 @@
  * configured from the host, and a stanza for it in /etc/network/interfaces would let
  * the guest's `ifdown -a` cut the VE off.
  */
-import { defineKey, definePlugin, readGuestFile, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
+import { defineKey, definePlugin, readGuestFile, skipIfRefused, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
 import { editHosts } from './hosts.js';
 import { ensureSshHostKeys } from './ssh-keys.js';
 import { parseUserPassword, passwordSecret, SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
@@ -38,15 +38,16 @@ function firstAddress(ctx: HookContext): string | undefined {
   return ctx.ve.config.raw('IP_ADDRESS')?.split(/[\s,]+/).find(Boolean)?.split('/')[0];
 }
 
+/** /etc/hosts may be a large block list: read up to this much of it. */
+const HOSTS_READ_LIMIT = 16 << 20;
+
 async function writeHosts(ctx: HookContext): Promise<void> {
   const hostname = ctx.ve.config.raw('HOSTNAME');
   if (!hostname) return;
-  const { fs } = ctx.host;
-  const root = ctx.ve.paths.root;
-  const current = (await readGuestFile(fs, root, 'etc/hosts')) ?? '';
-  if (!(await writeGuestFile(fs, root, 'etc/hosts', editHosts(current, hostname, firstAddress(ctx)), { create: true }))) {
-    ctx.log.warn('/etc/hosts inside is not a regular file: the hostname was not written into it');
-  }
+  await skipIfRefused(ctx, 'the hostname was not written into it', async () => {
+    const current = (await readGuestFile(ctx, 'etc/hosts', { maxBytes: HOSTS_READ_LIMIT })) ?? '';
+    await writeGuestFile(ctx, 'etc/hosts', editHosts(current, hostname, firstAddress(ctx)), { create: true });
+  });
 }
 
 async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Promise<void> {

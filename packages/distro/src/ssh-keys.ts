@@ -6,20 +6,27 @@
  * binaries are never run on the host.
  */
 import { join } from 'node:path';
-import { readGuestFile, writeGuestFile, type HookContext } from '@vzkit/core';
+import { skipIfRefused, statGuestFile, writeGuestFile, type HookContext } from '@vzkit/core';
 
 const KEY_TYPES = ['rsa', 'ecdsa', 'ed25519'] as const;
 
-/** True when the guest has an sshd config but no host key at all. */
+/** True when the guest has an sshd config but no host key at all (anything at a key's name counts as one). */
 async function needsKeys(ctx: HookContext): Promise<boolean> {
-  const { fs } = ctx.host;
-  const root = ctx.ve.paths.root;
-  if ((await readGuestFile(fs, root, 'etc/ssh/sshd_config')) === undefined) return false;
-  for (const t of KEY_TYPES) if ((await fs.stat(join(root, `etc/ssh/ssh_host_${t}_key`))) !== undefined) return false;
+  if ((await statGuestFile(ctx, 'etc/ssh/sshd_config'))?.type !== 'file') return false;
+  for (const t of KEY_TYPES) if ((await statGuestFile(ctx, `etc/ssh/ssh_host_${t}_key`)) !== undefined) return false;
   return true;
 }
 
+/**
+ * Makes the VE's ssh host keys when it has none. A guest /etc/ssh that is unsafe to
+ * write into (a symlink on the way, a FIFO at a key's name, ...) gets no keys and one
+ * warning; the start goes on.
+ */
 export async function ensureSshHostKeys(ctx: HookContext): Promise<void> {
+  await skipIfRefused(ctx, 'no ssh host keys were made; sshd inside will not start', () => makeKeys(ctx));
+}
+
+async function makeKeys(ctx: HookContext): Promise<void> {
   if (!(await needsKeys(ctx))) return;
   const { fs, processes } = ctx.host;
   const work = join(ctx.ve.paths.runDir, 'ssh-keys');
@@ -39,7 +46,7 @@ export async function ensureSshHostKeys(ctx: HookContext): Promise<void> {
     }
     for (const name of (await fs.readdir(join(work, 'etc/ssh'))).filter((n) => n.startsWith('ssh_host_'))) {
       const text = await fs.readFile(join(work, 'etc/ssh', name));
-      await writeGuestFile(fs, ctx.ve.paths.root, `etc/ssh/${name}`, text, { create: true, mode: name.endsWith('.pub') ? 0o644 : 0o600 });
+      await writeGuestFile(ctx, `etc/ssh/${name}`, text, { create: true, mode: name.endsWith('.pub') ? 0o644 : 0o600 });
     }
     ctx.log.info(`${ctx.ve.label}: made its ssh host keys`);
   } finally {

@@ -19,7 +19,7 @@ export function fsTypeName(magic: number): string {
   return FS_MAGIC.get(magic) ?? `0x${magic.toString(16)}`;
 }
 
-function fileType(st: Stats): FileStat['type'] {
+export function fileType(st: Stats): FileStat['type'] {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';

@@ -5,6 +5,7 @@
  */
 export { LinuxHost, createLinuxHost, type LinuxHostOptions } from './linux-host.js';
 export { LinuxHostFs, fsTypeName } from './fs.js';
+export { LinuxGuestFs } from './guest-fs.js';
 export { LinuxMountService, parseMountInfo, unescapeMountField, mountFlagBits, type MountInfoEntry } from './mounts.js';
 export { LinuxProcessService, parseProcStat, signalName, type ProcStat } from './process.js';
 export { findProgram } from './run.js';

@@ -2,6 +2,7 @@
 import type { CgroupManager, Host } from '@vzkit/core';
 import { detectCgroupManager } from './cgroup/index.js';
 import { LinuxHostFs } from './fs.js';
+import { LinuxGuestFs } from './guest-fs.js';
 import { NativeLauncher } from './launcher/launcher.js';
 import { LinuxMountService } from './mounts.js';
 import { LinuxProcessService } from './process.js';
@@ -17,6 +18,7 @@ export interface LinuxHostOptions {
 
 export class LinuxHost implements Host {
   readonly fs = new LinuxHostFs();
+  readonly guestFs = new LinuxGuestFs();
   readonly mounts = new LinuxMountService((spec) => this.launcher.bindIdmapped(spec));
   readonly processes = new LinuxProcessService();
   readonly system = new LinuxSystemInfo();

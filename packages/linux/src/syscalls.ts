@@ -52,6 +52,8 @@ interface Libc {
   poll: CFunction;
   sysconf: CFunction;
   prlimit: CFunction;
+  renameat: CFunction;
+  unlinkat: CFunction;
 }
 
 let libc: Libc | undefined;
@@ -74,6 +76,8 @@ function lib(): Libc {
     poll: c.func('poll', 'int', [koffi().inout(koffi().pointer(pollfd)), 'unsigned long', 'int']),
     sysconf: c.func('long sysconf(int name)'),
     prlimit: c.func('prlimit', 'int', ['int', 'int', koffi().pointer(koffi().struct({ cur: 'uint64_t', max: 'uint64_t' })), 'void *']),
+    renameat: c.func('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
+    unlinkat: c.func('int unlinkat(int dirfd, const char *path, int flags)'),
   };
   return libc;
 }
@@ -95,6 +99,39 @@ export function umount2(target: string, flags: number): void {
 /** A pidfd for any process (not only children); close it with {@link closeFd}. */
 export function pidfdOpen(pid: number): number {
   return check(Number(lib().syscall(SYS_PIDFD_OPEN, 'int', pid, 'unsigned int', 0)), 'SYSTEM', `pidfd_open ${pid}`);
+}
+
+/** openat2(2) `resolve` flags (linux/openat2.h). */
+export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
+
+/** open(2) flags node's fs.constants leaves out (asm-generic/fcntl.h). */
+export const O_PATH = 0o10000000;
+
+const SYS_OPENAT2 = 437;
+/** struct open_how: flags, mode, resolve (three u64). */
+const OPEN_HOW_SIZE = 24;
+
+/**
+ * openat2(2): the new descriptor, or minus the errno — the caller tells a refusal of the
+ * path (ELOOP, EXDEV, ...) from a failure.
+ */
+export function openat2(dirfd: number, path: string, how: { flags: number; mode?: number; resolve: number }): number {
+  const buf = Buffer.alloc(OPEN_HOW_SIZE);
+  buf.writeBigUInt64LE(BigInt(how.flags), 0);
+  buf.writeBigUInt64LE(BigInt(how.mode ?? 0), 8);
+  buf.writeBigUInt64LE(BigInt(how.resolve), 16);
+  const rc = Number(lib().syscall(SYS_OPENAT2, 'int', dirfd, 'const char *', path, 'void *', buf, 'size_t', OPEN_HOW_SIZE));
+  return rc < 0 ? -koffi().errno() : rc;
+}
+
+/** renameat(2) within or between directory descriptors: 0, or minus the errno. */
+export function renameat(fromDir: number, from: string, toDir: number, to: string): number {
+  return (lib().renameat(fromDir, from, toDir, to) as number) < 0 ? -koffi().errno() : 0;
+}
+
+/** unlinkat(2) of a file in a directory descriptor: 0, or minus the errno. */
+export function unlinkat(dirfd: number, path: string): number {
+  return (lib().unlinkat(dirfd, path, 0) as number) < 0 ? -koffi().errno() : 0;
 }
 
 export function closeFd(fd: number): void {

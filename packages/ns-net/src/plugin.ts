@@ -5,7 +5,7 @@
  * SEARCHDOMAIN. Everything the host gets is recorded first and removed at stop, also
  * after a killed vzctl.
  */
-import { definePlugin, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
+import { definePlugin, skipIfRefused, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { formatVeAddress, type VeAddress } from './addresses.js';
 import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
@@ -44,9 +44,7 @@ async function applyDns(ctx: NetCtx): Promise<void> {
   const servers = ctx.ve.config.get(NAMESERVER);
   const search = ctx.ve.config.get(SEARCHDOMAIN);
   if (!servers && !search) return;
-  if (!(await writeResolvConf(ctx.host.fs, ctx.ve.paths.root, servers, search))) {
-    ctx.log.warn("/etc/resolv.conf inside is not a regular file (a link to a local resolver?): NAMESERVER and SEARCHDOMAIN were not written");
-  }
+  await skipIfRefused(ctx, 'NAMESERVER and SEARCHDOMAIN were not written into it', () => writeResolvConf(ctx, servers, search));
 }
 
 async function wireAddresses(ctx: NetCtx, pid: number, addrs: readonly VeAddress[]): Promise<void> {

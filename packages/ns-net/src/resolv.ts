@@ -2,7 +2,7 @@
  * The VE's /etc/resolv.conf from NAMESERVER and SEARCHDOMAIN, as OpenVZ's set_dns.sh
  * edits it: the lines a setting replaces go, everything else (options, comments) stays.
  */
-import { readGuestFile, writeGuestFile, type HostFs } from '@vzkit/core';
+import { readGuestFile, writeGuestFile, type GuestCtx, type HostFs } from '@vzkit/core';
 
 /** The host's own nameservers, for `--nameserver inherit`. */
 export function nameserversOf(resolvConf: string): string[] {
@@ -22,15 +22,17 @@ export function editResolvConf(current: string, servers: readonly string[] | und
 }
 
 /**
- * Writes the VE's resolv.conf; `inherit` is replaced by the host's servers. Returns
- * false when the guest's file is not a regular file (a link to a resolver's stub).
+ * Writes the VE's resolv.conf; `inherit` is replaced by the host's servers (the host's
+ * own file, read through HostFs). The guest's file goes through the guest-file API: one
+ * that is not a regular file (a link to a local resolver's stub, or anything the VE
+ * swapped in) is refused, never followed.
  */
-export async function writeResolvConf(fs: HostFs, root: string, servers: readonly string[] | undefined, search: readonly string[] | undefined): Promise<boolean> {
+export async function writeResolvConf(ctx: GuestCtx & { readonly host: { readonly fs: HostFs } }, servers: readonly string[] | undefined, search: readonly string[] | undefined): Promise<void> {
   let list = servers;
   if (servers?.includes('inherit')) {
-    const host = nameserversOf(await fs.readFile('/etc/resolv.conf').catch(() => ''));
+    const host = nameserversOf(await ctx.host.fs.readFile('/etc/resolv.conf').catch(() => ''));
     list = servers.flatMap((s) => (s === 'inherit' ? host : [s]));
   }
-  const current = (await readGuestFile(fs, root, 'etc/resolv.conf')) ?? '';
-  return writeGuestFile(fs, root, 'etc/resolv.conf', editResolvConf(current, list, search), { create: true });
+  const current = (await readGuestFile(ctx, 'etc/resolv.conf')) ?? '';
+  await writeGuestFile(ctx, 'etc/resolv.conf', editResolvConf(current, list, search), { create: true });
 }

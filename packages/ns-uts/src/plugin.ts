@@ -45,7 +45,7 @@ export const nsUtsPlugin = definePlugin({
       if (name === undefined) return;
       plan.add('early', { op: 'sethostname', name });
       // The guest's init sets the hostname from /etc/hostname at boot: keep them the same.
-      await writeEtcHostname(ctx.host.fs, ctx.ve.paths.root, name);
+      await writeEtcHostname(ctx, name);
     },
 
     async update(ctx, changes) {
@@ -55,7 +55,7 @@ export const nsUtsPlugin = definePlugin({
         // Removing HOSTNAME leaves the running VE's hostname as it is (vzctl does the same).
         if (name === undefined) continue;
         await setLiveHostname(ctx, name);
-        await writeEtcHostname(ctx.host.fs, ctx.ve.paths.root, name);
+        await writeEtcHostname(ctx, name);
       }
     },
   },

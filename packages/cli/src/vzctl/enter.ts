@@ -3,7 +3,6 @@
  * new pty when stdin is a terminal. With --exec the command is the shell's first input
  * and the shell stays (OpenVZ: "you still log out manually").
  */
-import { join } from 'node:path';
 import { VE_ROOT, substituteCtid, vzError, type Runtime } from '@vzkit/core';
 import { parseArgs } from '../args.js';
 import { runInside } from './inside.js';
@@ -16,11 +15,19 @@ export interface EnterRequest {
   tty: boolean;
 }
 
-/** The guest's bash when it has one (seen through its root mounted on the host), else sh. */
+/**
+ * The guest's bash when it has one (seen through its root mounted on the host, by the
+ * guest-file API: nothing the VE links is followed), else sh. /bin is a link to usr/bin
+ * on merged-/usr systems, so both places are looked at.
+ */
 async function guestShell(rt: Runtime, ctid: number): Promise<string> {
   const root = (await rt.config(ctid)).get(VE_ROOT);
-  const bash = root === undefined ? undefined : join(substituteCtid(root, ctid), 'bin/bash');
-  return bash !== undefined && (await rt.host.fs.exists(bash).catch(() => false)) ? '/bin/bash' : '/bin/sh';
+  if (root === undefined) return '/bin/sh';
+  for (const rel of ['bin/bash', 'usr/bin/bash']) {
+    const st = await rt.host.guestFs.stat(substituteCtid(root, ctid), rel).catch(() => undefined);
+    if (st?.type === 'file') return '/bin/bash';
+  }
+  return '/bin/sh';
 }
 
 export const enterVerb: Verb = {

@@ -41,7 +41,7 @@ export class FsSyscalls {
     }
   }
 
-  private get ns() {
+  protected get ns() {
     return this.proc.ns.mnt;
   }
 
@@ -158,6 +158,12 @@ export class FsSyscalls {
   mknodSync(path: string, kind: 'c' | 'b', major: number, minor: number, mode: number): void {
     const abs = this.abs(path);
     this.sys('mknod', abs, () => this.create(abs, { type: kind === 'c' ? 'char' : 'block', mode, rdev: [major, minor] }));
+  }
+
+  /** mkfifo(3) (or a socket bound at `path`, with `type`). */
+  mkfifoSync(path: string, mode = 0o644, type: 'fifo' | 'socket' = 'fifo'): void {
+    const abs = this.abs(path);
+    this.sys('mknod', abs, () => this.create(abs, { type, mode }));
   }
 
   readdirSync(path: string): string[] {

@@ -94,6 +94,14 @@ export class FakeFs extends FsSyscalls implements HostFs {
     return this;
   }
 
+  /** Creates a FIFO (or a socket), and the directories above it. */
+  seedFifo(path: string, type: 'fifo' | 'socket' = 'fifo'): this {
+    const abs = this.abs(path);
+    this.mkdirSync(parentOf(abs), { recursive: true });
+    this.mkfifoSync(abs, 0o644, type);
+    return this;
+  }
+
   /** The content of a file as text (symlinks followed, mounts crossed). */
   read(path: string): string {
     return decoder.decode(this.readSync(path));

@@ -10,6 +10,7 @@ import type { Host, MountEntry, SystemInfo } from '../host.js';
 import { FakeCommands } from './fake-commands.js';
 import type { Errno, FaultOptions, FaultTarget } from './fake-errors.js';
 import { FakeFs } from './fake-fs.js';
+import { FakeGuestFs } from './fake-guest-fs.js';
 import { FakeKernel, type FakeHostOptions } from './fake-kernel.js';
 import { FakeLauncher } from './fake-launcher.js';
 import { FakeMounts } from './fake-mounts.js';
@@ -52,6 +53,8 @@ export class FakeSystem implements SystemInfo {
 export class FakeHost implements Host {
   /** Files as the calling process sees them (the host's mount namespace). */
   readonly fs: FakeFs;
+  /** Files inside VE trees, resolved beneath the VE root as LinuxHost's openat2 does. */
+  readonly guestFs: FakeGuestFs;
   /** Mounts of the host's mount namespace. */
   readonly mounts: FakeMounts;
   readonly cgroups: FakeCgroups;
@@ -67,6 +70,7 @@ export class FakeHost implements Host {
   constructor(opts: FakeHostOptions = {}) {
     this.kernel = new FakeKernel(opts);
     this.fs = new FakeFs(this.kernel, this.kernel.self.pid);
+    this.guestFs = new FakeGuestFs(this.kernel, this.kernel.self.pid);
     this.mounts = new FakeMounts(this.kernel);
     this.cgroups = this.kernel.cgroups;
     this.processes = this.kernel.processes;

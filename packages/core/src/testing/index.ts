@@ -13,7 +13,9 @@
  * by handlers tests register (`fake.onRun`); per network namespace, devices (lo, veth
  * pairs across namespaces, host NICs and bridges),
  * addresses, the main routing table, proxy ARP/NDP entries and net sysctls, all gone
- * with the namespace's last process. Errors: node:fs-style for files, VzError with
+ * with the namespace's last process; files inside a VE's tree (`guestFs`) resolved
+ * beneath its root as openat2 does, refusing symlinks, mounts and what is not a
+ * regular file, replaced by a new file renamed over the old. Errors: node:fs-style for files, VzError with
  * `errno` and `path` for mounts (MOUNT_FAILED, UMOUNT_FAILED), cgroups and processes
  * (SYSTEM), VzError with `errno` for the network (SYSTEM), launch (ENV_CREATE) and
  * exec (EXEC_FAILED).
@@ -35,6 +37,7 @@
 export { FakeHost, FakeSystem } from './fake-host.js';
 export type { FakeHostOptions } from './fake-kernel.js';
 export { FakeFs } from './fake-fs.js';
+export { FakeGuestFs } from './fake-guest-fs.js';
 export { FakeMounts } from './fake-mounts.js';
 export { FakeCgroups } from './fake-cgroups.js';
 export { FakeNet } from './fake-net.js';
