@@ -97,7 +97,7 @@ afterAll(async () => {
 
 describe(`fuzzing (${INPUTS} inputs each)`, () => {
   it('vzctl set: success, or one clear line naming the CT and an untouched config', async () => {
-    const rt = await env.factory({ log: { info() {}, warn() {}, debug() {} } });
+    const rt = await env.factory({ root: undefined, hostNeeded: true, log: { info() {}, warn() {}, debug() {} } });
     const flags = [...new Set(keyFlags(rt, 'set').map((f) => f.name))];
     const next = rng(20261201);
     for (let i = 0; i < INPUTS; i++) {
@@ -114,7 +114,7 @@ describe(`fuzzing (${INPUTS} inputs each)`, () => {
   }, 600_000);
 
   it('config files: every command on a damaged config ends in success or one clear line naming the CT', async () => {
-    const rt = await env.factory({ log: { info() {}, warn() {}, debug() {} } });
+    const rt = await env.factory({ root: undefined, hostNeeded: true, log: { info() {}, warn() {}, debug() {} } });
     const keys = rt.configKeys.map((k) => k.name);
     const next = rng(1201);
     const path = env.confPath(101);

@@ -229,7 +229,7 @@ function analyse(prog: ts.Program): { findings: Finding[]; edges: Edge[] } {
         else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(n.left) && isTainted(n.right)) changed = taint(symbolOf(n.left)) || changed;
         else if (ts.isCallExpression(n)) {
           const decl = calleeOf(n)?.declarations?.find((d): d is ts.SignatureDeclaration => ts.isFunctionLike(d) || (ts.isVariableDeclaration(d) && !!d.initializer && ts.isFunctionLike(d.initializer)));
-          const fn = decl && ts.isVariableDeclaration(decl) ? (decl.initializer as unknown as ts.SignatureDeclaration) : decl;
+          const fn = decl && ts.isVariableDeclaration(decl as ts.Node) ? ((decl as ts.Node as ts.VariableDeclaration).initializer as unknown as ts.SignatureDeclaration) : decl;
           if (fn && fn.getSourceFile() && files.includes(fn.getSourceFile())) {
             n.arguments.forEach((arg, i) => {
               const p = fn.parameters[Math.min(i, fn.parameters.length - 1)];
