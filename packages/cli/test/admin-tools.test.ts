@@ -244,6 +244,13 @@ describe('vzctl set --applyconfig, --setmode, --reset_ub', () => {
     expect((await env.vzctl('set', '101', '--seccomp', 'off', '--setmode', 'later', '--save')).code).toBe(21);
   });
 
+  it('every change of a map-valued key counts as one (CAPABILITY), not only the first', async () => {
+    await running(101);
+    for (const v of ['sys_time:on', 'sys_time:off', 'sys_time:on']) {
+      expect((await env.vzctl('set', '101', '--capability', v, '--save')).stdout).toMatch(/^CAPABILITY \(--capability\)|^CAPABILITY cannot change/m);
+    }
+  });
+
   it('--reset_ub applies the beancounters of the config file again, drops unsaved ones, and stands alone', async () => {
     await running(101, '--numproc', '100');
     const group = '@self/vzkit-cli-test/101';
