@@ -133,7 +133,8 @@ if ! pnpm run build; then
 fi
 
 # --- commands on PATH --------------------------------------------------------
-# Administrators expect vzctl, vzlist, vzubc, vzcpucheck, vztmpl, vzquota and vz on PATH; each wrapper
+# Administrators expect vzctl, vzlist, vzubc, vzcpucheck, vztmpl, vzquota, vz and the companion tools (vzpid,
+# vzps, vztop, vzsplit, vzmemcheck, vzcalc, vzcfgvalidate) on PATH; each wrapper
 # pins one checkout and its Node. A throwaway clone (CI, a fresh-clone check) does not take
 # them over from a checkout that still exists.
 install_wrapper() {
@@ -158,7 +159,7 @@ install_wrapper() {
   log "installed $target"
 }
 if [ "$(id -u)" = 0 ] && [ "${VZKIT_NO_PATH_INSTALL:-}" != 1 ]; then
-  commands="vzctl vzlist vzubc vzcpucheck vztmpl vzquota vz"
+  commands="vzctl vzlist vzubc vzcpucheck vztmpl vzquota vz vzpid vzps vztop vzsplit vzmemcheck vzcalc vzcfgvalidate"
   missing=""
   for c in $commands; do [ -f "packages/cli/dist/$c.js" ] || missing="$missing $c.js"; done
   if [ -z "$missing" ]; then

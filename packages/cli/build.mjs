@@ -1,4 +1,4 @@
-// Bundles the binaries: dist/vzctl.js, dist/vzlist.js, dist/vzubc.js, dist/vzcpucheck.js, dist/vztmpl.js, dist/vzquota.js and dist/vz.js, from the workspace sources
+// Bundles the binaries (dist/vzctl.js, dist/vzlist.js, dist/vzubc.js, ... one per tool) from the workspace sources
 // (export condition `source`), so they start without resolving a dozen packages.
 // Code loaded with import() (the Linux host, the plugins) goes into chunks that load
 // only when a command needs them. koffi stays external: it carries a native module and
@@ -9,6 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** One binary per tool, from src/bin/<tool>.ts (package.json's `bin` and scripts/setup.sh list the same). */
+const TOOLS = [
+  'vzctl', 'vzlist', 'vzubc', 'vzcpucheck', 'vztmpl', 'vzquota', 'vz',
+  'vzpid', 'vzps', 'vztop', 'vzsplit', 'vzmemcheck', 'vzcalc', 'vzcfgvalidate',
+];
 
 // tsyringe and reflect-metadata are CommonJS: they call require(), which ESM lacks.
 const banner = [
@@ -26,7 +32,7 @@ for (const f of await readdir(dist).catch(() => [])) {
 
 await build({
   absWorkingDir: here,
-  entryPoints: { vzctl: 'src/bin/vzctl.ts', vzlist: 'src/bin/vzlist.ts', vzubc: 'src/bin/vzubc.ts', vzcpucheck: 'src/bin/vzcpucheck.ts', vztmpl: 'src/bin/vztmpl.ts', vzquota: 'src/bin/vzquota.ts', vz: 'src/bin/vz.ts' },
+  entryPoints: Object.fromEntries(TOOLS.map((t) => [t, `src/bin/${t}.ts`])),
   outdir: 'dist',
   chunkNames: 'part-[name]-[hash]',
   bundle: true,
@@ -41,4 +47,4 @@ await build({
   logLevel: 'warning',
 });
 
-for (const bin of ['vzctl.js', 'vzlist.js', 'vzubc.js', 'vzcpucheck.js', 'vztmpl.js', 'vzquota.js', 'vz.js']) await chmod(join(here, 'dist', bin), 0o755);
+for (const t of TOOLS) await chmod(join(here, 'dist', `${t}.js`), 0o755);

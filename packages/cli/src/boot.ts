@@ -1,8 +1,9 @@
 /**
- * `vz start|stop|status`: what OpenVZ's /etc/init.d/vz did at host boot and shutdown.
+ * `vz start|stop|restart|status`: what OpenVZ's /etc/init.d/vz did at host boot and shutdown.
  * `start` starts every VE with ONBOOT=yes that is not running, highest BOOTORDER first
  * (then by CTID), in one process, so Node's start-up is paid once for all of them;
- * `stop` stops every running VE, in the reverse order. A VE that fails is reported and
+ * `stop` stops every running VE, in the reverse order; `restart` stops them and starts the
+ * ONBOOT ones and those that ran. A VE that fails is reported and
  * the rest go on; the exit status says whether all went well. contrib/vzkit.service
  * runs it under systemd.
  */
@@ -17,7 +18,7 @@ const byBootOrder = (a: Entry, b: Entry) => b.order - a.order || a.ctid - b.ctid
 
 function parse(argv: string[], allowed: string[], usage: string): Set<string> {
   const bad = argv.find((a) => !allowed.includes(a));
-  if (bad !== undefined) throw vzError('BAD_PARAM', `vz: unknown argument ${bad}`, { hint: `usage: ${usage}` });
+  if (bad !== undefined) throw vzError('BAD_PARAM', `unknown argument ${bad}`, { hint: `usage: ${usage}` });
   return new Set(argv);
 }
 
@@ -70,6 +71,29 @@ const stopCommand: CommandDecl = {
   },
 };
 
+const restartCommand: CommandDecl = {
+  tool: 'vz',
+  name: 'restart',
+  summary: 'Stop every running VE, then start the ONBOOT ones and those that ran (unless ONBOOT=no)',
+  usage: 'vz restart [--fast]',
+  async run(api, argv) {
+    const flags = parse(argv, ['--fast'], 'vz restart [--fast]');
+    const rows = await api.runtime.list();
+    const ran = rows.filter((r) => r.status === 'running');
+    const stopping = ran.map((r) => ({ ctid: r.ctid, order: r.config.get(BOOTORDER) ?? 0 })).sort(byBootOrder).reverse();
+    const stopFailed = await each(api, stopping.map((e) => e.ctid), 'stopped', (ctid) => api.runtime.stop(ctid, { fast: flags.has('--fast') }));
+    // vzctl's rule for ONBOOT unset: a VE that was running comes back; ONBOOT=no keeps it down.
+    const wasRunning = new Set(ran.map((r) => r.ctid));
+    const starting = (await api.runtime.list())
+      .filter((r) => r.status !== 'running' && r.config.get(DISABLED) !== true)
+      .filter((r) => r.config.get(ONBOOT) === true || (wasRunning.has(r.ctid) && !r.config.has(ONBOOT)))
+      .map((r) => ({ ctid: r.ctid, order: r.config.get(BOOTORDER) ?? 0 }))
+      .sort(byBootOrder);
+    const startFailed = await each(api, starting.map((e) => e.ctid), 'started', (ctid) => api.runtime.start(ctid));
+    return stopFailed || startFailed;
+  },
+};
+
 const statusCommand: CommandDecl = {
   tool: 'vz',
   name: 'status',
@@ -90,5 +114,5 @@ const statusCommand: CommandDecl = {
 export const bootPlugin = definePlugin({
   name: '@vzkit/cli-boot',
   hooks: {},
-  commands: [startCommand, stopCommand, statusCommand],
+  commands: [startCommand, stopCommand, restartCommand, statusCommand],
 });

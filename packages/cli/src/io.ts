@@ -21,6 +21,10 @@ export interface CliIo {
    * streams as it comes). Otherwise their output is captured and written to the sinks.
    */
   inherit?: boolean;
+  /** stdout is a terminal (colours, screen programs such as top and watch). */
+  stdoutIsTTY?: boolean;
+  /** The command line that runs this same tool again (`[node, script]`). */
+  self?: readonly string[];
 }
 
 /**
@@ -70,4 +74,34 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
   return text;
+}
+
+/** Reads one line (without its newline) from a stream; what follows it stays unread. */
+export async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (rest?: string) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', reject);
+      stream.pause();
+      if (rest) stream.unshift(Buffer.from(rest));
+      resolve(text);
+    };
+    const onData = (chunk: Buffer | string) => {
+      const s = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      const nl = s.indexOf('\n');
+      if (nl < 0) {
+        text += s;
+        return;
+      }
+      text += s.slice(0, nl);
+      done(s.slice(nl + 1));
+    };
+    const onEnd = () => done();
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', reject);
+    stream.resume();
+  });
 }

@@ -48,6 +48,10 @@ export interface Env {
   vzctlIn(input: string, ...argv: string[]): Promise<Run>;
   vzlist(...argv: string[]): Promise<Run>;
   tool(name: string, ...argv: string[]): Promise<Run>;
+  /** A tool with text on stdin. */
+  toolIn(input: string, name: string, ...argv: string[]): Promise<Run>;
+  /** A tool whose stdout is a terminal (it may run screen programs such as top). */
+  toolTty(name: string, ...argv: string[]): Promise<Run>;
   confPath(ctid: number): string;
   conf(ctid: number): Promise<string>;
   cleanup(): Promise<void>;
@@ -61,7 +65,7 @@ export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Prom
   const plugins = opts.plugins ?? [...defaultPlugins(), demoPlugin];
   const factory: RuntimeFactory = async (req) =>
     createRuntime({ host: fake, plugins, paths: resolvePaths(req.root ?? root), log: req.log, cgroupParent: '@self/vzkit-cli-test' });
-  const drive = async (fn: (io: CliIo) => Promise<number>, input = ''): Promise<Run> => {
+  const drive = async (fn: (io: CliIo) => Promise<number>, input = '', stdoutIsTTY = false): Promise<Run> => {
     let stdout = '';
     let stderr = '';
     const io: CliIo = {
@@ -69,6 +73,7 @@ export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Prom
       stderr: { write: (s: string) => (stderr += s) },
       stdin: Readable.from([input]),
       isTTY: false,
+      stdoutIsTTY,
     };
     const code = await fn(io);
     return { code, stdout, stderr };
@@ -82,6 +87,8 @@ export async function makeEnv(opts: { plugins?: Plugin<any, any>[] } = {}): Prom
     vzctlIn: (input, ...argv) => drive((io) => runVzctl(argv, io, factory), input),
     vzlist: (...argv) => drive((io) => runVzlist(argv, io, factory)),
     tool: (name, ...argv) => drive((io) => runTool(name, argv, io, factory)),
+    toolIn: (input, name, ...argv) => drive((io) => runTool(name, argv, io, factory), input),
+    toolTty: (name, ...argv) => drive((io) => runTool(name, argv, io, factory), '', true),
     confPath,
     conf: (ctid) => readFile(confPath(ctid), 'utf8'),
     cleanup: () => rm(root, { recursive: true, force: true }),

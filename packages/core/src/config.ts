@@ -76,6 +76,11 @@ export class VeConfig implements ConfigView {
     return new VeConfig(this.label, { ...this.layers, overrides: merged }, this.keys, this.sources);
   }
 
+  /** The files alone (vz.conf and the VE's), without pending or unsaved changes. */
+  withoutOverrides(): VeConfig {
+    return new VeConfig(this.label, { global: this.layers.global, ve: this.layers.ve }, this.keys, this.sources);
+  }
+
   /** Just the VE file's layer (for saving). */
   get veFile(): ConfigFile {
     return this.layers.ve;

@@ -37,7 +37,22 @@ export const CORE_FIELDS: readonly ListField[] = [
     name: 'numproc', header: 'NPROC', width: 10, needsStats: ['numproc'],
     get: (r) => (r.status === 'running' ? (r.stats.get('numproc')?.held ?? null) : null),
   },
+  {
+    name: 'uptime', header: 'UPTIME', width: 15, needsStats: ['uptime'],
+    get: (r) => (r.status === 'running' ? (r.stats.get('uptime')?.held ?? null) : null),
+    text: (r) => {
+      const s = r.status === 'running' ? r.stats.get('uptime')?.held : undefined;
+      return s === undefined ? undefined : formatUptime(s);
+    },
+  },
 ];
+
+/** vzlist's uptime: `DDDdHHh:MMm:SSs` (`012d03h:04m:05s`), whole seconds. */
+export function formatUptime(seconds: number): string {
+  const t = Math.floor(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(Math.floor(t / 86400)).padStart(3, '0')}d${two(Math.floor(t / 3600) % 24)}h:${two(Math.floor(t / 60) % 60)}m:${two(t % 60)}s`;
+}
 
 function pathOf(r: ListRow, key: ConfigKey<string>): string | undefined {
   const v = r.config.get(key);

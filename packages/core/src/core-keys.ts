@@ -30,7 +30,8 @@ export const OSTEMPLATE = defineKey({
   description: 'OS template the VE is made from',
 });
 export const ORIGIN_SAMPLE = defineKey({
-  name: 'ORIGIN_SAMPLE', live: false, type: text(), description: 'Sample config applied at create',
+  // A record of where the values came from, nothing the running VE has to take in.
+  name: 'ORIGIN_SAMPLE', live: true, type: text(), description: 'Sample config applied at create or by set --applyconfig',
 });
 export const VE_ROOT = defineKey({
   name: 'VE_ROOT', flag: 'root', live: false, scope: ['create'], type: PATH_VALUE,

@@ -320,6 +320,13 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with each line of output as it comes (without the newline): progress. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The program talks to the caller's own terminal (`top`, `watch`): it gets the caller's
+   * stdin, stdout and stderr, nothing is captured (`stdout`/`stderr` of the result are
+   * empty) and `input`/`onLine` do not apply. The caller ignores SIGINT meanwhile, so a
+   * Ctrl-C ends the program and the caller reports how it ended.
+   */
+  terminal?: boolean;
 }
 
 /** What a program run by {@link ProcessService.run} did. */

@@ -278,6 +278,31 @@ export interface CommandApi {
   readonly runtime: import('./runtime.js').Runtime;
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Reads the command's standard input: to its end (`vzpid -`), or with `line` up to the
+   * end of the first line (an answer to a prompt). Absent where there is none.
+   */
+  input?(opts?: { line?: boolean }): Promise<string>;
+  /**
+   * The command line that runs this tool again (`[node, script]`), for a tool that re-runs
+   * itself under another program (`vzubc -w` under watch(1)); absent when not known.
+   */
+  readonly self?: readonly string[];
+  /** Standard output is a terminal (colours, screen-oriented programs). */
+  readonly terminal?: boolean;
+}
+
+/**
+ * A switch of `vzctl set` that applies keys again from the VE's config to the running VE,
+ * even unchanged, dropping values a `set` without --save put in force (`--reset_ub`: an
+ * administrator edited the config file by hand). The keys' owners get them in `update`.
+ */
+export interface ReapplySwitch {
+  /** The flag without dashes (`reset_ub`). */
+  flag: string;
+  description: string;
+  /** Names of the keys it applies again (the declaring plugin's own). */
+  keys: readonly string[];
 }
 
 export interface Plugin<S = unknown, Slot = unknown> {
@@ -295,6 +320,8 @@ export interface Plugin<S = unknown, Slot = unknown> {
   readonly hooks: PluginHooks<S, Slot>;
   readonly listFields?: readonly ListField[];
   readonly commands?: readonly CommandDecl[];
+  /** Switches it adds to `vzctl set` that apply its keys again from the config. */
+  readonly reapply?: readonly ReapplySwitch[];
   /**
    * Sample configs (`create --config NAME`) the plugin ships. A file
    * `ve-NAME.conf-sample` in the config directory takes precedence, so administrators

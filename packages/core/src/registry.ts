@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { vzError } from './errors.js';
-import type { ConfigKey, ListField, Plugin, ServiceToken, CommandDecl } from './plugin.js';
+import type { ConfigKey, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
 
 export function orderPlugins(plugins: readonly Plugin<any, any>[]): Plugin<any, any>[] {
   const byName = new Map<string, Plugin<any, any>>();
@@ -46,6 +46,8 @@ export class PluginRegistry {
   readonly flags = new Map<string, ConfigKey<any>>();
   readonly listFields = new Map<string, ListField>();
   readonly commands: CommandDecl[] = [];
+  /** `vzctl set` switches that apply keys again from the config, by flag. */
+  readonly reapply = new Map<string, ReapplySwitch>();
   /** Sample configs shipped by plugins, by name. */
   readonly samples = new Map<string, string>();
   readonly container: DependencyContainer;
@@ -65,6 +67,7 @@ export class PluginRegistry {
         }
         this.commands.push(c);
       }
+      for (const r of p.reapply ?? []) this.addReapply(r, p.name);
       for (const sample of p.samples ?? []) {
         if (this.samples.has(sample.name)) throw vzError('PLUGIN', `plugin ${p.name}: sample config ${sample.name} is already declared`);
         this.samples.set(sample.name, sample.text);
@@ -86,10 +89,19 @@ export class PluginRegistry {
     this.keyOwner.set(k.name, owner);
     for (const flag of [k.flag, ...(k.editFlags ?? []).map((e) => e.flag)]) {
       if (!flag) continue;
-      const clash = this.flags.get(flag);
-      if (clash) throw vzError('PLUGIN', `flag --${flag} of ${k.name} (${owner}) is already used by ${clash.name}`);
+      const clash = this.flags.get(flag)?.name ?? (this.reapply.has(flag) ? `a --${flag} switch` : undefined);
+      if (clash) throw vzError('PLUGIN', `flag --${flag} of ${k.name} (${owner}) is already used by ${clash}`);
       this.flags.set(flag, k);
     }
+  }
+
+  private addReapply(r: ReapplySwitch, owner: string): void {
+    const clash = this.flags.get(r.flag)?.name ?? (this.reapply.has(r.flag) ? 'another switch' : undefined);
+    if (clash) throw vzError('PLUGIN', `flag --${r.flag} of ${owner} is already used by ${clash}`);
+    for (const k of r.keys) {
+      if (this.keyOwner.get(k) !== owner) throw vzError('PLUGIN', `plugin ${owner}: --${r.flag} names ${k}, which is not its own key`);
+    }
+    this.reapply.set(r.flag, r);
   }
 
   private addField(f: ListField, owner: string): void {

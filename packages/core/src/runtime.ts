@@ -4,6 +4,7 @@
  * the per-CTID lock, reconciles the recorded state with the kernel and runs the hooks.
  */
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CORE_FIELDS } from './core-fields.js';
 import { CORE_KEYS, NAME } from './core-keys.js';
 import { vzError } from './errors.js';
@@ -16,10 +17,10 @@ import { configuredCtids, listRows, statsOf, statusOf, type VeStatusInfo } from 
 import { mountVe, umountVe } from './lifecycle/mount.js';
 import { reconcile, liveStatus } from './lifecycle/reconcile.js';
 import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycle/set.js';
-import { startVe, type StartOptions } from './lifecycle/start.js';
+import { CONSOLE_LOG, startVe, type StartOptions } from './lifecycle/start.js';
 import { stopVe } from './lifecycle/stop.js';
 import { resolvePaths, type VzPaths } from './paths.js';
-import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, StatRow, StopOptions } from './plugin.js';
+import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions } from './plugin.js';
 import { ContextRegistry, PluginRegistry } from './registry.js';
 import { parseCtid } from './ctid.js';
 
@@ -89,6 +90,11 @@ export class Runtime {
 
   get commands(): readonly CommandDecl[] {
     return this.core.registry.commands;
+  }
+
+  /** The `vzctl set` switches plugins add that apply their keys again (`--reset_ub`). */
+  get reapplySwitches(): ReapplySwitch[] {
+    return [...this.core.registry.reapply.values()];
   }
 
   /** A CTID, or a NAME set with --name. */
@@ -161,8 +167,22 @@ export class Runtime {
     return this.locked(ctid, 'umount', true, (ve) => umountVe(ve));
   }
 
+  /**
+   * Changes the VE's config; with `restart`, a running VE whose changes cannot apply live
+   * is stopped and started again under the same lock, so nothing runs in between.
+   */
   set(ctid: number, edits: SetEdit[], opts: SetOptions = {}): Promise<SetResult> {
-    return this.locked(ctid, 'set', true, (ve) => setVe(ve, edits, opts));
+    return this.locked(ctid, 'set', true, async (ve) => {
+      const result = await setVe(ve, edits, opts);
+      if (opts.restart && result.deferred.length && ve.state?.phase === 'running') {
+        await stopVe(ve);
+        // Started from the files alone: what the restart is for, without values of an earlier unsaved set.
+        ve.config = (await loadVe(this.core, ctid, { mustExist: true })).config;
+        await startVe(ve);
+        result.restarted = true;
+      }
+      return result;
+    });
   }
 
   /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */
@@ -170,6 +190,22 @@ export class Runtime {
     const ve = await this.loadReconciled(ctid, true);
     if ((await liveStatus(ve)) !== 'running') throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
     return execIn(ve, spec);
+  }
+
+  /** Host pids of the processes of a running VE (its cgroup's members); none when it does not run. */
+  async pids(ctid: number): Promise<number[]> {
+    const ve = await this.loadReconciled(ctid, true);
+    if ((await liveStatus(ve)) !== 'running') return [];
+    return this.host.cgroups.pids(ve.cgroup);
+  }
+
+  /**
+   * The file init's console output goes to while the VE runs (`<run>/<CTID>/console.log`):
+   * there is one per run, gone when the VE stops and made anew by the next start.
+   */
+  async consoleLog(ctid: number): Promise<string> {
+    const ve = await this.loadReconciled(ctid, true);
+    return join(ve.paths.runDir, CONSOLE_LOG);
   }
 
   async status(ctid: number): Promise<VeStatusInfo> {

@@ -23,6 +23,13 @@ describe('FakeHost host programs (processes.run)', () => {
     await expect(fake.processes.run(['mkfile', '/tmp/y'], { cwd: '/nonexistent' })).rejects.toMatchObject({ errno: 'ENOENT' });
   });
 
+  it('a program on the terminal prints there, not into the result', async () => {
+    const fake = new FakeHost();
+    fake.onRun('top', () => ({ code: 0, stdout: 'screen\n', stderr: 'note\n' }));
+    expect(await fake.processes.run(['top'], { terminal: true })).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(fake.terminal).toBe('screen\nnote\n');
+  });
+
   it('hands output on line by line as it is written, the unterminated rest at the end', async () => {
     const fake = new FakeHost();
     const seen: string[] = [];

@@ -27,6 +27,16 @@ describe('plugin registration', () => {
     expect(codeOf(() => orderPlugins([p('a'), p('a')]))).toMatch(/registered twice/);
   });
 
+  it('takes a reapply switch for its own keys only, on a flag no key uses', () => {
+    const k = defineKey({ name: 'LIM', flag: 'lim', type: text(), live: true, description: '' });
+    const sw = (flag: string, keys: string[]) => ({ configKeys: [k], reapply: [{ flag, description: '', keys }] });
+    expect(new PluginRegistry([p('a', [], sw('reset_lim', ['LIM']))], [], []).reapply.get('reset_lim')?.keys).toEqual(['LIM']);
+    expect(codeOf(() => new PluginRegistry([p('a', [], sw('lim', ['LIM']))], [], []))).toMatch(/--lim of a is already used by LIM/);
+    expect(codeOf(() => new PluginRegistry([p('a', [], { configKeys: [k] }), p('b', [], { reapply: [{ flag: 'r', description: '', keys: ['LIM'] }] })], [], []))).toMatch(/--r names LIM, which is not its own key/);
+    const later = defineKey({ name: 'Z', flag: 'reset_lim', type: text(), live: true, description: '' });
+    expect(codeOf(() => new PluginRegistry([p('a', [], sw('reset_lim', ['LIM'])), p('b', [], { configKeys: [later] })], [], []))).toMatch(/--reset_lim of Z \(b\) is already used by a --reset_lim switch/);
+  });
+
   it('refuses a key, a flag or a service declared twice', () => {
     const k1 = defineKey({ name: 'X', flag: 'x', type: text(), live: true, description: '' });
     const k2 = defineKey({ name: 'Y', flag: 'x', type: text(), live: true, description: '' });

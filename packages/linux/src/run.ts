@@ -47,16 +47,20 @@ export async function runProgram(argv: string[], opts: RunOptions = {}): Promise
   setpriv ??= findProgram('setpriv', process.env.PATH ?? '/usr/bin:/bin');
   const wrapper = await setpriv;
   const [file, ...args] = wrapper ? [wrapper, '--pdeathsig', 'KILL', '--', program, ...argv.slice(1)] : [program, ...argv.slice(1)];
+  const terminal = opts.terminal === true;
   const child = spawn(file!, args, {
     env,
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
-    stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: terminal ? 'inherit' : [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const out = new OutputLines('stdout', opts.onLine);
   const err = new OutputLines('stderr', opts.onLine);
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => out.push(s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => err.push(s));
-  if (child.stdin) {
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => out.push(s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => err.push(s));
+  // Ctrl-C on the terminal reaches the program and us alike: the program decides, we report.
+  const ignoreInterrupt = () => {};
+  if (terminal) process.on('SIGINT', ignoreInterrupt);
+  if (child.stdin && !terminal) {
     child.stdin.on('error', () => {}); // the program may exit without reading its input
     child.stdin.end(opts.input);
   }
@@ -86,5 +90,6 @@ export async function runProgram(argv: string[], opts: RunOptions = {}): Promise
     };
   } finally {
     if (timer) clearTimeout(timer);
+    if (terminal) process.off('SIGINT', ignoreInterrupt);
   }
 }

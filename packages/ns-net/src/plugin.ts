@@ -23,6 +23,12 @@ const ipField: ListField = {
   get: (row) => (row.config.get(IP_ADDRESS) ?? []).map((a) => a.ip),
 };
 
+/** vzlist's NAMESERVER and SEARCHDOMAIN: lists like IP_ADDR (`inherit` as configured). */
+const dnsFields: ListField[] = [
+  { name: 'nameserver', header: 'NAMESERVER', width: -15, get: (row) => row.config.get(NAMESERVER) },
+  { name: 'searchdomain', header: 'SEARCHDOMAIN', width: -15, get: (row) => row.config.get(SEARCHDOMAIN) },
+];
+
 function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): void {
   for (const n of netifs) {
     const host = resolveNetif(ctx.ve.ctid, n).hostIfname;
@@ -77,7 +83,7 @@ async function updateNetifs(ctx: NetCtx, c: ConfigChange): Promise<void> {
 export const nsNetPlugin = definePlugin<NetState>({
   name: '@vzkit/ns-net',
   configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS],
-  listFields: [ipField],
+  listFields: [ipField, ...dnsFields],
   hooks: {
     // Addresses and host device names taken by running VEs are refused where they are
     // wired (attach, update), from the kernel's own tables, before anything is made.

@@ -1,7 +1,8 @@
 /**
  * ubc: OpenVZ's user beancounters on cgroups. Every parameter is accepted, set live,
  * mapped to the closest kernel mechanism and reported with an honest status: enforced,
- * accounted only, or unsupported here (see ./stats.ts for the list).
+ * accounted only, or unsupported here (see ./stats.ts for the list). Its tools: vzubc,
+ * and for capacity planning vzsplit, vzmemcheck, vzcalc and vzcfgvalidate.
  */
 import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type HookContext } from '@vzkit/core';
 import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
@@ -15,6 +16,10 @@ import { beancounterRows, measure, mechanisms, type HostFacts, type Measured } f
 import { procUsage } from './usage.js';
 import { limitsProblem } from './validate.js';
 import { vzubcCommand } from './vzubc.js';
+import { vzsplitCommand } from './vzsplit.js';
+import { vzmemcheckCommand } from './vzmemcheck.js';
+import { vzcalcCommand } from './vzcalc.js';
+import { vzcfgvalidateCommand } from './vzcfgvalidate.js';
 
 export const UBC_PLUGIN = '@vzkit/ubc';
 
@@ -58,7 +63,12 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
   name: UBC_PLUGIN,
   configKeys: [...UBC_KEYS.values(), AVNUMPROC],
   listFields: UBC_FIELDS,
-  commands: [vzubcCommand],
+  commands: [vzubcCommand, vzsplitCommand, vzmemcheckCommand, vzcalcCommand, vzcfgvalidateCommand],
+  reapply: [{
+    flag: 'reset_ub',
+    description: 'apply every beancounter of the config file again to the running container (after editing the file by hand); alone, without --save',
+    keys: [...UBC_KEYS.values()].map((k) => k.name),
+  }],
   samples: UBC_SAMPLES,
   hooks: {
     validate(ctx) {
@@ -102,8 +112,10 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
       }
       const reach = ctx.state.get()?.reach ?? { ipc: false };
       const changed = (key: string | undefined) => changes.some((c) => c.key.name === key);
-      // Made from inside the VE: IPC sysctls and /dev/shm, devpts.
-      const want = { shm: changed('SHMPAGES'), pty: changed('NUMPTY') };
+      // Made from inside the VE: IPC sysctls and /dev/shm, devpts. Applied again (--reset_ub)
+      // only where a value is or was set: an unlimited one left unlimited needs no remount.
+      const setAgain = (key: string) => changes.some((c) => c.key.name === key && (c.before !== undefined || c.after !== undefined));
+      const want = { shm: setAgain('SHMPAGES'), pty: setAgain('NUMPTY') };
       // Only the rlimits whose keys changed: the VE's processes may have lowered the others themselves.
       const touched = (up: UbcPlan): UbcPlan => ({ ...up, rlimits: up.rlimits.filter((r) => changed(RLIMIT_KEYS[r.resource])) });
       const next = touched(await grantablePlan(ctx, after));

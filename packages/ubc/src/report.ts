@@ -51,6 +51,12 @@ export interface TableOptions {
   heldRatio?: number;
   maxheldRatio?: number;
   pageSize?: number;
+  /** `-r`: the fail counters are deltas since the last run; the header says `+FAIL`. */
+  relative?: boolean;
+  /** `-i`: the change of held since the last run, per VE and resource (a `+/-` column). */
+  heldDelta?: (ctid: number, resource: string) => number | undefined;
+  /** `-c`: ANSI colours, red for failures and held over the barrier, yellow near it. */
+  color?: boolean;
 }
 
 function human(n: number | undefined, unit: string, pageSize: number): string {
@@ -72,45 +78,71 @@ function percent(part: number | undefined, whole: number | undefined): string {
 
 const unlimitedRow = (r: StatRow) => !Number.isFinite(r.barrier ?? Infinity) && !Number.isFinite(r.limit ?? Infinity);
 
+/** vzubc's colours (bin/vzubc.in): header, failure, warning, normal. */
+const COLOR = { header: '\x1b[1;32m', error: '\x1b[1;31m', warning: '\x1b[1;33m', normal: '\x1b[0;39m' };
+
+/**
+ * How much a row needs attention, as vzubc ranks it: 2 when it failed or holds more than
+ * its barrier (the limit when the barrier is 0), 1 when held or maxheld passes the
+ * quiet thresholds, else 0.
+ */
+export function importance(r: StatRow, heldRatio = 0.5, maxheldRatio = 0.8): 0 | 1 | 2 {
+  if ((r.failcnt ?? 0) > 0) return 2;
+  const b = r.barrier === 0 ? r.limit : r.barrier;
+  if (b === undefined || !Number.isFinite(b) || b <= 0) return 0;
+  if ((r.held ?? 0) > b) return 2;
+  return (r.held ?? 0) > b * heldRatio || (r.maxheld ?? 0) > b * maxheldRatio ? 1 : 0;
+}
+
+/** `+12K`, `-3`: a change of held in the row's unit; blank when there is none. */
+function signed(delta: number | undefined, unit: string, pageSize: number): string {
+  if (delta === undefined || delta === 0) return '';
+  return `${delta > 0 ? '+' : '-'}${human(Math.abs(delta), unit, pageSize)}`;
+}
+
 /** vzubc's table: per VE, held and maxheld with their share of barrier and limit, in bytes. */
 export function renderTable(ves: readonly VeBeancounters[], opts: TableOptions = {}): string {
   const ps = opts.pageSize ?? 4096;
   const qh = opts.heldRatio ?? 0.5;
   const qm = opts.maxheldRatio ?? 0.8;
-  const row = (cells: string[]) => {
+  const inc = opts.heldDelta !== undefined;
+  const paint = (color: string, text: string) => (opts.color ? `${color}${text}${COLOR.normal}` : text);
+  const row = (cells: string[], delta = '') => {
     const [res, h, hb, hl, m, mb, ml, b, l, f] = cells;
-    return `${res!.padStart(13)}|${h!.padStart(5)} ${hb!.padStart(5)} ${hl!.padStart(5)}|${m!.padStart(5)} ${mb!.padStart(5)} ${ml!.padStart(5)}|${b!.padStart(5)}|${l!.padStart(5)}| ${f!.padStart(5)}`;
+    const d = inc ? delta.padStart(7) : '';
+    return `${res!.padStart(13)}|${h!.padStart(5)}${d} ${hb!.padStart(5)} ${hl!.padStart(5)}|${m!.padStart(5)} ${mb!.padStart(5)} ${ml!.padStart(5)}|${b!.padStart(5)}|${l!.padStart(5)}| ${f!.padStart(5)}`;
   };
   const rule = '-'.repeat(row(Array(10).fill('')).length);
   const out: string[] = [];
   for (const ve of ves) {
+    const delta = (r: StatRow) => opts.heldDelta?.(ve.ctid, r.resource);
     const shown = ve.rows.filter((r) => {
-      if (opts.quiet) {
-        const b = r.barrier ?? Infinity;
-        return (r.failcnt ?? 0) > 0 || (Number.isFinite(b) && b > 0 && ((r.held ?? 0) > b * qh || (r.maxheld ?? 0) > b * qm));
-      }
+      if (inc && (delta(r) ?? 0) !== 0) return true;
+      if (opts.quiet) return importance(r, qh, qm) > 0;
       return opts.verbose || !unlimitedRow(r);
     });
     if (opts.quiet && shown.length === 0) continue;
-    out.push(rule);
-    out.push(row([`CT ${ve.ctid}`.padEnd(12), 'HELD', 'Bar%', 'Lim%', 'MAXH', 'Bar%', 'Lim%', 'BAR', 'LIM', 'FAIL']));
-    out.push(rule);
+    out.push(paint(COLOR.header, rule));
+    out.push(paint(COLOR.header, row([`CT ${ve.ctid}`.padEnd(12), 'HELD', 'Bar%', 'Lim%', 'MAXH', 'Bar%', 'Lim%', 'BAR', 'LIM', opts.relative ? '+FAIL' : 'FAIL'], '+/-  ')));
+    out.push(paint(COLOR.header, rule));
     if (!ve.running) out.push(`${''.padStart(13)}  (not running: limits only)`);
     for (const r of shown) {
       const unit = String(r.extra?.['unit'] ?? 'items');
-      out.push(row([
+      const line = row([
         r.resource,
         human(r.held, unit, ps), percent(r.held, r.barrier), percent(r.held, r.limit),
         human(r.maxheld, unit, ps), percent(r.maxheld, r.barrier), percent(r.maxheld, r.limit),
         human(r.barrier, unit, ps), human(r.limit, unit, ps),
         r.failcnt === undefined ? '?' : r.failcnt === 0 ? '-' : String(r.failcnt),
-      ]));
+      ], signed(delta(r), unit, ps));
+      const level = importance(r, qh, qm);
+      out.push(level === 2 ? paint(COLOR.error, line) : level === 1 ? paint(COLOR.warning, line) : line);
     }
     if (!opts.verbose && !opts.quiet) {
       const hidden = ve.rows.length - shown.length;
       if (hidden > 0) out.push(`${''.padStart(13)}  (${hidden} unlimited not shown; -v shows them)`);
     }
-    out.push(rule);
+    out.push(paint(COLOR.header, rule));
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

@@ -18,6 +18,8 @@ export function processIo(): CliIo {
     },
     isTTY: isatty(0),
     inherit: true,
+    stdoutIsTTY: isatty(1),
+    self: [process.execPath, process.argv[1]!],
   };
 }
 

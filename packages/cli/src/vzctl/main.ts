@@ -6,7 +6,7 @@
 import { vzError, type CommandDecl, type Runtime } from '@vzkit/core';
 import { countFlag, flagValue, hasFlag, parseArgs } from '../args.js';
 import { commandHelp, GLOBAL_FLAGS, verbHelp, vzctlHelp } from '../help.js';
-import { Printer, type CliIo } from '../io.js';
+import { Printer, readAll, readLine, type CliIo } from '../io.js';
 import { reportFailure } from '../report.js';
 import { defaultRuntimeFactory, type RuntimeFactory } from '../runtime-factory.js';
 import { VERSION } from '../version.js';
@@ -64,7 +64,15 @@ export function findCommand(rt: Runtime, tool: string, name: string): CommandDec
   return rt.commands.find((c) => c.tool === tool && c.name === name);
 }
 
-/** Runs a plugin's command with the runtime and the tool's output. */
+/** Runs a plugin's command with the runtime and the tool's streams. */
 export function runCommand(cmd: CommandDecl, rt: Runtime, argv: string[], out: Printer): Promise<number> {
-  return cmd.run({ runtime: rt, out: (line) => out.out(line), err: (line) => out.error(line) }, argv);
+  const { io } = out;
+  return cmd.run({
+    runtime: rt,
+    out: (line) => out.out(line),
+    err: (line) => out.error(line),
+    input: (opts) => (opts?.line ? readLine(io.stdin) : readAll(io.stdin)),
+    terminal: io.stdoutIsTTY ?? false,
+    ...(io.self ? { self: io.self } : {}),
+  }, argv);
 }

@@ -1,4 +1,5 @@
 /** The built-in vzctl verbs, in the order `--help` lists them. */
+import { consoleVerb } from './console.js';
 import { createVerb } from './create.js';
 import { destroyVerb } from './destroy.js';
 import { enterVerb } from './enter.js';
@@ -16,7 +17,7 @@ import type { Verb } from './verb.js';
 
 export const VERBS: readonly Verb[] = [
   createVerb, destroyVerb, mountVerb, umountVerb, startVerb, stopVerb, restartVerb, statusVerb,
-  setVerb, execVerb, exec2Verb, enterVerb, runscriptVerb,
+  setVerb, execVerb, exec2Verb, enterVerb, consoleVerb, runscriptVerb,
 ];
 
 export function findVerb(name: string): Verb | undefined {

@@ -3,7 +3,7 @@
  * the plugins make its private area. An intent record makes a killed create undoable;
  * a failed create removes everything it made.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigFile } from '../config-file.js';
@@ -13,7 +13,8 @@ import { idMapOf } from '../idmap.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
-import { loadVe, readConfigFile, readGlobalConfig, type Core, type Ve } from './core.js';
+import { loadVe, readGlobalConfig, type Core, type Ve } from './core.js';
+import { loadSample, sampleNames } from './samples.js';
 import { runHook, validateAll, withHook } from './hooks.js';
 import { checkNameFree } from './names.js';
 import { Failures } from './teardown.js';
@@ -41,21 +42,18 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     const sampleName = req.config ?? global.get(CONFIGFILE);
     let file = ConfigFile.empty();
     if (sampleName) {
-      if (!/^[A-Za-z0-9._-]+$/.test(sampleName)) throw vzError('BAD_VALUE', `${ve.label}: invalid sample config name '${sampleName}'`);
-      const path = join(core.paths.confDir, `ve-${sampleName}.conf-sample`);
-      const sample = await readConfigFile(path, ve.label);
-      const shipped = core.registry.samples.get(sampleName);
-      if (sample) file = ConfigFile.parse(await readFile(path, 'utf8'));
-      else if (shipped !== undefined) file = ConfigFile.parse(shipped);
-      // A sample someone named must exist: a VE silently made without its limits is worse
-      // than no VE. Only the built-in default may be missing (a composition without limits).
-      else if (req.config !== undefined || global.has(CONFIGFILE)) {
+      const sample = await loadSample(core, sampleName, ve.label);
+      if (sample.file) {
+        file = sample.file;
+        file.set(ORIGIN_SAMPLE.name, sampleName);
+      } else if (req.config !== undefined || global.has(CONFIGFILE)) {
+        // A sample someone named must exist: a VE silently made without its limits is worse
+        // than no VE. Only the built-in default may be missing (a composition without limits).
         const from = req.config !== undefined ? '' : ` (CONFIGFILE in ${core.paths.globalConf})`;
-        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${path}${from} not found`, {
+        throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${sample.path}${from} not found`, {
           exit: 82, hint: `the samples here: ${(await sampleNames(core)).join(', ') || 'none'}`,
         });
       }
-      if (sample || shipped !== undefined) file.set(ORIGIN_SAMPLE.name, sampleName);
     }
     // Whether a template is needed is the business of the plugins that use one.
     const ostemplate = req.ostemplate ?? global.get(DEF_OSTEMPLATE);
@@ -103,13 +101,6 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
   } finally {
     await ve.lock.release();
   }
-}
-
-/** Sample names `--config` accepts: files `ve-NAME.conf-sample` in the config directory and the plugins' own. */
-async function sampleNames(core: Core): Promise<string[]> {
-  const files = (await readdir(core.paths.confDir).catch(() => [] as string[]))
-    .map((f) => /^ve-(.+)\.conf-sample$/.exec(f)?.[1]).filter((n): n is string => n !== undefined);
-  return [...new Set([...files, ...core.registry.samples.keys()])].sort();
 }
 
 /**

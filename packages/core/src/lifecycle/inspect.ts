@@ -29,12 +29,22 @@ export async function statusOf(ve: Ve): Promise<VeStatusInfo> {
   };
 }
 
-/** Counter rows of all plugins; the core adds `numproc` from the VE's cgroup unless a plugin reports it. */
+/**
+ * Counter rows of all plugins; the core adds `numproc` from the VE's cgroup unless a
+ * plugin reports it, and `uptime` (seconds since init started, `held`).
+ */
 export async function statsOf(ve: Ve, running: boolean, want?: ReadonlySet<string>): Promise<Map<string, StatRow>> {
   const rows = new Map<string, StatRow>();
   if (running && (!want || want.has('numproc'))) {
     const s = await ve.core.host.cgroups.stats(ve.cgroup).catch(() => undefined);
     if (s?.pids) rows.set('numproc', { resource: 'numproc', held: s.pids.current });
+  }
+  const started = ve.state?.startTime;
+  if (running && started !== undefined && (!want || want.has('uptime'))) {
+    // Init's start in clock ticks since boot against the host's uptime: immune to clock changes.
+    const { system } = ve.core.host;
+    const seconds = (await system.uptime()) - started / system.clockTicks;
+    rows.set('uptime', { resource: 'uptime', held: Math.max(0, Math.round(seconds * 1000) / 1000) });
   }
   for (const p of withHook(ve, 'stats')) {
     const got = (await runHook(ve, p, 'stats', running, want)) as StatRow[] | undefined;

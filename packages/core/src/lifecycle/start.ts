@@ -15,6 +15,9 @@ import { debugTimed, runHook, validateAll, withHook } from './hooks.js';
 import { mountPlugins } from './mount.js';
 import { teardown } from './teardown.js';
 
+/** Where init's stdout and stderr go, in the VE's run directory. */
+export const CONSOLE_LOG = 'console.log';
+
 export interface StartOptions {
   /** Start even when DISABLED=yes. */
   force?: boolean;
@@ -41,7 +44,7 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     faultPoint('start', 'cgroup');
     await mountPlugins(ve, 'start');
     const plan = new LaunchPlan(ve.ctid);
-    plan.console = join(ve.paths.runDir, 'console.log');
+    plan.console = join(ve.paths.runDir, CONSOLE_LOG);
     for (const p of withHook(ve, 'prepare')) {
       st.prepared.push(p.name);
       await ve.saveState();

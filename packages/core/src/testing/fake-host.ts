@@ -126,6 +126,11 @@ export class FakeHost implements Host {
     return this;
   }
 
+  /** What host programs run with `terminal` (top, watch) printed on the caller's terminal. */
+  get terminal(): string {
+    return this.processes.runner.terminal;
+  }
+
   /** Takes capabilities away from the calling process (vzctl), as a sandbox that runs it without them. */
   dropCallerCaps(...caps: number[]): void {
     for (const c of caps) this.kernel.processes.get(this.selfPid)?.caps.delete(c);

@@ -53,6 +53,11 @@ function builtins(k: FakeKernel): Record<string, RunHandler> {
 
 export class FakeRunner {
   readonly handlers: Map<string, RunHandler>;
+  /**
+   * What programs run with `terminal` printed: the fake machine's terminal, where their
+   * output goes instead of into the result.
+   */
+  terminal = '';
 
   constructor(private readonly k: FakeKernel) {
     this.handlers = new Map(Object.entries(builtins(k)));
@@ -100,7 +105,10 @@ export class FakeRunner {
       if (output.stdout) out.stdout.push(output.stdout);
       if (output.stderr) out.stderr.push(output.stderr);
       if (proc.alive) processes.die(proc, output.signal ? { signal: output.signal } : { code: output.code ?? 0 });
-      return this.result(out, output);
+      const result = this.result(out, output);
+      if (!opts.terminal) return result;
+      this.terminal += result.stdout + result.stderr;
+      return { ...result, stdout: '', stderr: '' };
     } catch (e) {
       // A handler that throws plays a program that crashed.
       if (proc.alive) processes.die(proc, { code: 1 });
