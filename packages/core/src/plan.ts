@@ -14,6 +14,12 @@ export type ChildOp =
   | { op: 'umount'; target: string; detach: boolean }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'mknod'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number }
+  /**
+   * A device node at `path` unless something is there already, its parent directories
+   * made: mknod with these numbers and mode; or, with `source` (a host node: for a VE
+   * whose root may not make device nodes), that node bound onto an empty file.
+   */
+  | { op: 'devnode'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number; source?: string }
   | { op: 'symlink'; target: string; path: string }
   | { op: 'write'; path: string; data: string }
   /** pivot_root into root, chdir /, detach the old root: no host mount stays visible. */

@@ -3,11 +3,13 @@
  * (routed addresses on `venet0`, IP_ADDRESS, `--ipadd`/`--ipdel`, live) and veth
  * interfaces (NETIF, bridged, live); the guest's resolv.conf from NAMESERVER and
  * SEARCHDOMAIN. Everything the host gets is recorded first and removed at stop, also
- * after a killed vzctl.
+ * after a killed vzctl. NETFILTER/IPTABLES and the bridge and tunnel features say what
+ * the VE's own namespace gives it (netfilter.ts).
  */
 import { definePlugin, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { formatVeAddress, type VeAddress } from './addresses.js';
 import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
+import { IPTABLES, NET_FEATURES, NETFILTER, netfilterLevel, unenforced } from './netfilter.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import {
@@ -21,6 +23,14 @@ const ipField: ListField = {
   width: -15,
   // A list: vzlist shows the first address in the middle of a row and all of them last.
   get: (row) => (row.config.get(IP_ADDRESS) ?? []).map((a) => a.ip),
+};
+
+const netfilterField: ListField = {
+  name: 'netfilter',
+  header: 'NETFILTER',
+  width: -9,
+  // As vzlist shows it: the level configured (enforced or not: see netfilter.ts).
+  get: (row) => netfilterLevel(row.config),
 };
 
 function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): void {
@@ -78,8 +88,9 @@ async function updateNetifs(ctx: NetCtx, c: ConfigChange): Promise<void> {
 /** The ns-net plugin: network namespace, venet, veth, DNS; the `ip` vzlist column. */
 export const nsNetPlugin = definePlugin<NetState>({
   name: '@vzkit/ns-net',
-  configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS],
-  listFields: [ipField],
+  configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS, NETFILTER, IPTABLES],
+  listFields: [ipField, netfilterField],
+  features: NET_FEATURES,
   hooks: {
     // Addresses and host device names taken by running VEs are refused where they are
     // wired (attach, update), from the kernel's own tables, before anything is made.
@@ -88,6 +99,8 @@ export const nsNetPlugin = definePlugin<NetState>({
     },
 
     async prepare(ctx, plan) {
+      const netfilter = unenforced(ctx);
+      if (netfilter) ctx.log.warn(netfilter);
       plan.namespaces.add('net');
       plan.writableProcSys.add('net');
       await applyDns(ctx);

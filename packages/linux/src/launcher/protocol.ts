@@ -8,13 +8,14 @@
  *
  * launcher -> Node, on fd 4: one line per reply:
  *   `PID <pid>`                       start: init is cloned and waits for go
- *   `OK`                              start: init exec'd; idmap: the binds are mounted
+ *   `OK`                              start: init exec'd; idmap: the binds are mounted;
+ *                                      inject: every op ran
  *   `STARTED <pid>`                   exec: the command runs
  *   `EXIT <code> <signal>`            exec: the command ended (code is 128+N on signal N)
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type LaunchSpec, type Namespace } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -44,6 +45,7 @@ export const ARITY = {
   rlimit: 3,
   capDrop: 1,
   seccomp: 1,
+  devnode: 6,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -115,6 +117,8 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
       return ['seccomp', op.deny.map(syscallName).join(',')];
+    case 'devnode':
+      return ['devnode', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'devnode mode'), op.source ?? ''];
   }
 }
 
@@ -155,6 +159,24 @@ export function idmapRecords(spec: IdmappedBind): SpecRecord[] {
     ...mapRecords('uidmap', spec.uidMap),
     ...mapRecords('gidmap', spec.gidMap),
     ['bind', spec.source, spec.target, spec.readOnly ? 'ro' : 'rw'],
+  ];
+}
+
+/** Ops the launcher runs inside a running VE from the host (mode `inject`, native/inject.c). */
+const INJECTED: ReadonlySet<ChildOp['op']> = new Set(['devnode', 'mount', 'umount', 'mkdir']);
+
+/** Mode `inject`: the VE's init, the namespaces to join (user before mnt), the ops. */
+export function injectRecords(spec: InjectSpec): SpecRecord[] {
+  if (!spec.namespaces.includes('mnt')) throw vzError('BAD_VALUE', 'launcher spec: inject needs the VE\'s mount namespace');
+  return [
+    ['pid', count(spec.pid, 'pid')],
+    ...spec.namespaces.filter((ns) => ns === 'user' || ns === 'mnt').map((ns): SpecRecord => ['ns', ns]),
+    ...spec.ops.map((op) => {
+      if (!INJECTED.has(op.op) || (op.op === 'mount' && !op.flags.includes('bind'))) {
+        throw vzError('BAD_VALUE', `launcher spec: a ${op.op === 'mount' ? `${op.fstype || 'non-bind'} mount` : op.op} op cannot be injected into a running VE`);
+      }
+      return opRecord(op);
+    }),
   ];
 }
 
