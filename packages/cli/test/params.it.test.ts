@@ -164,6 +164,17 @@ describe('--netfilter and --iptables', () => {
     expect(await readFile(join(cli.root, 'etc/vzkit/conf', `${id}.conf`), 'utf8')).toContain('IPTABLES="iptable_filter iptable_nat"');
     expect((await vzctl(['set', String(id), '--netfilter', 'nat', '--save'])).code).toBe(21);
   });
+
+  it('disabled: a seccomp filter on the calls that configure netfilter, stacked on the VE\'s own (launcher.it.test.ts proves its rules)', async () => {
+    const id = await ve('privileged', '--netfilter', 'disabled');
+    const warned = await started(id);
+    expect(warned).not.toContain('NETFILTER');
+    const filters = async () => (await readFile(`/proc/${await cli.initPid(id)}/status`, 'utf8')).match(/^Seccomp_filters:\s+(\d+)$/m)?.[1];
+    expect(await filters()).toBe('2');
+    expect((await vzctl(['set', String(id), '--netfilter', 'full', '--save'])).code).toBe(0);
+    expect((await vzctl(['restart', String(id)])).code).toBe(0);
+    expect(await filters()).toBe('1');
+  });
 });
 
 describe('--ioprio, --iolimit, --iopslimit', () => {

@@ -34,7 +34,19 @@ export type ChildOp =
    * A seccomp filter: the named system calls fail with EPERM, everything else is
    * allowed. Names this architecture lacks are skipped. Inherited by every child.
    */
-  | { op: 'seccomp'; deny: string[] };
+  | { op: 'seccomp'; deny: string[] }
+  /**
+   * A seccomp filter that refuses (EPERM) a call only when its arguments have the given
+   * values; other uses of the call, and every other call, are allowed. Inherited by every
+   * child. For what a deny list of whole calls cannot say (a socket of one family).
+   */
+  | { op: 'seccompArgs'; rules: SeccompArgRule[] };
+
+/** A system call with argument values (argument index 0-5 → value; the low 32 bits are compared). */
+export interface SeccompArgRule {
+  syscall: string;
+  args: Array<{ index: number; value: number }>;
+}
 
 /**
  * Where an op runs in the child, whatever the plugin order: `early` before the root

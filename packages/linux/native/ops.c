@@ -111,6 +111,8 @@ int compile_op(const struct record *rec, struct op *op)
 		if (strcmp(rec->arg[1], "c") != 0 && strcmp(rec->arg[1], "b") != 0)
 			return fail(rec->index, op->name, EINVAL, rec->arg[1]);
 		return compile_numbers(rec, op, (const int[]){ 2, 3, 4 }, 3);
+	case K_SECCOMP_ARGS: /* name:i=v,...;... */
+		return check_seccomp_args(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
 	case K_SECCOMP: /* csv of system call names */
 		return check_syscall_list(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
 	default:
@@ -354,6 +356,8 @@ int run_op(const struct op *op)
 		return op_seccomp(op);
 	case K_DEVNODE:
 		return run_devnode(op, -1);
+	case K_SECCOMP_ARGS:
+		return load_seccomp_args(op);
 	default:
 		return fail(op->index, op->name, EINVAL, "not an op");
 	}

@@ -40,6 +40,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "capDrop", K_CAP_DROP, 1 },
 	{ "seccomp", K_SECCOMP, 1 },
 	{ "devnode", K_DEVNODE, 6 },
+	{ "seccompArgs", K_SECCOMP_ARGS, 1 },
 };
 
 static const struct keyword *find_keyword(const char *name)

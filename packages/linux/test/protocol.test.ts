@@ -123,6 +123,17 @@ describe('launcher spec encoding', () => {
     expect(() => injectRecords({ pid: 42, namespaces: ['user'], ops: [] })).toThrow("inject needs the VE's mount namespace");
   });
 
+  it('encodes a seccompArgs op as one token, also for a join; refuses bad indexes and values', () => {
+    const op = { op: 'seccompArgs' as const, rules: [
+      { syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] },
+      { syscall: 'setsockopt', args: [{ index: 1, value: 41 }, { index: 2, value: 64 }] },
+    ] };
+    const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], argv: ['sh'], env: [], tty: false };
+    expect(decodeRecords(encodeJoinSpec({ ...base, ops: [op] }))).toContainEqual(['seccompArgs', 'socket:0=16,2=12;setsockopt:1=41,2=64']);
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [{ index: 6, value: 1 }] }] }] })).toThrow(/index 6 of socket is not 0-5/);
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [] }] }] })).toThrow(/needs 1 to 6 arguments/);
+  });
+
   it('names rlimits the way the launcher table does', () => {
     expect(['nofile', 'RLIMIT_NOFILE', 'NOFILE'].map(rlimitName)).toEqual(['NOFILE', 'NOFILE', 'NOFILE']);
   });

@@ -5,10 +5,12 @@
  * kernel has no such switch: a VE's root holds CAP_NET_ADMIN in its own network
  * namespace, and with it every netfilter table (filter, mangle, raw, nat), connection
  * tracking (its own table per namespace, created on first use) and every virtual device
- * type the kernel has. So `full` is what every VE gets; the narrower levels are
- * accepted, because OpenVZ's configs carry them, and said to be unenforced.
+ * type the kernel has. So `full` is what every VE gets. `disabled` is enforced by a
+ * seccomp filter on the calls that configure netfilter; `stateless` and `stateful` are
+ * accepted, because OpenVZ's configs carry them, and said to be unenforced: no call
+ * tells a conntrack or NAT rule from a filter rule.
  */
-import { defineKey, oneOf, ValueError, type ConfigView, type FeatureDecl, type HookContext, type ValueType } from '@vzkit/core';
+import { defineKey, oneOf, ValueError, type ConfigView, type FeatureDecl, type HookContext, type SeccompArgRule, type ValueType } from '@vzkit/core';
 
 export const NETFILTER_LEVELS = ['disabled', 'stateless', 'stateful', 'full'] as const;
 export type NetfilterLevel = (typeof NETFILTER_LEVELS)[number];
@@ -19,7 +21,7 @@ export const NETFILTER = defineKey<NetfilterLevel>({
   type: oneOf(NETFILTER_LEVELS),
   // OpenVZ: restart-only.
   live: false,
-  description: 'Netfilter in the VE: disabled, stateless, stateful or full; a VE\'s own network namespace always has full (the others are not enforced)',
+  description: 'Netfilter in the VE: disabled (enforced: its configuration calls are refused), stateless or stateful (not enforced: the VE\'s own network namespace has full), full',
 });
 
 /** vzctl's IPTABLES module names, by what they need: NAT, connection tracking, or neither. */
@@ -68,19 +70,37 @@ export function netfilterLevel(config: ConfigView): NetfilterLevel | undefined {
   return modules.length ? 'stateless' : 'disabled';
 }
 
-const WITHHELD: Record<Exclude<NetfilterLevel, 'full'>, string> = {
-  disabled: 'the VE\'s root can still load rules (iptables, nftables)',
+const WITHHELD: Record<'stateless' | 'stateful', string> = {
   stateless: 'the VE\'s root can still use connection tracking and NAT',
   stateful: 'the VE\'s root can still use NAT',
 };
 
-/** A warning for a level narrower than what the VE's own network namespace gives; undefined for full. */
+/** A warning for a level the VE's own network namespace gives more than; undefined for full and disabled. */
 export function unenforced(ctx: HookContext): string | undefined {
   const level = netfilterLevel(ctx.ve.config);
-  if (level === undefined || level === 'full') return undefined;
+  if (level !== 'stateless' && level !== 'stateful') return undefined;
   const from = ctx.ve.config.get(NETFILTER) ? 'NETFILTER' : 'IPTABLES';
   return `${from} ${from === 'NETFILTER' ? level : `(${level})`}: not enforced: ${WITHHELD[level]} in its own network namespace, where it holds CAP_NET_ADMIN (a mainline kernel has no per-namespace netfilter switch)`;
 }
+
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+const AF_NETLINK = 16;
+const NETLINK_NETFILTER = 12;
+const setsockopt = (level: number, option: number): SeccompArgRule => ({ syscall: 'setsockopt', args: [{ index: 1, value: level }, { index: 2, value: option }] });
+
+/**
+ * NETFILTER=disabled: the calls that change netfilter, refused with EPERM. nftables,
+ * iptables-nft, conntrack and nfqueue speak NETLINK_NETFILTER; the legacy tools replace
+ * whole tables with setsockopt: iptables (IPT_SO_SET_REPLACE 64, IPT_SO_SET_ADD_COUNTERS
+ * 65 on IPv4 and IPv6), arptables (96, 97) and ebtables (EBT_SO_SET_ENTRIES 128,
+ * EBT_SO_SET_COUNTERS 129). Everything else the network needs stays.
+ */
+export const NETFILTER_CALLS: readonly SeccompArgRule[] = [
+  { syscall: 'socket', args: [{ index: 0, value: AF_NETLINK }, { index: 2, value: NETLINK_NETFILTER }] },
+  ...[64, 65, 96, 97, 128, 129].map((o) => setsockopt(SOL_IP, o)),
+  ...[64, 65].map((o) => setsockopt(SOL_IPV6, o)),
+];
 
 /** Device types a root with CAP_NET_ADMIN in its own network namespace makes there, and the kernel option that provides each. */
 const NET_DEVICES: ReadonlyArray<[name: string, config: string, what: string]> = [

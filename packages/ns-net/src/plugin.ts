@@ -9,7 +9,7 @@
 import { definePlugin, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { formatVeAddress, type VeAddress } from './addresses.js';
 import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
-import { IPTABLES, NET_FEATURES, NETFILTER, netfilterLevel, unenforced } from './netfilter.js';
+import { IPTABLES, NET_FEATURES, NETFILTER, NETFILTER_CALLS, netfilterLevel, unenforced } from './netfilter.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import {
@@ -101,6 +101,8 @@ export const nsNetPlugin = definePlugin<NetState>({
     async prepare(ctx, plan) {
       const netfilter = unenforced(ctx);
       if (netfilter) ctx.log.warn(netfilter);
+      // Also in every exec and enter: a filter cannot be read back from init.
+      if (netfilterLevel(ctx.ve.config) === 'disabled') plan.forEveryProcess({ op: 'seccompArgs', rules: [...NETFILTER_CALLS] });
       plan.namespaces.add('net');
       plan.writableProcSys.add('net');
       await applyDns(ctx);

@@ -35,6 +35,24 @@ describe('NETFILTER and IPTABLES', () => {
     expect(nsNetPlugin.listFields!.find((f) => f.name === 'netfilter')!.get(row!)).toBe('stateful');
   });
 
+  it('disabled refuses the calls that configure netfilter, in init and in every exec; no warning', async () => {
+    t = await fakeVe([nsNetPlugin]);
+    await t.create(101, { NETFILTER: 'disabled' });
+    const pid = await t.runtime.start(101);
+    const rules = t.fake.process(pid)!.seccompArgs!;
+    expect(rules).toContainEqual({ syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] });
+    expect(rules.filter((r) => r.syscall === 'setsockopt').map((r) => r.args.map((a) => a.value).join(':')))
+      .toEqual(['0:64', '0:65', '0:96', '0:97', '0:128', '0:129', '41:64', '41:65']);
+    expect(t.warnings).toEqual([]);
+    let seen: unknown;
+    t.fake.commands.register('probe', (c) => {
+      seen = t.fake.process(c.pid)?.seccompArgs;
+      return { code: 0 };
+    });
+    await t.runtime.exec(101, { argv: ['probe'], stdio: 'pipe' });
+    expect(seen).toEqual(rules);
+  });
+
   it('refuses a level or a module vzctl does not know, naming the key', async () => {
     t = await fakeVe([nsNetPlugin]);
     await t.create(101);

@@ -27,6 +27,7 @@ function opPath(op: ChildOp): string {
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return op.deny.join(',');
+    case 'seccompArgs': return op.rules.map((r) => r.syscall).join(',');
   }
 }
 
@@ -89,6 +90,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourc
       return child.dropCaps(op.caps);
     case 'seccomp':
       return child.loadSeccomp(op.deny);
+    case 'seccompArgs':
+      return child.loadSeccompArgs(op.rules);
   }
 }
 
@@ -219,6 +222,7 @@ export class FakeLauncher implements Launcher {
     for (const op of spec.ops ?? []) {
       if (op.op === 'capDrop') proc.dropCaps(op.caps);
       else if (op.op === 'seccomp') proc.loadSeccomp(op.deny);
+      else if (op.op === 'seccompArgs') proc.loadSeccompArgs(op.rules);
       else throw failed(op.op, fault('EINVAL'));
     }
     try {

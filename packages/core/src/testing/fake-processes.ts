@@ -8,7 +8,7 @@
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
 import type { MountEntry, ProcessService, RunOptions, RunResult } from '../host.js';
-import type { IdMapping, Namespace } from '../plan.js';
+import type { IdMapping, Namespace, SeccompArgRule } from '../plan.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs, type SysvObject } from './fake-namespaces.js';
@@ -40,6 +40,8 @@ export interface FakeProcessInfo {
   capBounding: number[];
   /** Calls its seccomp filter denies; absent without a filter. */
   seccompDeny?: string[];
+  /** Calls refused only with these arguments (seccompArgs filters); absent without one. */
+  seccompArgs?: SeccompArgRule[];
   /** Signals delivered so far, in order. */
   signals: string[];
   /** Its cgroup (absolute, as in /proc/PID/cgroup), undefined once dead. */
@@ -238,6 +240,7 @@ export class FakeProcesses implements ProcessService {
       rlimits: Object.fromEntries([...p.rlimits].map(([k, v]) => [k, { ...v }])),
       capBounding: [...p.caps].sort((a, b) => a - b),
       ...(p.seccompDeny ? { seccompDeny: [...p.seccompDeny] } : {}),
+      ...(p.seccompArgs ? { seccompArgs: structuredClone(p.seccompArgs) } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),

@@ -60,6 +60,8 @@ export function describeOp(op: ChildOp): string {
       return `drop capabilities ${op.caps.join(',')}`;
     case 'seccomp':
       return `load the seccomp filter (${op.deny.length} calls denied)`;
+    case 'seccompArgs':
+      return `load the seccomp filter on arguments (${op.rules.map((r) => r.syscall).join(', ')})`;
     case 'devnode':
       return op.source ? `bind device node ${op.source} on ${op.path}` : `make device node ${op.path} (${op.kind} ${op.major}:${op.minor})`;
   }

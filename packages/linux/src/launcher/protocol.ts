@@ -15,7 +15,7 @@
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace, type SeccompArgRule } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -46,6 +46,7 @@ export const ARITY = {
   capDrop: 1,
   seccomp: 1,
   devnode: 6,
+  seccompArgs: 1,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -117,9 +118,22 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
       return ['seccomp', op.deny.map(syscallName).join(',')];
+    case 'seccompArgs':
+      return ['seccompArgs', op.rules.map(seccompRule).join(';')];
     case 'devnode':
       return ['devnode', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'devnode mode'), op.source ?? ''];
   }
+}
+
+/** `socket:0=16,2=12`: the call, then each argument's index and value (native/seccomp_args.c). */
+function seccompRule(r: SeccompArgRule): string {
+  if (!r.args.length || r.args.length > 6) throw vzError('BAD_VALUE', `launcher spec: a seccomp rule for ${r.syscall} needs 1 to 6 arguments`);
+  const args = r.args.map((a) => {
+    if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw vzError('BAD_VALUE', `launcher spec: argument index ${a.index} of ${r.syscall} is not 0-5`);
+    if (!Number.isInteger(a.value) || a.value < 0 || a.value > 0xffffffff) throw vzError('BAD_VALUE', `launcher spec: argument value ${a.value} of ${r.syscall} is not a 32-bit number`);
+    return `${a.index}=${a.value}`;
+  });
+  return `${syscallName(r.syscall)}:${args.join(',')}`;
 }
 
 function syscallName(name: string): string {
@@ -188,7 +202,7 @@ export function joinRecords(spec: JoinSpec): SpecRecord[] {
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
     ...spec.ops.map((op) => {
-      if (op.op !== 'capDrop' && op.op !== 'seccomp') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'seccompArgs') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
       return opRecord(op);
     }),
     ...programRecords(spec.argv, spec.env, spec.cwd),
