@@ -15,6 +15,7 @@ import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
 import { capsPlugin } from '@vzkit/caps';
 import { devicesPlugin } from '@vzkit/devices';
+import { ioPlugin } from '@vzkit/io';
 import { nsNetPlugin } from '@vzkit/ns-net';
 import { distroPlugin } from '@vzkit/distro';
 import { seccompPlugin } from '@vzkit/seccomp';
@@ -37,6 +38,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     distroPlugin,
     ubcPlugin,
     fairschedPlugin,
+    ioPlugin,
     lxcfsPlugin,
     capsPlugin,
     devicesPlugin,

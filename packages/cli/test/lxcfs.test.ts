@@ -35,3 +35,28 @@ describe('the VE /proc view through lxcfs', () => {
     expect((await env.vzctl('exec', '101', 'cat /proc/cpuinfo')).stdout).toMatch(/^processor/);
   });
 });
+
+describe('MEMINFO', () => {
+  it("none shows the host's /proc/meminfo, from the start and live; pages:N takes the lxcfs view back", async () => {
+    expect((await env.vzctl('create', '101', '--ostemplate', 'busybox', '--meminfo', 'none', '--ram', '256M')).code).toBe(0);
+    expect((await env.vzctl('start', '101')).code).toBe(0);
+    const meminfo = async () => (await env.vzctl('exec', '101', 'cat /proc/meminfo')).stdout;
+    expect(await meminfo()).toMatch(/^MemTotal:/);
+    // The other views stay lxcfs's.
+    expect((await env.vzctl('exec', '101', 'cat /proc/cpuinfo')).stdout).toBe('lxcfs proc/cpuinfo\n');
+    expect((await env.vzctl('set', '101', '--meminfo', 'privvmpages:1')).code).toBe(0);
+    expect(await meminfo()).toBe('lxcfs proc/meminfo\n');
+    expect((await env.vzctl('set', '101', '--meminfo', 'none')).code).toBe(0);
+    expect(await meminfo()).toMatch(/^MemTotal:/);
+  });
+
+  it('pages:N on a VE without a RAM limit says that the host\'s memory is shown; a bad value is refused', async () => {
+    expect((await env.vzctl('create', '101', '--ostemplate', 'busybox', '--config', 'unlimited', '--meminfo', 'pages:65536')).code).toBe(0);
+    const r = await env.vzctl('start', '101');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("MEMINFO pages:65536: /proc/meminfo shows the VE's RAM limit (--ram), as OpenVZ's vswap kernels do; this VE has none, so it shows the host's memory");
+    const bad = await env.vzctl('set', '101', '--meminfo', 'pages:0');
+    expect(bad.code).toBe(21);
+    expect(bad.stderr).toContain("invalid value for MEMINFO (--meminfo): 'pages:0' is not none, pages:N or privvmpages:N (N at least 1)");
+  });
+});

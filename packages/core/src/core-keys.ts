@@ -4,6 +4,7 @@
  */
 import { defineKey, type ConfigKey } from './plugin.js';
 import { integer, text, yesNo } from './values.js';
+import { FEATURES } from './features.js';
 
 const PATH_VALUE = text({ pattern: /^\/[^\0\n"]*$/, what: 'absolute path', arg: 'PATH' });
 
@@ -72,5 +73,5 @@ export const CGROUP_PARENT = defineKey({
 
 export const CORE_KEYS: readonly ConfigKey<any>[] = [
   NAME, DESCRIPTION, ONBOOT, BOOTORDER, DISABLED, OSTEMPLATE, ORIGIN_SAMPLE, VE_ROOT, VE_PRIVATE,
-  LOCAL_UID, LOCAL_GID, CONFIGFILE, DEF_OSTEMPLATE, CGROUP_PARENT,
+  LOCAL_UID, LOCAL_GID, CONFIGFILE, DEF_OSTEMPLATE, CGROUP_PARENT, FEATURES,
 ];

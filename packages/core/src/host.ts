@@ -14,6 +14,8 @@ export interface FileStat {
   gid: number;
   /** Device of the filesystem holding the file; differs across mount points. */
   dev: number;
+  /** The device a `char` or `block` node stands for. */
+  rdev?: { major: number; minor: number };
 }
 
 /** Files on the host (VE private areas, templates, /proc, /sys). Paths are absolute. */
@@ -42,6 +44,19 @@ export interface HostFs {
   statfs(path: string): Promise<FsStats>;
   /** Sets the size of an existing file (truncate(2)); growing leaves a hole, so the file stays sparse. */
   truncate(path: string, size: number): Promise<void>;
+  /**
+   * The whole disks that hold the filesystem of `path`, as the kernel's I/O controllers
+   * count them: a partition gives its disk (`vda1` → `vda`), a loop-mounted image its
+   * loop device. Empty for filesystems on no block device (tmpfs, overlay, proc).
+   */
+  disks(path: string): Promise<BlockDevice[]>;
+}
+
+/** A block device by its numbers (`254:0`) and kernel name (`vda`). */
+export interface BlockDevice {
+  major: number;
+  minor: number;
+  name: string;
 }
 
 /**
@@ -195,6 +210,27 @@ export interface CgroupResources {
   cpuset?: { cpus?: string; mems?: string };
   /** The devices the group may use: everything else is denied (v1 devices controller). */
   devices?: { allow: DeviceRule[] };
+  /** Block I/O: the group's share and per-device throttles (v1 blkio, v2 io). */
+  io?: {
+    /**
+     * Proportional share 1..10000, default 100 (v2 io.weight / io.bfq.weight; v1
+     * blkio.weight / blkio.bfq.weight scaled to 10..1000); null = the default. Only the
+     * BFQ scheduler or the io.cost model acts on it; without a weight file it is UNSUPPORTED.
+     */
+    weight?: number | null;
+    /** Throttles, one per device; a device given with every field null loses its limits. */
+    limits?: IoLimit[];
+  };
+}
+
+/** Bandwidth and operation limits of one block device; null = none (v1 throttle files, v2 io.max). */
+export interface IoLimit {
+  major: number;
+  minor: number;
+  readBps: number | null;
+  writeBps: number | null;
+  readIops: number | null;
+  writeIops: number | null;
 }
 
 /** One device allowed: `c 1:3 rwm` (type, major:minor or `*`, read/write/mknod). */
@@ -372,6 +408,21 @@ export interface ExecResult {
   stderr?: string;
 }
 
+/**
+ * Changes made inside a running VE's mount namespace from the host (OpenVZ's
+ * `vzctl set --devnodes` on a running CT): the launcher joins `namespaces` of `pid`
+ * (its user namespace first, then its mount namespace) and runs `ops` there as the
+ * VE's root. A `mount` op with the `bind` flag takes its source from the host's mount
+ * namespace (opened before joining, then moved in: open_tree + move_mount), so a host
+ * device node can be bound into a VE whose root may not make one. Other ops act on the
+ * VE's own paths (after its pivot: `/dev/net/tun`, not VE_ROOT/dev/...).
+ */
+export interface InjectSpec {
+  pid: number;
+  namespaces: Namespace[];
+  ops: ChildOp[];
+}
+
 /** The native launcher: clone + handshake for start, setns + fork for exec/enter. */
 export interface Launcher {
   /**
@@ -382,6 +433,11 @@ export interface Launcher {
    */
   start(spec: LaunchSpec, attach: (pid: number) => Promise<void>): Promise<LaunchResult>;
   exec(spec: ExecSpec): Promise<ExecResult>;
+  /**
+   * Runs ops in a running VE's namespaces without a command (see {@link InjectSpec});
+   * fails naming the op, with the kernel's errno, and leaves the ops before it done.
+   */
+  inject(spec: InjectSpec): Promise<void>;
 }
 
 export interface SystemInfo {

@@ -14,6 +14,7 @@ export * from './events.js';
 export * from './config-file.js';
 export { VeConfig, parseKeyValue } from './config.js';
 export * from './core-keys.js';
+export { FEATURES, featureSetting, type FeatureSettings } from './features.js';
 export * from './ctid.js';
 export { orderPlugins, PluginRegistry, ContextRegistry } from './registry.js';
 export * from './runtime.js';

@@ -14,6 +14,12 @@ export type ChildOp =
   | { op: 'umount'; target: string; detach: boolean }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'mknod'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number }
+  /**
+   * A device node at `path` unless something is there already, its parent directories
+   * made: mknod with these numbers and mode; or, with `source` (a host node: for a VE
+   * whose root may not make device nodes), that node bound onto an empty file.
+   */
+  | { op: 'devnode'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number; source?: string }
   | { op: 'symlink'; target: string; path: string }
   | { op: 'write'; path: string; data: string }
   /** pivot_root into root, chdir /, detach the old root: no host mount stays visible. */
@@ -29,7 +35,19 @@ export type ChildOp =
    * rule says; everything else is allowed. Names this architecture lacks are skipped.
    * Inherited by every child.
    */
-  | { op: 'seccomp'; deny: string[]; rules?: SeccompRule[] };
+  | { op: 'seccomp'; deny: string[]; rules?: SeccompRule[] }
+  /**
+   * A seccomp filter that refuses (EPERM) a call only when its arguments have the given
+   * values; other uses of the call, and every other call, are allowed. Inherited by every
+   * child. For what a deny list of whole calls cannot say (a socket of one family).
+   */
+  | { op: 'seccompArgs'; rules: SeccompArgRule[] };
+
+/** A system call with argument values (argument index 0-5 → value; the low 32 bits are compared). */
+export interface SeccompArgRule {
+  syscall: string;
+  args: Array<{ index: number; value: number }>;
+}
 
 /**
  * A call a seccomp filter refuses only for some arguments, or with another answer than

@@ -305,6 +305,25 @@ export interface ReapplySwitch {
   keys: readonly string[];
 }
 
+/**
+ * One of OpenVZ's per-VE features (`FEATURES="ppp:on nfs:off"`, `--features`) that a
+ * plugin gives meaning to: the plugin that owns the subsystem declares it and reads the
+ * setting in its hooks ({@link featureSetting}). The core refuses a feature no plugin
+ * declares and asks `check` before a start or a change whether the setting can be had.
+ */
+export interface FeatureDecl {
+  /** OpenVZ's name: `sysfs`, `nfs`, `sit`, `ipip`, `ppp`, `ipgre`, `bridge`, `nfsd`. */
+  name: string;
+  /** One line for `--help`: what `on` gives the VE here. */
+  description: string;
+  /**
+   * Why this VE cannot have the feature `on` (or `off`) on this host, in one clause
+   * (`the host kernel has no PPP driver`); undefined when it can. Runs with the
+   * declaring plugin's context.
+   */
+  check?(ctx: HookContext, on: boolean): string | undefined | Promise<string | undefined>;
+}
+
 export interface Plugin<S = unknown, Slot = unknown> {
   /** Package name (`@vzkit/ns-uts`); also what others put in `requires`. */
   readonly name: string;
@@ -328,6 +347,8 @@ export interface Plugin<S = unknown, Slot = unknown> {
    * can edit them as in OpenVZ.
    */
   readonly samples?: readonly SampleConfig[];
+  /** The OpenVZ features (FEATURES) this plugin implements. */
+  readonly features?: readonly FeatureDecl[];
 }
 
 export interface SampleConfig {

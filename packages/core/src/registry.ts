@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { vzError } from './errors.js';
-import type { ConfigKey, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
+import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
 
 export function orderPlugins(plugins: readonly Plugin<any, any>[]): Plugin<any, any>[] {
   const byName = new Map<string, Plugin<any, any>>();
@@ -50,6 +50,8 @@ export class PluginRegistry {
   readonly reapply = new Map<string, ReapplySwitch>();
   /** Sample configs shipped by plugins, by name. */
   readonly samples = new Map<string, string>();
+  /** OpenVZ features (FEATURES) the plugins implement, by name, with the plugin that declared each. */
+  readonly features = new Map<string, { decl: FeatureDecl; plugin: Plugin<any, any> }>();
   readonly container: DependencyContainer;
 
   constructor(plugins: readonly Plugin<any, any>[], coreKeys: readonly ConfigKey<any>[], coreFields: readonly ListField[]) {
@@ -71,6 +73,11 @@ export class PluginRegistry {
       for (const sample of p.samples ?? []) {
         if (this.samples.has(sample.name)) throw vzError('PLUGIN', `plugin ${p.name}: sample config ${sample.name} is already declared`);
         this.samples.set(sample.name, sample.text);
+      }
+      for (const decl of p.features ?? []) {
+        const other = this.features.get(decl.name);
+        if (other) throw vzError('PLUGIN', `plugin ${p.name}: feature ${decl.name} is already declared by ${other.plugin.name}`);
+        this.features.set(decl.name, { decl, plugin: p });
       }
       for (const { token, create } of p.provides ?? []) {
         const other = tokens.get(token.id);

@@ -141,3 +141,24 @@ describe('FakeCgroups', () => {
     expect(await cg.exists('@self/other')).toBe(false);
   });
 });
+
+describe('FakeCgroups io', () => {
+  it('takes throttles of whole disks only (ENODEV for a partition or no device), and a weight only where a scheduler has one', async () => {
+    const { FakeHost: Host } = await import('../src/testing/index.js');
+    const fake = new Host();
+    await fake.cgroups.create('vzkit/101');
+    const limit = { readBps: 1, writeBps: null, readIops: null, writeIops: null };
+    await fake.cgroups.set('vzkit/101', { io: { limits: [{ major: 254, minor: 0, ...limit }] } });
+    expect(fake.cgroups.read('vzkit/101')?.io?.limits).toEqual([{ major: 254, minor: 0, ...limit }]);
+    await expect(fake.cgroups.set('vzkit/101', { io: { limits: [{ major: 254, minor: 1, ...limit }] } })).rejects.toMatchObject({ errno: 'ENODEV' });
+    await expect(fake.cgroups.set('vzkit/101', { io: { limits: [{ major: 9, minor: 9, ...limit }] } })).rejects.toMatchObject({ errno: 'ENODEV' });
+    await expect(fake.cgroups.set('vzkit/101', { io: { weight: 100 } })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // No limit left: no rule.
+    await fake.cgroups.set('vzkit/101', { io: { limits: [{ major: 254, minor: 0, readBps: null, writeBps: null, readIops: null, writeIops: null }] } });
+    expect(fake.cgroups.read('vzkit/101')?.io?.limits).toEqual([]);
+    const v2 = new Host({ cgroupVersion: 2 });
+    await v2.cgroups.create('vzkit/101');
+    await v2.cgroups.set('vzkit/101', { io: { weight: 128 } });
+    expect(v2.cgroups.read('vzkit/101')?.io?.weight).toBe(128);
+  });
+});

@@ -186,3 +186,51 @@ describe('FakeLauncher.exec', () => {
     await expect(exec(['true'], { cgroup: '@self/none' })).rejects.toMatchObject({ code: 'EXEC_FAILED', errno: 'ENOENT' });
   });
 });
+
+describe('FakeLauncher.inject', () => {
+  const tmpfsDev: ChildOp = { op: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: [], data: 'mode=755' };
+  const tun = { kind: 'c' as const, major: 10, minor: 200, mode: 0o600 };
+
+  async function running(namespaces: Namespace[]) {
+    const fake = host();
+    fake.fs.seedDir('/dev/net');
+    fake.fs.mknodSync('/dev/net/tun', 'c', 10, 200, 0o600);
+    const spec = plan(namespaces, ...pivot, tmpfsDev);
+    if (namespaces.includes('user')) spec.uidMap = spec.gidMap = [{ inside: 0, outside: 100000, count: 65536 }];
+    const { pid } = await fake.launcher.start(spec, async () => {});
+    return { fake, pid };
+  }
+
+  it('makes a node in a running VE of the host root, parents included, and leaves one that is there', async () => {
+    const { fake, pid } = await running(['mnt', 'pid']);
+    await fake.launcher.inject({ pid, namespaces: ['mnt'], ops: [{ op: 'devnode', path: '/dev/net/tun', ...tun }] });
+    expect(fake.fsOf(pid).tree('/dev')).toEqual(['net/', 'net/tun c 10:200']);
+    await fake.launcher.inject({ pid, namespaces: ['mnt'], ops: [{ op: 'devnode', path: '/dev/net/tun', ...tun, major: 1, minor: 3 }] });
+    expect(fake.fsOf(pid).tree('/dev')).toEqual(['net/', 'net/tun c 10:200']);
+  });
+
+  it("in a user namespace mknod is EPERM, and a bind takes its source from the host's view", async () => {
+    const { fake, pid } = await running(['user', 'mnt', 'pid']);
+    await expect(fake.launcher.inject({ pid, namespaces: ['user', 'mnt'], ops: [{ op: 'devnode', path: '/dev/net/tun', ...tun }] }))
+      .rejects.toMatchObject({ code: 'EXEC_FAILED', errno: 'EPERM', message: /op #0 devnode \/dev\/net\/tun/ });
+    await fake.launcher.inject({ pid, namespaces: ['user', 'mnt'], ops: [{ op: 'devnode', path: '/dev/net/tun', ...tun, source: '/dev/net/tun' }] });
+    expect(fake.process(pid)!.mounts.find((m) => m.target === '/dev/net/tun')?.fstype).toBe('devtmpfs');
+    await fake.launcher.inject({ pid, namespaces: ['user', 'mnt'], ops: [{ op: 'umount', target: '/dev/net/tun', detach: true }] });
+    expect(fake.process(pid)!.mounts.find((m) => m.target === '/dev/net/tun')).toBeUndefined();
+  });
+
+  it('takes only devnode, bind, umount and mkdir, and only into a live process', async () => {
+    const { fake, pid } = await running(['mnt', 'pid']);
+    await expect(fake.launcher.inject({ pid, namespaces: ['mnt'], ops: [{ op: 'mount', source: 'tmpfs', target: '/tmp', fstype: 'tmpfs', flags: [] }] }))
+      .rejects.toMatchObject({ errno: 'EINVAL' });
+    await expect(fake.launcher.inject({ pid: 99999, namespaces: ['mnt'], ops: [] })).rejects.toMatchObject({ errno: 'ESRCH' });
+  });
+});
+
+describe('FakeFs.disks', () => {
+  it("names the whole disk of a partition's filesystem, none for tmpfs", async () => {
+    const fake = host();
+    expect(await fake.fs.disks('/vz/root/101/etc')).toEqual([{ major: 254, minor: 0, name: 'vda' }]);
+    expect(await fake.fs.disks('/run')).toEqual([]);
+  });
+});

@@ -1,10 +1,16 @@
 /**
  * devices: a VE may open only the devices of its own /dev (null, zero, full, random,
- * urandom, tty, console, ptmx, its ptys) and those DEVICES grants; it may make any node
- * (mknod, as package managers do) but not open it. Without this, a root with mknod could
- * make the host's disk a device node and mount it.
+ * urandom, tty, console, ptmx, its ptys), those DEVICES grants by number and those
+ * DEVNODES names (made inside as well); it may make any node (mknod, as package managers
+ * do) but not open it. Without this, a root with mknod could make the host's disk a
+ * device node and mount it. OpenVZ's `ppp` feature is a DEVNODES grant of /dev/ppp.
  */
-import { defineKey, definePlugin, ValueError, vzError, type DeviceRule, type HookContext, type ValueType } from '@vzkit/core';
+import {
+  defineKey, definePlugin, featureSetting, ValueError, vzError,
+  type ConfigChange, type DeviceRule, type FeatureDecl, type HookContext, type ValueType,
+} from '@vzkit/core';
+import { join } from 'node:path';
+import { DEVNODES, devnodeOp, devnodeRule, resolveDevnodes, type Devnode, type DevnodeGrant } from './devnodes.js';
 
 /** What every VE has: its /dev nodes and its pty instance, plus mknod of anything. */
 export const DEFAULT_DEVICES: readonly DeviceRule[] = [
@@ -42,13 +48,20 @@ export const DEVICES = defineKey<DeviceRule[]>({
   flag: 'devices',
 });
 
-/** The full allowlist of a VE: the defaults and its grants. */
-export function allowList(grants: readonly DeviceRule[] | undefined): DeviceRule[] {
-  return [...DEFAULT_DEVICES, ...(grants ?? [])];
+/** The full allowlist of a VE: the defaults, its grants by number and its device nodes. */
+export function allowList(grants: readonly DeviceRule[] | undefined, nodes: readonly Pick<Devnode, 'kind' | 'major' | 'minor' | 'access'>[] = []): DeviceRule[] {
+  return [...DEFAULT_DEVICES, ...(grants ?? []), ...nodes.map(devnodeRule).filter((r): r is DeviceRule => r !== undefined)];
 }
 
-async function apply(ctx: HookContext): Promise<void> {
-  const allow = allowList(ctx.ve.config.get(DEVICES));
+/** DEVNODES, with /dev/ppp when the `ppp` feature is on (unless DEVNODES names ppp itself). */
+function grantsOf(ctx: HookContext): DevnodeGrant[] {
+  const grants = ctx.ve.config.get(DEVNODES) ?? [];
+  if (featureSetting(ctx.ve.config, 'ppp') && !grants.some((g) => g.name === 'ppp')) return [...grants, { name: 'ppp', access: 'rw' }];
+  return grants;
+}
+
+async function setAllowList(ctx: HookContext, nodes: readonly Devnode[]): Promise<void> {
+  const allow = allowList(ctx.ve.config.get(DEVICES), nodes);
   try {
     await ctx.host.cgroups.set(ctx.ve.cgroup, { devices: { allow } });
   } catch (e) {
@@ -62,15 +75,64 @@ async function apply(ctx: HookContext): Promise<void> {
   }
 }
 
+/**
+ * In a user namespace the VE's root is "others" for a host node owned by root: the node
+ * is bound in with the host's mode, so one the host keeps to root stays closed inside.
+ */
+function warnUnreachable(ctx: HookContext, nodes: readonly Devnode[]): void {
+  if (!ctx.ve.idmap) return;
+  for (const n of nodes) {
+    if (n.access === 'none' || [...n.access].every((a) => n.otherAccess.includes(a))) continue;
+    ctx.log.warn(`DEVNODES ${n.name}: ${n.host} has mode ${n.mode.toString(8).padStart(4, '0')} on the host; an unprivileged VE sees the host's node and its root cannot ${n.access === 'r' ? 'read' : n.access === 'w' ? 'write' : 'read and write'} it (give it mode 0666 on the host, as udev does for net/tun)`);
+  }
+}
+
+const PPP: FeatureDecl = {
+  name: 'ppp',
+  description: 'PPP inside the VE: /dev/ppp made and allowed (DEVNODES ppp:rw)',
+  async check(ctx, on) {
+    if (!on) return undefined;
+    const config = await ctx.host.system.kernelConfig();
+    if (config && !config.has('CONFIG_PPP')) return 'the host kernel has no PPP driver (CONFIG_PPP)';
+    if ((await ctx.host.fs.stat('/dev/ppp'))?.type !== 'char') return 'the host has no /dev/ppp (load ppp_generic: modprobe ppp_generic)';
+    return undefined;
+  },
+};
+
 export const devicesPlugin = definePlugin({
   name: '@vzkit/devices',
-  configKeys: [DEVICES],
+  configKeys: [DEVICES, DEVNODES],
+  features: [PPP],
   hooks: {
-    async prepare(ctx) {
-      await apply(ctx);
+    async prepare(ctx, plan) {
+      const nodes = await resolveDevnodes(ctx, grantsOf(ctx));
+      await setAllowList(ctx, nodes);
+      warnUnreachable(ctx, nodes);
+      const userns = ctx.ve.idmap !== undefined;
+      const dev = join(ctx.ve.paths.root, 'dev');
+      // After every prepare: the nodes go onto the VE's own /dev, which ns-fs mounts in this stage.
+      plan.finalize((p) => {
+        if (p.namespaces.has('mnt')) p.add('rootfs', ...nodes.filter((n) => n.access !== 'none').map((n) => devnodeOp(n, dev, userns)));
+      });
     },
-    async update(ctx) {
-      await apply(ctx);
+
+    async update(ctx, changes: ConfigChange[]) {
+      const nodes = await resolveDevnodes(ctx, grantsOf(ctx));
+      await setAllowList(ctx, nodes);
+      const change = changes.find((c) => c.key.name === DEVNODES.name);
+      const pid = ctx.ve.initPid;
+      if (!change || pid === undefined) return;
+      // Nodes newly allowed appear in the running VE's /dev (existing ones are left as they are).
+      const before = new Set(((change.before as DevnodeGrant[] | undefined) ?? []).filter((g) => g.access !== 'none').map((g) => g.name));
+      const added = nodes.filter((n) => n.access !== 'none' && !before.has(n.name));
+      if (!added.length) return;
+      warnUnreachable(ctx, added);
+      const userns = ctx.ve.idmap !== undefined;
+      try {
+        await ctx.host.launcher.inject({ pid, namespaces: userns ? ['user', 'mnt'] : ['mnt'], ops: added.map((n) => devnodeOp(n, '/dev', userns)) });
+      } catch (e) {
+        throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES: ${e instanceof Error ? e.message : String(e)}`, { exit: 86, cause: e });
+      }
     },
   },
 });

@@ -69,7 +69,8 @@ static int plan_record(struct join_plan *plan, const struct record *rec)
 		return 0;
 	case K_CAP_DROP:
 	case K_SECCOMP:
-		/* In spec order: capDrop records come before the VE's seccomp filter. */
+	case K_SECCOMP_ARGS:
+		/* In spec order: capDrop records come before the VE's seccomp filters. */
 		return compile_op(rec, &plan->caps[plan->ncaps++]);
 	case K_ARG: case K_ENV: case K_CWD:
 		return 0;

@@ -130,7 +130,7 @@ int compile_op(const struct record *rec, struct op *op)
 	op->kind = rec->kw->kind;
 	op->index = rec->index;
 	op->name = rec->kw->name;
-	for (int i = 0; i < rec->kw->arity && i < 4; i++)
+	for (int i = 0; i < rec->kw->arity && i < 6; i++)
 		op->s[i] = rec->arg[i];
 
 	const char *bad;
@@ -161,6 +161,12 @@ int compile_op(const struct record *rec, struct op *op)
 		return check_cap_list(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
 	case K_SECCOMP: /* csv of entries, see parse_seccomp_entry */
 		return check_seccomp_list(rec->arg[0], &bad) < 0 ? fail(rec->index, op->name, EINVAL, bad) : 0;
+	case K_DEVNODE: /* path kind major minor mode source ('' = mknod) */
+		if (strcmp(rec->arg[1], "c") != 0 && strcmp(rec->arg[1], "b") != 0)
+			return fail(rec->index, op->name, EINVAL, rec->arg[1]);
+		return compile_numbers(rec, op, (const int[]){ 2, 3, 4 }, 3);
+	case K_SECCOMP_ARGS: /* name:i=v,...;... */
+		return check_seccomp_args(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
 	default:
 		return 0;
 	}
@@ -185,6 +191,12 @@ static int op_mount(const struct op *op)
 	const char *data = *op->s[3] ? op->s[3] : NULL;
 	if (mount(op->s[0], op->s[1], fstype, op->flags, data) < 0)
 		return fail_errno(op->index, op->name, op->s[1]);
+	return finish_bind(op);
+}
+
+/* The per-mount flags of a bind op, which the bind itself ignores. */
+int finish_bind(const struct op *op)
+{
 	unsigned long extra = op->flags & BIND_REMOUNT_FLAGS;
 	if (!(op->flags & MS_BIND) || (op->flags & MS_REMOUNT) || !extra)
 		return 0;
@@ -318,6 +330,59 @@ static int op_seccomp(const struct op *op)
 	return rc < 0 ? fail(op->index, op->name, -rc, "seccomp_load") : 0;
 }
 
+/* mkdir -p of the directories above `path` (a devnode's /dev/net). */
+static int make_parents(const struct op *op, const char *path)
+{
+	char dir[4096];
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return fail(op->index, op->name, ENAMETOOLONG, path);
+	for (char *c = dir + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return fail_errno(op->index, op->name, dir);
+		*c = '/';
+	}
+	return 0;
+}
+
+/*
+ * A device node at s[0] unless something is there already (the guest's own node, or
+ * one an earlier call made): mknod with the host's type, numbers and mode; or, where
+ * the VE's root may not make device nodes (a user namespace), the host's node s[5]
+ * bound onto an empty file, from `tree` when the source was opened before joining.
+ */
+int run_devnode(const struct op *op, int tree)
+{
+	const char *path = op->s[0], *source = op->s[5];
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return fail_errno(op->index, op->name, path);
+	if (make_parents(op, path) < 0)
+		return -1;
+	mode_t perm = (mode_t)(op->n[2] & 07777);
+	if (!*source) {
+		mode_t type = op->s[1][0] == 'c' ? S_IFCHR : S_IFBLK;
+		if (mknod(path, type | perm, makedev((unsigned)op->n[0], (unsigned)op->n[1])) < 0 || chmod(path, perm) < 0)
+			return fail_errno(op->index, op->name, path);
+		return 0;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail_errno(op->index, op->name, path);
+	close(fd);
+	int rc = tree >= 0 ? move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) : mount(source, path, NULL, MS_BIND, NULL);
+	if (rc < 0) {
+		int err = errno;
+		unlink(path);
+		return fail(op->index, op->name, err, path);
+	}
+	return 0;
+}
+
 static int check(int rc, const struct op *op, const char *detail)
 {
 	return rc < 0 ? fail_errno(op->index, op->name, detail) : 0;
@@ -352,6 +417,10 @@ int run_op(const struct op *op)
 		return op_cap_drop(op);
 	case K_SECCOMP:
 		return op_seccomp(op);
+	case K_DEVNODE:
+		return run_devnode(op, -1);
+	case K_SECCOMP_ARGS:
+		return load_seccomp_args(op);
 	default:
 		return fail(op->index, op->name, EINVAL, "not an op");
 	}

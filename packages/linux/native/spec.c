@@ -39,6 +39,8 @@ static const struct keyword KEYWORDS[] = {
 	{ "rlimit", K_RLIMIT, 3 },
 	{ "capDrop", K_CAP_DROP, 1 },
 	{ "seccomp", K_SECCOMP, 1 },
+	{ "devnode", K_DEVNODE, 6 },
+	{ "seccompArgs", K_SECCOMP_ARGS, 1 },
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -1,5 +1,5 @@
 /*
- * vzlaunch start|exec|idmap
+ * vzlaunch start|exec|idmap|inject
  *
  * Reads its spec from fd 3 and replies on fd 4 (see spec.c and ../README.md); stdin, stdout
  * and stderr belong to the program it runs in `exec` mode.
@@ -13,13 +13,14 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vzlaunch start|exec|idmap  (spec on fd 3, replies on fd 4)\n");
+	fprintf(stderr, "usage: vzlaunch start|exec|idmap|inject  (spec on fd 3, replies on fd 4)\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0))
+	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0 &&
+			  strcmp(argv[1], "inject") != 0))
 		return usage();
 	/* Nothing the launcher execs may inherit the control channel. */
 	if (fcntl(CTL_IN, F_SETFD, FD_CLOEXEC) < 0 || fcntl(CTL_OUT, F_SETFD, FD_CLOEXEC) < 0)
@@ -32,9 +33,10 @@ int main(int argc, char **argv)
 		report_failure(CTL_OUT);
 		return start ? 1 : EXIT_SETUP_FAILED;
 	}
-	if (strcmp(argv[1], "idmap") == 0) {
+	int idmap = strcmp(argv[1], "idmap") == 0;
+	if (idmap || strcmp(argv[1], "inject") == 0) {
 		close(CTL_IN);
-		if (run_idmap(&spec) < 0) {
+		if ((idmap ? run_idmap(&spec) : run_inject(&spec)) < 0) {
 			report_failure(CTL_OUT);
 			return 1;
 		}

@@ -17,7 +17,7 @@
 #define CTL_OUT 4
 
 #define SPEC_MAGIC "VZL1"
-#define MAX_ARGS 5
+#define MAX_ARGS 6
 /* Room for one id map's lines, as the kernel takes them (it allows 340 lines). */
 #define MAP_MAX 4096
 
@@ -39,7 +39,7 @@ enum kind {
 	K_END,
 	/* child ops, run in spec order; their index is counted among ops only */
 	K_MOUNT, K_UMOUNT, K_MKDIR, K_MKNOD, K_SYMLINK, K_WRITE, K_PIVOT_ROOT, K_CHDIR,
-	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP,
+	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP, K_DEVNODE, K_SECCOMP_ARGS,
 };
 #define K_FIRST_OP K_MOUNT
 
@@ -89,12 +89,15 @@ struct op {
 	enum kind kind;
 	int index;
 	const char *name;
-	const char *s[4];
+	const char *s[6];
 	unsigned long flags;
 	unsigned long long n[3];
 };
 int compile_op(const struct record *rec, struct op *op);
 int run_op(const struct op *op);
+/* `tree`: a detached mount of the op's source (open_tree), or -1 to bind by path. */
+int run_devnode(const struct op *op, int tree);
+int finish_bind(const struct op *op);
 
 /* ---- program.c: what finally gets exec'd */
 struct program {
@@ -112,6 +115,13 @@ int await_exec(int err_fd);
 int append_map_line(char *map, size_t size, const struct record *rec);
 int write_id_maps(pid_t pid, const char *uid_map, const char *gid_map);
 int run_idmap(const struct spec *spec);
+
+/* ---- seccomp_args.c: `socket:0=16,2=12;setsockopt:1=0,2=64` */
+int check_seccomp_args(const char *rules);
+int load_seccomp_args(const struct op *op);
+
+/* ---- inject.c */
+int run_inject(const struct spec *spec);
 
 /* ---- start.c / join.c / tty.c */
 int run_start(struct reader *r, const struct spec *spec);

@@ -4,7 +4,8 @@
 import * as fsp from 'node:fs/promises';
 import { readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { vzError, type FileStat, type FsStats, type HostFs } from '@vzkit/core';
+import { vzError, type BlockDevice, type FileStat, type FsStats, type HostFs } from '@vzkit/core';
+import { decodeDev, disksOf } from './disks.js';
 import { errnoCode, nodeFsError } from './errno.js';
 import { canonicalPath, isUnder, readMountInfo } from './mounts.js';
 
@@ -69,7 +70,9 @@ export class LinuxHostFs implements HostFs {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
       throw nodeFsError(e, `stat ${path}`, path);
     }
-    return { type: fileType(st), mode: st.mode & 0o7777, size: st.size, uid: st.uid, gid: st.gid, dev: st.dev };
+    const out: FileStat = { type: fileType(st), mode: st.mode & 0o7777, size: st.size, uid: st.uid, gid: st.gid, dev: st.dev };
+    if (st.isCharacterDevice() || st.isBlockDevice()) out.rdev = decodeDev(BigInt(st.rdev));
+    return out;
   }
 
   readFile(path: string): Promise<string> {
@@ -132,6 +135,10 @@ export class LinuxHostFs implements HostFs {
 
   truncate(path: string, size: number): Promise<void> {
     return attempt('truncate', path, () => fsp.truncate(path, size));
+  }
+
+  disks(path: string): Promise<BlockDevice[]> {
+    return attempt('find the disk of', path, () => disksOf(path));
   }
 
   /**

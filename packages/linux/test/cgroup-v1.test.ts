@@ -124,6 +124,20 @@ describe('set', () => {
     await put(join(dir('memory'), 'memory.memsw.limit_in_bytes'), UNLIMITED);
   });
 
+  it('blkio: the throttle files per device (0 is none); a weight file only where a scheduler has one', async () => {
+    const io = { major: 254, minor: 0, readBps: 1048576, writeBps: null, readIops: null, writeIops: 50 };
+    await m.set(GROUP, { io: { limits: [io] } });
+    const throttle = (f: string) => read(join(dir('blkio'), `blkio.throttle.${f}_device`));
+    expect([await throttle('read_bps'), await throttle('write_bps'), await throttle('read_iops'), await throttle('write_iops')])
+      .toEqual(['254:0 1048576', '254:0 0', '254:0 0', '254:0 50']);
+    const e = await caught(m.set(GROUP, { io: { weight: 128 } }));
+    expect(e.code).toBe('UNSUPPORTED');
+    expect(e.message).toMatch(/neither blkio.weight \(CFQ\) nor blkio.bfq.weight \(BFQ\) exists/);
+    await put(join(dir('blkio'), 'blkio.bfq.weight'), '100');
+    await m.set(GROUP, { io: { weight: 128 } });
+    expect(await read(join(dir('blkio'), 'blkio.bfq.weight'))).toBe('128');
+  });
+
   it('pids.max: a number, or max for null', async () => {
     await m.set(GROUP, { pids: { max: 5 } });
     expect(await read(join(dir('pids'), 'pids.max'))).toBe('5');

@@ -73,8 +73,8 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 const OWN = '/ci/job';
 const GROUP = '@self/vzkit-test/101';
-/** pids memory cpu cpuset, sorted. */
-const ALL = ['cpu', 'cpuset', 'memory', 'pids'];
+/** pids memory cpu cpuset io, sorted. */
+const ALL = ['cpu', 'cpuset', 'io', 'memory', 'pids'];
 
 let tmp: string;
 let root: string;
@@ -128,7 +128,7 @@ afterEach(async () => {
 describe('layout', () => {
   it('lists the controllers vzkit drives that the root offers', async () => {
     expect(m.version).toBe(2);
-    expect(await m.controllers()).toEqual(['pids', 'memory', 'cpu', 'cpuset']);
+    expect(await m.controllers()).toEqual(['pids', 'memory', 'cpu', 'cpuset', 'io']);
   });
 
   it('maps unified and every controller to the one directory, @self under our cgroup', async () => {
@@ -178,11 +178,11 @@ describe('create', () => {
   });
 
   it('enables only what the parent offers, and nothing above the base', async () => {
-    await put(join(root, OWN, 'cgroup.controllers'), 'memory pids io\n');
-    await put(join(root, 'ci', 'cgroup.subtree_control'), 'io memory pids\n');
+    await put(join(root, OWN, 'cgroup.controllers'), 'memory pids hugetlb\n');
+    await put(join(root, 'ci', 'cgroup.subtree_control'), 'hugetlb memory pids\n');
     await m.create(GROUP);
     expect(await words(join(root, OWN, 'cgroup.subtree_control'))).toEqual(['memory', 'pids']);
-    expect(await words(join(root, 'ci', 'cgroup.subtree_control'))).toEqual(['io', 'memory', 'pids']);
+    expect(await words(join(root, 'ci', 'cgroup.subtree_control'))).toEqual(['hugetlb', 'memory', 'pids']);
     expect(await words(join(dir(), 'cgroup.controllers'))).toEqual(['memory', 'pids']);
   });
 
@@ -201,7 +201,7 @@ describe('create', () => {
     expect(e.errno).toBe('EBUSY');
     expect(e.path).toBe(join(root, OWN, 'cgroup.subtree_control'));
     expect(e.message).toBe(
-      `cgroup ${GROUP}: cannot enable pids memory cpu cpuset in ${join(root, OWN)}/cgroup.subtree_control: the parent cgroup ${join(root, OWN)} holds processes ` +
+      `cgroup ${GROUP}: cannot enable pids memory cpu cpuset io in ${join(root, OWN)}/cgroup.subtree_control: the parent cgroup ${join(root, OWN)} holds processes ` +
         '(pids 4242, 4243), and cgroup v2 gives controllers only to the children of a group without processes ("no internal processes" rule)',
     );
     expect(e.hint).toMatch(/VZKIT_CGROUP_PARENT/);
@@ -242,6 +242,15 @@ describe('set', () => {
     await m.create(GROUP);
   });
   const file = (name: string) => read(join(dir(), name));
+
+  it('io: io.max per device (max for none); io.weight and io.bfq.weight as `default N` where they exist', async () => {
+    await m.set(GROUP, { io: { limits: [{ major: 7, minor: 3, readBps: 2097152, writeBps: 2097152, readIops: null, writeIops: 10 }] } });
+    expect(await file('io.max')).toBe('7:3 rbps=2097152 wbps=2097152 riops=max wiops=10');
+    expect((await caught(m.set(GROUP, { io: { weight: 64 } }))).code).toBe('UNSUPPORTED');
+    await put(join(dir(), 'io.weight'), 'default 100\n');
+    await m.set(GROUP, { io: { weight: 64 } });
+    expect(await file('io.weight')).toBe('default 64');
+  });
 
   it('pids.max: a number, or max for null', async () => {
     await m.set(GROUP, { pids: { max: 5 } });

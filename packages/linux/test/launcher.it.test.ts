@@ -282,4 +282,32 @@ describe('launcher exec', () => {
     expect((bnd >> 21n) & 1n).toBe(0n);
     expect((bnd >> 0n) & 1n).toBe(1n);
   });
+
+  it('seccompArgs refuses a call only with the given arguments, in init and in every exec given the op', async () => {
+    const op = {
+      op: 'seccompArgs' as const,
+      rules: [
+        { syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] },
+        { syscall: 'setsockopt', args: [{ index: 1, value: 0 }, { index: 2, value: 64 }] },
+      ],
+    };
+    const ve = (await launcher.start(sleeper([op], { namespaces: [...NS, 'net'] }), async (p) => void started.push(p))).pid;
+    expect((await readFile(`/proc/${ve}/status`, 'utf8')).match(/^Seccomp_filters:\s+(\d+)$/m)?.[1]).toBe('1');
+    const py = [
+      'import socket',
+      'def attempt(what, fn):',
+      '    try:',
+      '        fn(); print(what, "ok")',
+      '    except OSError as e:',
+      '        print(what, e.errno)',
+      'raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)',
+      'attempt("replace", lambda: raw.setsockopt(0, 64, bytes(8)))',
+      'attempt("tos", lambda: raw.setsockopt(0, 1, 16))',
+      'attempt("nfnetlink", lambda: socket.socket(16, socket.SOCK_RAW, 12))',
+      'attempt("rtnetlink", lambda: socket.socket(16, socket.SOCK_RAW, 0))',
+    ].join('\n');
+    const r = await launcher.exec({ pid: ve, namespaces: [...NS, 'net'], argv: ['/usr/bin/python3', '-c', py], env: ENV, stdio: 'pipe', ops: [op] });
+    // EPERM (1) where the filter matches; EINVAL (22) is the kernel's own answer to a bogus table.
+    expect(r.stdout).toBe('replace 1\ntos ok\nnfnetlink 1\nrtnetlink ok\n');
+  });
 });

@@ -8,6 +8,7 @@ import {
   encodeRecords,
   encodeStartSpec,
   idmapRecords,
+  injectRecords,
   parseReply,
   rlimitName,
 } from '../src/launcher/protocol.js';
@@ -108,6 +109,37 @@ describe('launcher spec encoding', () => {
       ['uidmap', '0', '100000', '65536'], ['gidmap', '0', '100000', '65536'], ['bind', '/t', '/m', 'ro'],
     ]);
     expect(() => idmapRecords({ source: '/t', target: '/m', uidMap: map, gidMap: [] })).toThrow(/needs a uid and a gid map/);
+  });
+
+  it('encodes an inject: pid, user then mnt, devnodes (no source: mknod) and binds; refuses other ops', () => {
+    const records = injectRecords({
+      pid: 42, namespaces: ['mnt', 'net', 'user'],
+      ops: [
+        { op: 'devnode', path: '/dev/net/tun', kind: 'c', major: 10, minor: 200, mode: 0o600, source: '/dev/net/tun' },
+        { op: 'devnode', path: '/dev/ppp', kind: 'c', major: 108, minor: 0, mode: 0o600 },
+        { op: 'umount', target: '/proc/meminfo', detach: true },
+      ],
+    });
+    expect(records).toEqual([
+      ['pid', '42'], ['ns', 'mnt'], ['ns', 'user'],
+      ['devnode', '/dev/net/tun', 'c', '10', '200', '384', '/dev/net/tun'],
+      ['devnode', '/dev/ppp', 'c', '108', '0', '384', ''],
+      ['umount', '/proc/meminfo', '1'],
+    ]);
+    expect(() => injectRecords({ pid: 42, namespaces: ['mnt'], ops: [{ op: 'mount', source: 'tmpfs', target: '/x', fstype: 'tmpfs', flags: [] }] }))
+      .toThrow('a tmpfs mount op cannot be injected into a running VE');
+    expect(() => injectRecords({ pid: 42, namespaces: ['user'], ops: [] })).toThrow("inject needs the VE's mount namespace");
+  });
+
+  it('encodes a seccompArgs op as one token, also for a join; refuses bad indexes and values', () => {
+    const op = { op: 'seccompArgs' as const, rules: [
+      { syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] },
+      { syscall: 'setsockopt', args: [{ index: 1, value: 41 }, { index: 2, value: 64 }] },
+    ] };
+    const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], argv: ['sh'], env: [], tty: false };
+    expect(decodeRecords(encodeJoinSpec({ ...base, ops: [op] }))).toContainEqual(['seccompArgs', 'socket:0=16,2=12;setsockopt:1=41,2=64']);
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [{ index: 6, value: 1 }] }] }] })).toThrow(/index 6 of socket is not 0-5/);
+    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [] }] }] })).toThrow(/needs 1 to 6 arguments/);
   });
 
   it('names rlimits the way the launcher table does', () => {

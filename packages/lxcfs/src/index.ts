@@ -5,4 +5,5 @@
  * @module
  */
 export { lxcfsPlugin, LXCFS_PLUGIN, VIEWS } from './plugin.js';
+export { MEMINFO, type Meminfo } from './meminfo.js';
 export { acquire, release, instanceFor, ensureRunning, stop, unavailable, type Instance } from './daemon.js';

@@ -5,9 +5,10 @@
  * /proc files before the pivot. Without lxcfs the VE starts anyway and a warning says
  * which files show the host.
  */
-import { definePlugin, type ChildOp, type HookContext, type ListField } from '@vzkit/core';
+import { definePlugin, featureSetting, vzError, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
 import { acquire, instanceFor, release, unavailable } from './daemon.js';
+import { MEMINFO, meminfoVirtual, type Meminfo } from './meminfo.js';
 
 export const LXCFS_PLUGIN = '@vzkit/lxcfs';
 
@@ -25,7 +26,13 @@ interface LxcfsState {
 /** Bind ops for the views this lxcfs offers; the targets exist in any procfs and sysfs. */
 async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
   const ops: ChildOp[] = [];
+  // FEATURES sysfs:off leaves the VE without a /sys to bind into.
+  const sysfs = featureSetting(ctx.ve.config, 'sysfs') !== false;
+  const meminfo = meminfoVirtual(ctx.ve.config.get(MEMINFO));
   for (const view of VIEWS) {
+    if (view.startsWith('sys/') && !sysfs) continue;
+    // MEMINFO none: the host's own figures.
+    if (view === 'proc/meminfo' && !meminfo) continue;
     if (!(await ctx.host.fs.exists(join(mnt, view)))) continue;
     ops.push({ op: 'mount', source: join(mnt, view), target: join(ctx.ve.paths.root, view), fstype: 'none', flags: ['bind'] });
   }
@@ -62,8 +69,45 @@ const LAVERAGE: ListField = {
   },
 };
 
+/** vzctl's exit for a meminfo it could not set (VZ_SET_MEMINFO_ERROR). */
+const SET_MEMINFO_EXIT = 129;
+
+/**
+ * pages:N and privvmpages:N show the VE's limits, as on OpenVZ's vswap kernels; said
+ * where that is not what OpenVZ's older kernels would have shown (no RAM limit: the
+ * host's memory, not N pages).
+ */
+async function explainMeminfo(ctx: HookContext, m: Meminfo | undefined): Promise<void> {
+  if (m === undefined || m.mode === 'none') return;
+  const max = (await ctx.host.cgroups.stats(ctx.ve.cgroup).catch(() => undefined))?.memory?.max;
+  if (max !== null && max !== undefined) return;
+  ctx.log.warn(`MEMINFO ${MEMINFO.type.format(m)}: /proc/meminfo shows the VE's RAM limit (--ram), as OpenVZ's vswap kernels do; this VE has none, so it shows the host's memory`);
+}
+
+/** A live MEMINFO change: lxcfs's /proc/meminfo bound into the running VE, or taken away. */
+async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange): Promise<void> {
+  const was = meminfoVirtual(c.before as Meminfo | undefined);
+  const now = meminfoVirtual(c.after as Meminfo | undefined);
+  const pid = ctx.ve.initPid;
+  if (was === now || pid === undefined) return;
+  if (!ctx.state.get()?.used) {
+    if (now) ctx.log.warn('MEMINFO: lxcfs does not serve this VE: /proc/meminfo inside shows the host\'s values');
+    return;
+  }
+  const target = '/proc/meminfo';
+  const op: ChildOp = now
+    ? { op: 'mount', source: join(instanceFor(ctx.ve.paths.runDir).mnt, 'proc/meminfo'), target, fstype: '', flags: ['bind'] }
+    : { op: 'umount', target, detach: true };
+  try {
+    await ctx.host.launcher.inject({ pid, namespaces: ctx.ve.idmap ? ['user', 'mnt'] : ['mnt'], ops: [op] });
+  } catch (e) {
+    throw vzError('SET_MEMINFO', `${ctx.ve.label}: MEMINFO: ${e instanceof Error ? e.message : String(e)}`, { exit: SET_MEMINFO_EXIT, cause: e });
+  }
+}
+
 export const lxcfsPlugin = definePlugin<LxcfsState>({
   name: LXCFS_PLUGIN,
+  configKeys: [MEMINFO],
   // The binds go over the /proc and /sys that ns-fs mounts in the VE's root.
   requires: ['@vzkit/ns-fs'],
   listFields: [LAVERAGE],
@@ -84,6 +128,15 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
         return;
       }
       plan.add('rootfs', ...(await bindOps(ctx, inst.mnt)));
+      await explainMeminfo(ctx, ctx.ve.config.get(MEMINFO));
+    },
+
+    async update(ctx, changes) {
+      for (const c of changes) {
+        if (c.key.name !== MEMINFO.name) continue;
+        await changeMeminfo(ctx, c);
+        await explainMeminfo(ctx, c.after as Meminfo | undefined);
+      }
     },
 
     async started(ctx) {

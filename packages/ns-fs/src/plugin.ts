@@ -7,7 +7,8 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, isVzError, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, featureSetting, isVzError, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { FS_FEATURES } from './features.js';
 import { probeHost } from './host-probe.js';
 import { overlayMount } from './overlay.js';
 import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
@@ -140,6 +141,7 @@ export const nsFsPlugin = definePlugin<NsFsState>({
   name: NS_FS_PLUGIN,
   // The template must exist before the private area is made on it.
   requires: ['@vzkit/template'],
+  features: FS_FEATURES,
   hooks: {
     async create(ctx) {
       await createPrivateArea(ctx.host, ctx.ve.paths.private);
@@ -160,10 +162,12 @@ export const nsFsPlugin = definePlugin<NsFsState>({
       const probe = await probeHost(ctx.host);
       plan.namespaces.add('mnt');
       const userns = idmap !== undefined;
+      // FEATURES sysfs:off: no /sys (OpenVZ's kernel gave such a VE none either).
+      const sysfs = featureSetting(ctx.ve.config, 'sysfs') !== false;
       plan.add('early', ...isolationOps());
       plan.add('rootfs', ...rootOps(root));
-      plan.later('rootfs', (p) => sysfsOps(root, { userns, ownNet: p.namespaces.has('net') }));
-      plan.add('rootfs', ...devOps(root, { userns }), ...procOps(root, probe));
+      if (sysfs) plan.later('rootfs', (p) => sysfsOps(root, { userns, ownNet: p.namespaces.has('net') }));
+      plan.add('rootfs', ...devOps(root, { userns }), ...procOps(root, probe, { sysfs }));
       // After every prepare: the writable /proc/sys keys and the IPC namespace are other plugins' say.
       plan.finalize((p) => {
         const { keep, dropped } = writableKeys(p.writableProcSys, probe);

@@ -81,8 +81,8 @@ export function devOps(root: string, opts: { userns?: boolean } = {}): ChildOp[]
   return ops;
 }
 
-/** /proc with the host-revealing entries masked, /sys read-only; /proc/sys comes in {@link procSysOps}. */
-export function procOps(root: string, probe: HostProbe): ChildOp[] {
+/** /proc with the host-revealing entries masked, /sys's covered (without a /sys, none); /proc/sys comes in {@link procSysOps}. */
+export function procOps(root: string, probe: HostProbe, opts: { sysfs?: boolean } = {}): ChildOp[] {
   const proc = join(root, 'proc');
   const sys = join(root, 'sys');
   const devNull = join(root, 'dev', 'null');
@@ -93,7 +93,7 @@ export function procOps(root: string, probe: HostProbe): ChildOp[] {
   }
   for (const p of PROC_READONLY) if (probe.proc.has(p)) ops.push(bind(join(proc, p), join(proc, p), ['rdonly', ...PROC_FLAGS]));
   for (const d of SYS_MASKED_DIRS) {
-    if (probe.sys.has(d)) ops.push(mount('tmpfs', join(sys, d), 'tmpfs', ['rdonly', ...PROC_FLAGS], 'mode=555'));
+    if (probe.sys.has(d) && opts.sysfs !== false) ops.push(mount('tmpfs', join(sys, d), 'tmpfs', ['rdonly', ...PROC_FLAGS], 'mode=555'));
   }
   return ops;
 }

@@ -3,11 +3,13 @@
  * (routed addresses on `venet0`, IP_ADDRESS, `--ipadd`/`--ipdel`, live) and veth
  * interfaces (NETIF, bridged, live); the guest's resolv.conf from NAMESERVER and
  * SEARCHDOMAIN. Everything the host gets is recorded first and removed at stop, also
- * after a killed vzctl.
+ * after a killed vzctl. NETFILTER/IPTABLES and the bridge and tunnel features say what
+ * the VE's own namespace gives it (netfilter.ts).
  */
 import { definePlugin, skipIfRefused, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { formatVeAddress, type VeAddress } from './addresses.js';
 import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
+import { IPTABLES, NET_FEATURES, NETFILTER, NETFILTER_CALLS, netfilterLevel, unenforced } from './netfilter.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import {
@@ -28,6 +30,14 @@ const dnsFields: ListField[] = [
   { name: 'nameserver', header: 'NAMESERVER', width: -15, get: (row) => row.config.get(NAMESERVER) },
   { name: 'searchdomain', header: 'SEARCHDOMAIN', width: -15, get: (row) => row.config.get(SEARCHDOMAIN) },
 ];
+
+const netfilterField: ListField = {
+  name: 'netfilter',
+  header: 'NETFILTER',
+  width: -9,
+  // As vzlist shows it: the level configured (enforced or not: see netfilter.ts).
+  get: (row) => netfilterLevel(row.config),
+};
 
 function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): void {
   for (const n of netifs) {
@@ -82,8 +92,9 @@ async function updateNetifs(ctx: NetCtx, c: ConfigChange): Promise<void> {
 /** The ns-net plugin: network namespace, venet, veth, DNS; the `ip` vzlist column. */
 export const nsNetPlugin = definePlugin<NetState>({
   name: '@vzkit/ns-net',
-  configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS],
-  listFields: [ipField, ...dnsFields],
+  configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS, NETFILTER, IPTABLES],
+  listFields: [ipField, ...dnsFields, netfilterField],
+  features: NET_FEATURES,
   hooks: {
     // Addresses and host device names taken by running VEs are refused where they are
     // wired (attach, update), from the kernel's own tables, before anything is made.
@@ -92,6 +103,10 @@ export const nsNetPlugin = definePlugin<NetState>({
     },
 
     async prepare(ctx, plan) {
+      const netfilter = unenforced(ctx);
+      if (netfilter) ctx.log.warn(netfilter);
+      // Also in every exec and enter: a filter cannot be read back from init.
+      if (netfilterLevel(ctx.ve.config) === 'disabled') plan.forEveryProcess({ op: 'seccompArgs', rules: [...NETFILTER_CALLS] });
       plan.namespaces.add('net');
       plan.writableProcSys.add('net');
       await applyDns(ctx);

@@ -1,5 +1,6 @@
 /** Running one hook across plugins, with the failing plugin named in the error. */
-import { VzError, wrapError } from '../errors.js';
+import { VzError, vzError, wrapError } from '../errors.js';
+import { checkFeaturesDeclared, FEATURES } from '../features.js';
 import type { Plugin, PluginHooks } from '../plugin.js';
 import type { Ve } from './core.js';
 
@@ -39,8 +40,20 @@ export async function debugTimed<T>(ve: Ve, what: string, fn: () => Promise<T>):
   }
 }
 
-/** Runs `validate` of every plugin on the VE's current config. */
+/** Runs `validate` of every plugin on the VE's current config, then asks the declaring plugins whether its FEATURES can be had. */
 export async function validateAll(ve: Ve): Promise<void> {
   ve.config.validateAll();
   for (const p of withHook(ve, 'validate')) await runHook(ve, p, 'validate');
+  await checkFeatures(ve);
+}
+
+async function checkFeatures(ve: Ve): Promise<void> {
+  const settings = ve.config.get(FEATURES);
+  const declared = ve.core.registry.features;
+  checkFeaturesDeclared(ve.label, settings, [...declared.keys()]);
+  for (const [name, on] of Object.entries(settings ?? {})) {
+    const { decl, plugin } = declared.get(name)!;
+    const why = await decl.check?.(ve.hookContext(plugin), on);
+    if (why) throw vzError('UNSUPPORTED', `${ve.label}: FEATURES ${name}:${on ? 'on' : 'off'}: ${why}`);
+  }
 }

@@ -45,6 +45,8 @@ export interface LimitContext {
   cpus: number;
   controllers: readonly string[];
   swapAccounting: boolean;
+  /** The whole disk of a block device; undefined when there is none (the kernel's ENODEV). */
+  disk(major: number, minor: number): { partition: boolean } | undefined;
 }
 
 /** The kernel's PID_MAX_LIMIT, the largest pids.max. */
@@ -184,6 +186,27 @@ export function applyResources(node: CgNode, res: CgroupResources, ctx: LimitCon
         return 'EINVAL';
       }
     }, () => { r.cpuset = { ...r.cpuset, mems }; });
+  }
+  const limits = res.io?.limits ?? [];
+  for (const l of limits) {
+    const values = [l.readBps, l.writeBps, l.readIops, l.writeIops];
+    step(v1 ? 'blkio' : 'io', v1 ? 'blkio.throttle.read_bps_device' : 'io.max', `${l.major}:${l.minor}`, () => {
+      // The controllers take whole disks only: a partition is ENODEV as an unknown device is.
+      const disk = ctx.disk(l.major, l.minor);
+      if (!disk || disk.partition) return 'ENODEV';
+      return values.every((x) => x === null || (Number.isSafeInteger(x) && x >= 0)) ? undefined : 'EINVAL';
+    }, () => {
+      const others = (r.io?.limits ?? []).filter((x) => x.major !== l.major || x.minor !== l.minor);
+      // A device with no limit left has no rule (v1 writes 0, v2 max).
+      const kept = values.some((x) => x !== null && x !== 0) ? [...others, { ...l }] : others;
+      r.io = { ...r.io, limits: kept };
+    });
+  }
+  if (res.io && 'weight' in res.io && res.io.weight !== undefined) {
+    const w = res.io.weight;
+    step(v1 ? 'blkio' : 'io', v1 ? 'blkio.bfq.weight' : 'io.weight', w,
+      () => (w === null || (Number.isInteger(w) && w >= 1 && w <= 10000) ? undefined : 'ERANGE'),
+      () => { r.io = { ...r.io, weight: w }; });
   }
   if (res.devices) {
     const rules = res.devices.allow;

@@ -98,10 +98,20 @@ export class FakeCgroups implements CgroupManager {
   async set(group: CgroupRef, resources: CgroupResources): Promise<void> {
     // As the v2 backend: a device allowlist there would need a BPF program.
     if (resources.devices && this.version === 2) throw vzError('UNSUPPORTED', `cgroup ${group}: a device allowlist on cgroup v2 needs a BPF device program`);
+    // As the backends: the throttles are written, then a weight where no scheduler has one is refused.
+    const noWeight = resources.io?.weight !== undefined && !this.k.opts.ioWeight;
+    const res: CgroupResources = noWeight ? { ...resources, io: { ...(resources.io?.limits ? { limits: resources.io.limits } : {}) } } : resources;
     this.call('cgroup.set', 'set', group, (p) => {
       const o = this.k.opts;
-      applyResources(this.must(p), resources, { version: o.cgroupVersion, pageSize: o.pageSize, cpus: o.cpus, controllers: o.controllers, swapAccounting: o.swapAccounting });
+      applyResources(this.must(p), res, {
+        version: o.cgroupVersion, pageSize: o.pageSize, cpus: o.cpus, controllers: o.controllers, swapAccounting: o.swapAccounting,
+        disk: (major, minor) => this.k.disk(major, minor),
+      });
     });
+    if (noWeight) {
+      const file = this.version === 1 ? 'blkio.weight' : 'io.weight';
+      throw vzError('UNSUPPORTED', `cgroup ${group}: no I/O weight (${file}): no I/O scheduler of this host shares disk time by weight`);
+    }
   }
 
   async stats(group: CgroupRef): Promise<CgroupStats> {

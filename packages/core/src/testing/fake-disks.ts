@@ -5,7 +5,7 @@
  * the size a filesystem was given and the blocks and inodes its files take. Writes that
  * would need more fail with ENOSPC (fake-vnode.ts).
  */
-import type { FsStats } from '../host.js';
+import type { BlockDevice, FsStats } from '../host.js';
 import { fault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { OvNode } from './fake-overlay.js';
@@ -111,6 +111,14 @@ export class FakeDisks {
       this.sysfsDir(['fs', 'ext4']).children.delete(`loop${n}`);
       this.sysfsDir(['block']).children.delete(`loop${n}`);
     }
+  }
+
+  /** The whole disks a filesystem lives on (HostFs.disks): its loop device, or the disk of its partition. */
+  disksOf(sb: Superblock): BlockDevice[] {
+    for (const [n, l] of this.loops) if (l.sb === sb) return [{ major: 7, minor: n, name: `loop${n}` }];
+    // Block-device filesystems carry (major << 8 | minor); anonymous ones (tmpfs, overlay) major 0.
+    const disk = this.k.disk(sb.dev >> 8, sb.dev & 0xff);
+    return disk ? [{ major: disk.major, minor: disk.minor, name: disk.name }] : [];
   }
 
   loopOf(device: string): FakeLoop | undefined {

@@ -4,7 +4,7 @@
  * failures are node:fs-style errors (`code`, `errno`, `syscall`, `path`). The launcher's
  * child ops and HostFs both go through here.
  */
-import type { FileStat, FsStats } from '../host.js';
+import type { BlockDevice, FileStat, FsStats } from '../host.js';
 import { statfsOf } from './fake-disks.js';
 import { fault, fsError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
@@ -77,7 +77,9 @@ export class FsSyscalls {
     try {
       const w = this.lookup(abs);
       const m = w.node.meta();
-      return { type: w.node.type, mode: m.mode, size: m.size, uid: m.uid, gid: m.gid, dev: w.node.sb.dev };
+      const st: FileStat = { type: w.node.type, mode: m.mode, size: m.size, uid: m.uid, gid: m.gid, dev: w.node.sb.dev };
+      if ((w.node.type === 'char' || w.node.type === 'block') && m.rdev) st.rdev = { major: m.rdev[0], minor: m.rdev[1] };
+      return st;
     } catch (e) {
       if (e instanceof KernelFault && (e.errno === 'ENOENT' || e.errno === 'ENOTDIR')) return undefined;
       if (e instanceof KernelFault) throw fsError(e.errno, 'lstat', abs);
@@ -114,6 +116,12 @@ export class FsSyscalls {
     }
     writable(dir.mount);
     dir.node.create(name, { type: 'file', mode: opts.mode ?? 0o644, data }, this.proc);
+  }
+
+  /** The whole disks under the filesystem holding `path` (symlinks followed). */
+  disksSync(path: string): BlockDevice[] {
+    const abs = this.abs(path);
+    return this.sys('stat', abs, () => this.k.disks.disksOf(this.ns.walk(abs, this.proc).node.sb));
   }
 
   statfsSync(path: string): FsStats {

@@ -3,7 +3,7 @@
  * `fake.fs`, a VE's for `fake.fsOf(pid)`), plus synchronous helpers tests use to seed
  * and inspect the tree.
  */
-import type { FileStat, FsStats, HostFs } from '../host.js';
+import type { BlockDevice, FileStat, FsStats, HostFs } from '../host.js';
 import { FsSyscalls } from './fake-fs-ops.js';
 import { decoder, parentOf } from './fake-vnode.js';
 
@@ -66,6 +66,10 @@ export class FakeFs extends FsSyscalls implements HostFs {
 
   async truncate(path: string, size: number): Promise<void> {
     this.truncateSync(path, size);
+  }
+
+  async disks(path: string): Promise<BlockDevice[]> {
+    return this.disksSync(path);
   }
 
   // --- test helpers ----------------------------------------------------------------

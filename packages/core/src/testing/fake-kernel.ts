@@ -40,6 +40,11 @@ export interface FakeHostOptions {
   idmappedMounts?: boolean;
   /** /proc/sys/user/max_user_namespaces; 0 turns user namespaces off. Default 63,000. */
   maxUserNamespaces?: number;
+  /**
+   * Whether the I/O controller has a weight file (BFQ, or v2's io.cost); default false on
+   * v1 (mq-deadline, as on this project's machines), true on v2.
+   */
+  ioWeight?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<FakeHostOptions, 'kernelConfig'>> & Pick<FakeHostOptions, 'kernelConfig'>;
@@ -91,6 +96,7 @@ export class FakeKernel {
       selfPid: options.selfPid ?? process.pid,
       idmappedMounts: options.idmappedMounts ?? true,
       maxUserNamespaces: options.maxUserNamespaces ?? 63000,
+      ioWeight: options.ioWeight ?? version === 2,
       ...(options.kernelConfig ? { kernelConfig: options.kernelConfig } : {}),
     };
     this.globalSysctls = globalSysctls(this.opts.kernelRelease);
@@ -159,6 +165,18 @@ export class FakeKernel {
 
   advanceTime(seconds: number): void {
     this.clockOffset += seconds;
+  }
+
+  /**
+   * A block device of the fake /dev as the I/O controllers see it: the whole disk it
+   * belongs to (`vda1` is a partition of `vda`), undefined when there is no such device.
+   */
+  disk(major: number, minor: number): { major: number; minor: number; name: string; partition: boolean } | undefined {
+    const dev = DEVICES.find(([, type, ma, mi]) => type === 'block' && ma === major && mi === minor);
+    if (!dev) return undefined;
+    const whole = /^(vd[a-z]+|sd[a-z]+)\d+$/.exec(dev[0])?.[1];
+    const disk = whole === undefined ? dev : DEVICES.find(([name]) => name === whole)!;
+    return { major: disk[2], minor: disk[3], name: disk[0], partition: whole !== undefined };
   }
 
   /** The filesystem on a block device: the same files every time it is mounted. */

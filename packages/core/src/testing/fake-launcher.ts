@@ -7,7 +7,7 @@
  * from the fake's command table.
  */
 import { ctLabel, vzError } from '../errors.js';
-import type { ExecResult, ExecSpec, LaunchResult, Launcher } from '../host.js';
+import type { ExecResult, ExecSpec, InjectSpec, LaunchResult, Launcher } from '../host.js';
 import type { ChildOp, LaunchSpec, Namespace } from '../plan.js';
 import type { CommandOutput, FakeCommands } from './fake-commands.js';
 import { describeErrno, errnoOf, fault, kernelError, KernelFault, type Errno } from './fake-errors.js';
@@ -15,28 +15,50 @@ import { FakeFs } from './fake-fs.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { mountIn, pivotRootIn, umountIn } from './fake-mounts.js';
 import type { FakeProcess, NsSet } from './fake-process.js';
-import { encoder, normalizePath } from './fake-vnode.js';
+import { encoder, normalizePath, parentOf } from './fake-vnode.js';
 
 /** The path an op works on, for messages and `failNext(..., { path })`. */
 function opPath(op: ChildOp): string {
   switch (op.op) {
     case 'mount': case 'umount': return op.target;
-    case 'mkdir': case 'mknod': case 'symlink': case 'write': case 'chdir': return op.path;
+    case 'mkdir': case 'mknod': case 'symlink': case 'write': case 'chdir': case 'devnode': return op.path;
     case 'pivotRoot': return op.root;
     case 'sethostname': case 'setdomainname': return op.name;
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return [...op.deny, ...(op.rules ?? []).map((r) => `${r.call}:${r.errno}`)].join(',');
+    case 'seccompArgs': return op.rules.map((r) => r.syscall).join(',');
   }
 }
 
-/** One child op, as the child process. */
-export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void {
+/** A device node unless something is at the path: mknod, or (with a source) a bind of the host's node onto an empty file. */
+function devnode(k: FakeKernel, child: FakeProcess, op: Extract<ChildOp, { op: 'devnode' }>, sourceFrom: FakeProcess): void {
+  const fs = new FakeFs(k, child.pid);
+  if (fs.statSync(op.path)) return;
+  fs.mkdirSync(parentOf(normalizePath(op.path, child.cwd)), { recursive: true, mode: 0o755 });
+  if (op.source === undefined) {
+    if (child.ns.user !== k.hostNs.user) throw fault('EPERM', op.path);
+    fs.mknodSync(op.path, op.kind, op.major, op.minor, op.mode);
+    return fs.chmodSync(op.path, op.mode);
+  }
+  fs.writeSync(op.path, '', { exclusive: true, mode: 0o600 });
+  try {
+    mountIn(k, child, { source: op.source, target: op.path, flags: ['bind'] }, sourceFrom);
+  } catch (e) {
+    fs.removeSync(op.path);
+    throw e;
+  }
+}
+
+/** One child op, as the child process; binds take their source as `sourceFrom` sees it (default: the child). */
+export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourceFrom: FakeProcess = child): void {
   k.faults.check(`op:${op.op}`, opPath(op));
   const fs = new FakeFs(k, child.pid);
   switch (op.op) {
+    case 'devnode':
+      return devnode(k, child, op, sourceFrom);
     case 'mount':
-      return mountIn(k, child, { source: op.source, target: op.target, fstype: op.fstype, flags: op.flags, ...(op.data !== undefined ? { data: op.data } : {}) });
+      return mountIn(k, child, { source: op.source, target: op.target, fstype: op.fstype, flags: op.flags, ...(op.data !== undefined ? { data: op.data } : {}) }, sourceFrom);
     case 'umount':
       return umountIn(k, child, op.target, { detach: op.detach });
     case 'mkdir':
@@ -68,6 +90,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void
       return child.dropCaps(op.caps);
     case 'seccomp':
       return child.loadSeccomp(op.deny, op.rules);
+    case 'seccompArgs':
+      return child.loadSeccompArgs(op.rules);
   }
 }
 
@@ -136,6 +160,43 @@ export class FakeLauncher implements Launcher {
     return { pid: child.pid, startTime: child.startTime };
   }
 
+  /**
+   * As the launcher's inject mode: joins the VE's user and mount namespaces (the caller's
+   * when they are the same) as its root and runs the ops there, bind sources taken from
+   * the host. Only devnode, bind mounts, umount and mkdir.
+   */
+  async inject(spec: InjectSpec): Promise<void> {
+    const k = this.k;
+    const context = `change the mounts of the VE of pid ${spec.pid}`;
+    const target = k.processes.get(spec.pid);
+    let proc: FakeProcess;
+    try {
+      k.faults.check('exec', String(spec.pid));
+      if (!target?.alive) throw fault('ESRCH');
+      if (!spec.namespaces.includes('mnt')) throw fault('EINVAL');
+      const join: Partial<NsSet> = {};
+      for (const t of spec.namespaces) if (t === 'user' || t === 'mnt') (join as Record<Namespace, unknown>)[t] = target.ns[t];
+      proc = k.processes.fork(k.self, { join, argv: ['vzkit-launch', 'inject'] });
+    } catch (e) {
+      const errno = (errnoOf(e) ?? 'EIO') as Errno;
+      throw kernelError('EXEC_FAILED', `${context}: setns`, errno);
+    }
+    try {
+      for (const [i, op] of spec.ops.entries()) {
+        const ok = op.op === 'devnode' || op.op === 'umount' || op.op === 'mkdir' || (op.op === 'mount' && op.flags.includes('bind'));
+        try {
+          if (!ok) throw fault('EINVAL');
+          runChildOp(k, proc, op, k.self);
+        } catch (e) {
+          const errno = (errnoOf(e) ?? 'EIO') as Errno;
+          throw kernelError('EXEC_FAILED', `${context}: op #${i} ${op.op} ${opPath(op)}`, errno, opPath(op));
+        }
+      }
+    } finally {
+      k.processes.die(proc, { code: 0 });
+    }
+  }
+
   async exec(spec: ExecSpec): Promise<ExecResult> {
     const k = this.k;
     const failed = (what: string, e: unknown) => {
@@ -161,6 +222,7 @@ export class FakeLauncher implements Launcher {
     for (const op of spec.ops ?? []) {
       if (op.op === 'capDrop') proc.dropCaps(op.caps);
       else if (op.op === 'seccomp') proc.loadSeccomp(op.deny, op.rules);
+      else if (op.op === 'seccompArgs') proc.loadSeccompArgs(op.rules);
       else throw failed(op.op, fault('EINVAL'));
     }
     try {

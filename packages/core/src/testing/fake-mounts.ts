@@ -86,8 +86,11 @@ function newSuperblock(k: FakeKernel, p: FakeProcess, spec: MountSpec, fstype: s
   throw fault('ENODEV');
 }
 
-/** mount(2) as process `p`. */
-export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec): void {
+/**
+ * mount(2) as process `p`. `sourceFrom`: the process whose view a bind's source is
+ * taken in (a host path cloned with open_tree before joining the VE: the launcher's inject).
+ */
+export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec, sourceFrom: FakeProcess = p): void {
   const ns = p.ns.mnt;
   const flags = new Set(spec.flags ?? []);
   const target = normalizePath(spec.target, p.cwd);
@@ -124,7 +127,8 @@ export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec): void {
     return;
   }
   if (flags.has('bind')) {
-    const src = ns.walk(normalizePath(spec.source, p.cwd), p);
+    const srcNs = sourceFrom.ns.mnt;
+    const src = srcNs.walk(normalizePath(spec.source, sourceFrom.cwd), sourceFrom);
     if ((src.node.type === 'dir') !== (at.node.type === 'dir')) throw fault('ENOTDIR', target);
     const rel = src.mount.target === '/' ? src.path : src.path.slice(src.mount.target.length);
     const fsPath = normalizePath(`${src.mount.fsPath}/${rel}`);
@@ -134,7 +138,7 @@ export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec): void {
     const added = [top];
     if (flags.has('rec')) {
       const copies = new Map<Mount, Mount>([[src.mount, top]]);
-      for (const s of ns.subtree(src.mount).slice(1)) {
+      for (const s of srcNs.subtree(src.mount).slice(1)) {
         const parent = s.parent && copies.get(s.parent);
         if (!parent || !isUnder(s.target, src.path)) continue;
         const c = new Mount(k.nextMountId(), parent, s.target, s.root, s.sb, new Set(s.flags), s.fsPath);

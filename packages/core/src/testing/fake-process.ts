@@ -3,7 +3,7 @@
  * it was sent. Signal names and numbers follow Linux x86-64 (SIGRTMIN is 34).
  */
 import { constants } from 'node:os';
-import type { Namespace, SeccompRule } from '../plan.js';
+import type { Namespace, SeccompArgRule, SeccompRule } from '../plan.js';
 import type { Errno } from './fake-errors.js';
 import { fault } from './fake-errors.js';
 import type { MountNs } from './fake-mount-table.js';
@@ -87,6 +87,8 @@ export class FakeProcess implements Accessor {
   caps: Set<number>;
   /** Its seccomp filters, newest first (inherited by children, kept across exec). */
   seccompFilters: ReadonlyArray<{ deny: readonly string[]; rules: readonly SeccompRule[] }>;
+  /** Calls refused only with these arguments (seccompArgs filters; inherited, kept across exec). */
+  seccompArgs: SeccompArgRule[] | undefined;
   /** Every signal delivered, in order (SIGKILL included). */
   readonly signals: string[] = [];
   /** Signals held while the process is frozen. */
@@ -105,6 +107,7 @@ export class FakeProcess implements Accessor {
   ) {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
     this.seccompFilters = parent ? parent.seccompFilters : [];
+    this.seccompArgs = parent?.seccompArgs;
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
       this.env = [...parent.env];
@@ -170,6 +173,12 @@ export class FakeProcess implements Accessor {
       if (hit) return hit.errno;
     }
     return undefined;
+  }
+
+  /** Stacks a filter on arguments, as loadSeccomp does a deny list. */
+  loadSeccompArgs(rules: SeccompArgRule[]): void {
+    for (const r of rules) if (!r.args.length || r.args.some((a) => a.index < 0 || a.index > 5)) throw fault('EINVAL');
+    this.seccompArgs = [...(this.seccompArgs ?? []), ...rules.map((r) => ({ syscall: r.syscall, args: r.args.map((a) => ({ ...a })) }))];
   }
 
   dropCaps(caps: number[]): void {

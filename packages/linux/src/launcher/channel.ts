@@ -26,7 +26,7 @@ export class LauncherChannel {
   private spawnError: Error | undefined;
   private stderrText = '';
 
-  constructor(readonly binary: string, mode: 'start' | 'exec' | 'idmap', stdio: [IOType | 'inherit', IOType | 'inherit', IOType | 'inherit']) {
+  constructor(readonly binary: string, mode: 'start' | 'exec' | 'idmap' | 'inject', stdio: [IOType | 'inherit', IOType | 'inherit', IOType | 'inherit']) {
     this.child = spawn(binary, [mode], { stdio: [...stdio, 'pipe', 'pipe'] });
     this.control = this.child.stdio[3] as Writable;
     // EPIPE once the launcher is gone: its exit and last reply tell what happened.

@@ -12,6 +12,7 @@ import {
   type ExecResult,
   type ExecSpec,
   type IdmappedBind,
+  type InjectSpec,
   type LaunchResult,
   type LaunchSpec,
   type Launcher,
@@ -22,7 +23,7 @@ import { errnoMessage, errnoName } from '../errno.js';
 import { signalName } from '../process.js';
 import { LauncherChannel, type LauncherExit } from './channel.js';
 import { findLauncher } from './find.js';
-import { encodeJoinSpec, encodeRecords, encodeStartSpec, GO, idmapRecords, type JoinSpec, type Reply } from './protocol.js';
+import { encodeJoinSpec, encodeRecords, encodeStartSpec, GO, idmapRecords, injectRecords, type JoinSpec, type Reply } from './protocol.js';
 
 export interface NativeLauncherOptions {
   /** Path of vzlaunch; found with {@link findLauncher} on first use when omitted. */
@@ -59,6 +60,10 @@ export function describeOp(op: ChildOp): string {
       return `drop capabilities ${op.caps.join(',')}`;
     case 'seccomp':
       return `load the seccomp filter (${op.deny.length + (op.rules?.length ?? 0)} rules)`;
+    case 'seccompArgs':
+      return `load the seccomp filter on arguments (${op.rules.map((r) => r.syscall).join(', ')})`;
+    case 'devnode':
+      return op.source ? `bind device node ${op.source} on ${op.path}` : `make device node ${op.path} (${op.kind} ${op.major}:${op.minor})`;
   }
 }
 
@@ -194,6 +199,20 @@ export class NativeLauncher implements Launcher {
     } finally {
       if (timer) clearTimeout(timer);
     }
+  }
+
+  /** Mode `inject` (native/inject.c): ops in a running VE's mount namespace, bind sources from the host. */
+  async inject(spec: InjectSpec): Promise<void> {
+    const context = `change the mounts of the VE of pid ${spec.pid}`;
+    const encoded = encodeRecords(injectRecords(spec));
+    const ch = new LauncherChannel(this.path(), 'inject', ['ignore', 'ignore', 'pipe']);
+    ch.send(encoded);
+    ch.closeControl();
+    const reply = await ch.next();
+    const exit = await ch.exited;
+    if (reply?.kind === 'ok') return;
+    if (reply?.kind === 'err') throw launcherError('EXEC_FAILED', context, reply, spec.ops);
+    throw crashed(context, ch, exit, 'EXEC_FAILED');
   }
 
   /**

@@ -8,13 +8,14 @@
  *
  * launcher -> Node, on fd 4: one line per reply:
  *   `PID <pid>`                       start: init is cloned and waits for go
- *   `OK`                              start: init exec'd; idmap: the binds are mounted
+ *   `OK`                              start: init exec'd; idmap: the binds are mounted;
+ *                                      inject: every op ran
  *   `STARTED <pid>`                   exec: the command runs
  *   `EXIT <code> <signal>`            exec: the command ended (code is 128+N on signal N)
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type LaunchSpec, type Namespace, type SeccompRule } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace, type SeccompArgRule, type SeccompRule } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -44,6 +45,8 @@ export const ARITY = {
   rlimit: 3,
   capDrop: 1,
   seccomp: 1,
+  devnode: 6,
+  seccompArgs: 1,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -115,6 +118,10 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
       return ['seccomp', [...op.deny.map(syscallName), ...(op.rules ?? []).map(ruleToken)].join(',')];
+    case 'seccompArgs':
+      return ['seccompArgs', op.rules.map(seccompRule).join(';')];
+    case 'devnode':
+      return ['devnode', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'devnode mode'), op.source ?? ''];
   }
 }
 
@@ -127,6 +134,17 @@ function ruleToken(rule: SeccompRule): string {
   if (!Number.isInteger(arg) || arg < 0 || arg > 5) throw vzError('BAD_VALUE', `launcher spec: seccomp argument ${arg} is not 0-5`);
   if (!Number.isSafeInteger(bits) || bits <= 0) throw vzError('BAD_VALUE', `launcher spec: seccomp bits ${bits} must be a positive integer`);
   return `${head}:${arg}:${bits}`;
+}
+
+/** `socket:0=16,2=12`: the call, then each argument's index and value (native/seccomp_args.c). */
+function seccompRule(r: SeccompArgRule): string {
+  if (!r.args.length || r.args.length > 6) throw vzError('BAD_VALUE', `launcher spec: a seccomp rule for ${r.syscall} needs 1 to 6 arguments`);
+  const args = r.args.map((a) => {
+    if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw vzError('BAD_VALUE', `launcher spec: argument index ${a.index} of ${r.syscall} is not 0-5`);
+    if (!Number.isInteger(a.value) || a.value < 0 || a.value > 0xffffffff) throw vzError('BAD_VALUE', `launcher spec: argument value ${a.value} of ${r.syscall} is not a 32-bit number`);
+    return `${a.index}=${a.value}`;
+  });
+  return `${syscallName(r.syscall)}:${args.join(',')}`;
 }
 
 function syscallName(name: string): string {
@@ -169,6 +187,24 @@ export function idmapRecords(spec: IdmappedBind): SpecRecord[] {
   ];
 }
 
+/** Ops the launcher runs inside a running VE from the host (mode `inject`, native/inject.c). */
+const INJECTED: ReadonlySet<ChildOp['op']> = new Set(['devnode', 'mount', 'umount', 'mkdir']);
+
+/** Mode `inject`: the VE's init, the namespaces to join (user before mnt), the ops. */
+export function injectRecords(spec: InjectSpec): SpecRecord[] {
+  if (!spec.namespaces.includes('mnt')) throw vzError('BAD_VALUE', 'launcher spec: inject needs the VE\'s mount namespace');
+  return [
+    ['pid', count(spec.pid, 'pid')],
+    ...spec.namespaces.filter((ns) => ns === 'user' || ns === 'mnt').map((ns): SpecRecord => ['ns', ns]),
+    ...spec.ops.map((op) => {
+      if (!INJECTED.has(op.op) || (op.op === 'mount' && !op.flags.includes('bind'))) {
+        throw vzError('BAD_VALUE', `launcher spec: a ${op.op === 'mount' ? `${op.fstype || 'non-bind'} mount` : op.op} op cannot be injected into a running VE`);
+      }
+      return opRecord(op);
+    }),
+  ];
+}
+
 export function joinRecords(spec: JoinSpec): SpecRecord[] {
   return [
     ['pid', count(spec.pid, 'pid')],
@@ -177,7 +213,7 @@ export function joinRecords(spec: JoinSpec): SpecRecord[] {
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
     ...spec.ops.map((op) => {
-      if (op.op !== 'capDrop' && op.op !== 'seccomp') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'seccompArgs') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
       return opRecord(op);
     }),
     ...programRecords(spec.argv, spec.env, spec.cwd),

@@ -15,6 +15,7 @@ import { cpuUsageNs } from './cpuacct.js';
 import { inheritCpuset, setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
 import { setDevices } from './devices.js';
+import { setBlkio } from './blkio.js';
 import { createRacingPrune, killPids, pruneDir, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 
 export interface CgroupV1Options extends WaitOptions {
@@ -118,6 +119,7 @@ export class CgroupV1Manager implements CgroupManager {
     if (res.cpu) await setCpu(await this.#needDir(group, 'cpu'), res.cpu);
     if (res.cpuset) await setCpuset(await this.#needDir(group, 'cpuset'), res.cpuset);
     if (res.devices) await setDevices(await this.#needDir(group, 'devices'), res.devices);
+    if (res.io) await setBlkio(await this.#needDir(group, 'blkio'), res.io, group);
   }
 
   async stats(group: CgroupRef): Promise<CgroupStats> {

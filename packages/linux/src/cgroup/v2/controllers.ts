@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { isVzError, vzError } from '@vzkit/core';
 import { parsePids, readOptional, writeCgroupFile } from '../cgroupfs.js';
 
-/** The controllers vzkit drives on v2; others (io, hugetlb, rdma, misc) are left alone. */
-export const V2_CONTROLLERS = ['pids', 'memory', 'cpu', 'cpuset'] as const;
+/** The controllers vzkit drives on v2; others (hugetlb, rdma, misc) are left alone. */
+export const V2_CONTROLLERS = ['pids', 'memory', 'cpu', 'cpuset', 'io'] as const;
 
 /** Parses a space-separated controller list (cgroup.controllers, cgroup.subtree_control). */
 export function parseControllers(text: string): string[] {

@@ -17,6 +17,7 @@ import { setCpuset } from './cpuset.js';
 import { freeze, thaw } from './freezer.js';
 import { memoryStats, setMemory } from './memory.js';
 import { pidsStats, setPids } from './pids.js';
+import { setIo } from './io.js';
 import { parseUnifiedPath, resolveUnifiedGroup, unifiedMountRoot } from './self.js';
 
 export interface CgroupV2Options extends WaitOptions {
@@ -89,7 +90,7 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   /**
-   * Creates the missing levels and hands pids, memory, cpu and cpuset (those available)
+   * Creates the missing levels and hands pids, memory, cpu, cpuset and io (those available)
    * down from the base to the group's parent. subtree_control is written only in the
    * base (the tree's top or our own cgroup: the existing parent of vzkit's top
    * directory) and the levels of the ref below it, never above the base, and never in
@@ -143,6 +144,10 @@ export class CgroupV2Manager implements CgroupManager {
     if (res.cpuset) {
       need('cpuset');
       await setCpuset(dir, res.cpuset);
+    }
+    if (res.io) {
+      need('io');
+      await setIo(dir, res.io, group);
     }
     if (res.devices) {
       // v2 has no devices files: the allowlist is a BPF_PROG_TYPE_CGROUP_DEVICE program.

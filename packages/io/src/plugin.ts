@@ -1,0 +1,87 @@
+/**
+ * io: a VE's share of disk time (IOPRIO) and its bandwidth and operation limits (IOLIMIT,
+ * IOPSLIMIT) on the I/O controller of its cgroup (v1 blkio, v2 io), live. The limits are
+ * per block device, so they are set on every disk the VE reads and writes: the one
+ * holding its private area (its own image's loop device when disk quota made one) and
+ * the one holding its template. A weight needs an I/O scheduler that shares by weight
+ * (BFQ, or v2's io.cost); without one IOPRIO is said to be unused, not silently dropped.
+ */
+import { join } from 'node:path';
+import { definePlugin, isVzError, vzError, type BlockDevice, type CgroupResources, type ConfigView, type HookContext, type ListField } from '@vzkit/core';
+import { IO_KEYS, IOLIMIT, IOPRIO, IOPRIO_WEIGHTS, IOPSLIMIT } from './config.js';
+
+export const IO_PLUGIN = '@vzkit/io';
+
+/** vzctl's exit for I/O parameters it could not set (VZ_SET_IO). */
+const SET_IO_EXIT = 148;
+
+/** The disks under the VE's files: private area (and the image its `fs` leads into) and template. */
+async function veDisks(ctx: HookContext): Promise<BlockDevice[]> {
+  const { private: priv, template } = ctx.ve.paths;
+  const found = new Map<string, BlockDevice>();
+  for (const path of [priv, join(priv, 'fs'), template]) {
+    if (!(await ctx.host.fs.exists(path))) continue;
+    for (const d of await ctx.host.fs.disks(path)) found.set(`${d.major}:${d.minor}`, d);
+  }
+  return [...found.values()];
+}
+
+/** 0, unlimited (Infinity) and unset are no limit. */
+const limitOf = (n: number | undefined): number | null => (n === undefined || n <= 0 || !Number.isFinite(n) ? null : n);
+
+async function apply(ctx: HookContext, what: { weight: boolean; limits: boolean }): Promise<void> {
+  const config = ctx.ve.config;
+  const io: NonNullable<CgroupResources['io']> = {};
+  if (what.limits) {
+    const bps = limitOf(config.get(IOLIMIT));
+    const iops = limitOf(config.get(IOPSLIMIT));
+    const disks = await veDisks(ctx);
+    if (!disks.length && (bps !== null || iops !== null)) {
+      ctx.log.warn(`IOLIMIT/IOPSLIMIT: not applied: the VE's files are on no block device the I/O controller can limit (${ctx.ve.paths.private})`);
+    }
+    io.limits = disks.map((d) => ({ major: d.major, minor: d.minor, readBps: bps, writeBps: bps, readIops: iops, writeIops: iops }));
+  }
+  const prio = config.get(IOPRIO);
+  if (what.weight) io.weight = prio === undefined ? null : IOPRIO_WEIGHTS[prio]!;
+  if (!io.limits?.length && io.weight === undefined) return;
+  try {
+    await ctx.host.cgroups.set(ctx.ve.cgroup, { io });
+  } catch (e) {
+    // The VE runs either way; the administrator learns which part does nothing here.
+    if (isVzError(e) && e.code === 'UNSUPPORTED') {
+      ctx.log.warn(`${io.weight !== undefined && prio !== undefined ? `IOPRIO ${prio}` : 'disk I/O limits'}: not applied: ${e.message}`);
+      return;
+    }
+    throw vzError('SET_IO', `${ctx.ve.label}: disk I/O parameters: ${e instanceof Error ? e.message : String(e)}`, { exit: SET_IO_EXIT, cause: e });
+  }
+}
+
+const configField = (name: string, header: string, width: number, get: (c: ConfigView) => number | undefined): ListField => ({
+  name, header, width, get: (row) => get(row.config),
+});
+
+const FIELDS: ListField[] = [
+  configField('ioprio', 'IOP', 3, (c) => c.get(IOPRIO)),
+  configField('iolimit', 'IOLIMIT', 10, (c) => c.get(IOLIMIT) ?? 0),
+  configField('iopslimit', 'IOPS', 4, (c) => {
+    const n = c.get(IOPSLIMIT);
+    return n === undefined || !Number.isFinite(n) ? 0 : n;
+  }),
+];
+
+export const ioPlugin = definePlugin({
+  name: IO_PLUGIN,
+  configKeys: [...IO_KEYS],
+  listFields: FIELDS,
+  hooks: {
+    async prepare(ctx) {
+      const c = ctx.ve.config;
+      // A new group has no limits and the default weight: write only what the config asks.
+      await apply(ctx, { weight: c.get(IOPRIO) !== undefined, limits: limitOf(c.get(IOLIMIT)) !== null || limitOf(c.get(IOPSLIMIT)) !== null });
+    },
+    async update(ctx, changes) {
+      const names = new Set(changes.map((c) => c.key.name));
+      await apply(ctx, { weight: names.has(IOPRIO.name), limits: names.has(IOLIMIT.name) || names.has(IOPSLIMIT.name) });
+    },
+  },
+});
