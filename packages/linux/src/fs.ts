@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { vzError, type FileStat, type FsStats, type HostFs } from '@vzkit/core';
 import { errnoCode, nodeFsError } from './errno.js';
 import { canonicalPath, isUnder, readMountInfo } from './mounts.js';
+import { getXattr, listXattrs, setXattr } from './xattr.js';
 
 /** Filesystem magic numbers (linux/magic.h) by the name vzkit uses. */
 const FS_MAGIC = new Map<number, string>([
@@ -69,7 +70,11 @@ export class LinuxHostFs implements HostFs {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
       throw nodeFsError(e, `stat ${path}`, path);
     }
-    return { type: fileType(st), mode: st.mode & 0o7777, size: st.size, uid: st.uid, gid: st.gid, dev: st.dev };
+    const type = fileType(st);
+    const node = type === 'char' || type === 'block';
+    // Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+    const rdev: [number, number] | undefined = node ? [(((st.rdev >>> 8) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & 0xfffff000)) >>> 0, ((st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00)) >>> 0] : undefined;
+    return { type, mode: st.mode & 0o7777, size: st.size, uid: st.uid, gid: st.gid, dev: st.dev, ...(rdev ? { rdev } : {}) };
   }
 
   readFile(path: string): Promise<string> {
@@ -115,6 +120,18 @@ export class LinuxHostFs implements HostFs {
 
   chown(path: string, uid: number, gid: number): Promise<void> {
     return attempt('lchown', path, () => fsp.lchown(path, uid, gid));
+  }
+
+  async listXattrs(path: string): Promise<string[]> {
+    return listXattrs(path);
+  }
+
+  async getXattr(path: string, name: string): Promise<Uint8Array | undefined> {
+    return getXattr(path, name);
+  }
+
+  async setXattr(path: string, name: string, value: Uint8Array): Promise<void> {
+    setXattr(path, name, value);
   }
 
   async statfs(path: string): Promise<FsStats> {

@@ -2,7 +2,7 @@
  * The internals every verb shares: the loaded pieces of one VE (config, paths, state,
  * lock) and the scoped context each plugin's hooks receive.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-file.js';
 import { join } from 'node:path';
 import { ConfigFile, ConfigParseError } from '../config-file.js';
@@ -14,7 +14,7 @@ import type { EventBus } from '../events.js';
 import type { ExecSpec, Host } from '../host.js';
 import { VeLock } from '../lock.js';
 import { substituteCtid, type VePaths, type VzPaths } from '../paths.js';
-import type { HookContext, Logger, Plugin, ScratchStore, VeContext } from '../plugin.js';
+import type { ConfigView, HookContext, Logger, Plugin, ScratchStore, VeContext } from '../plugin.js';
 import type { ContextRegistry, PluginRegistry } from '../registry.js';
 import { StateStore, type VeState } from '../state.js';
 
@@ -138,6 +138,7 @@ export class Ve {
       },
       events: core.events,
       service: (token) => core.registry.service(token),
+      others: () => otherConfigs(core, ve.ctid),
       exec: (spec) => execIn(ve, spec),
     };
   }
@@ -158,6 +159,26 @@ function scratchStore(runDir: string, plugin: string): ScratchStore {
       await writeFileAtomic(path, data, 0o600, { durable: false });
     },
   };
+}
+
+/** CTIDs with a config file, in order. */
+export async function configuredCtids(core: Core): Promise<number[]> {
+  const names = await readdir(core.paths.confDir).catch(() => [] as string[]);
+  return names
+    .map((n) => /^(\d+)\.conf$/.exec(n)?.[1])
+    .filter((x): x is string => x !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+async function otherConfigs(core: Core, ctid: number): Promise<Array<{ ctid: number; config: ConfigView }>> {
+  const out: Array<{ ctid: number; config: ConfigView }> = [];
+  for (const id of await configuredCtids(core)) {
+    if (id === ctid) continue;
+    const other = await loadVe(core, id, { mustExist: false });
+    if (other.exists) out.push({ ctid: id, config: other.config });
+  }
+  return out;
 }
 
 export async function loadVe(core: Core, ctid: number, opts: { mustExist: boolean }): Promise<Ve> {

@@ -10,6 +10,8 @@ import { faultPoint } from '../fault.js';
 import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
 import type { Ve } from './core.js';
+import { convertVe } from './convert.js';
+import { LOCAL_GID, LOCAL_UID } from '../core-keys.js';
 import { runHook, validateAll } from './hooks.js';
 
 /** One change: a key's new raw value (undefined removes it), or an edit flag with its argument. */
@@ -68,9 +70,16 @@ export function resolveEdits(ve: Ve, edits: SetEdit[]): Map<string, string | und
 export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Promise<SetResult> {
   const { registry } = ve.core;
   const overrides = resolveEdits(ve, edits);
+  // LOCAL_GID follows LOCAL_UID unless given: the VE's range moves as one.
+  if (overrides.has(LOCAL_UID.name) && !overrides.has(LOCAL_GID.name)) overrides.set(LOCAL_GID.name, overrides.get(LOCAL_UID.name));
   for (const name of overrides.keys()) {
     const key = registry.keys.get(name)!;
     if (key.saveOnly && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: ${key.flag ? `--${key.flag}` : name} needs --save`);
+  }
+  if ([...overrides.keys()].some((n) => registry.keys.get(n)!.offline)) {
+    const changed = await convertVe(ve, overrides);
+    if (changed.length) ve.core.events.emit('ve:updated', ve.ctid, changed);
+    return { applied: [], deferred: changed, saved: true };
   }
   const before = ve.config;
   const after = before.withOverrides(overrides);

@@ -6,6 +6,7 @@
  */
 import type { FileStat, FsStats } from '../host.js';
 import { statfsOf } from './fake-disks.js';
+import { parseAcl, parseFileCaps, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS } from '../xattr-formats.js';
 import { fault, fsError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import type { Mount, Walk } from './fake-mount-table.js';
@@ -14,6 +15,25 @@ import { bytes, Inode, isUnder, joinPath, normalizePath, splitPath, type NodeIni
 
 function writable(m: Mount): void {
   if (m.readonly) throw fault('EROFS');
+}
+
+/**
+ * What setxattr(2) refuses before anything is stored: a namespace the kernel does not
+ * know (EOPNOTSUPP), user.* on what is neither file nor directory (EPERM), ACLs on a
+ * symlink (EOPNOTSUPP), a default ACL on a non-directory (EACCES), an ACL or a file
+ * capability it cannot parse (EINVAL).
+ */
+function checkXattr(type: Vnode['type'], name: string, value: Uint8Array): void {
+  if (!/^(user|trusted|security|system)\./.test(name)) throw fault('EOPNOTSUPP');
+  if (name.startsWith('user.') && type !== 'file' && type !== 'dir') throw fault('EPERM');
+  if (name === XATTR_ACL_ACCESS || name === XATTR_ACL_DEFAULT) {
+    if (type === 'symlink') throw fault('EOPNOTSUPP');
+    if (name === XATTR_ACL_DEFAULT && type !== 'dir') throw fault('EACCES');
+    if (!parseAcl(value)) throw fault('EINVAL');
+  } else if (name.startsWith('system.')) {
+    throw fault('EOPNOTSUPP');
+  }
+  if (name === XATTR_CAPS && !parseFileCaps(value)) throw fault('EINVAL');
 }
 
 export class FsSyscalls {
@@ -77,7 +97,7 @@ export class FsSyscalls {
     try {
       const w = this.lookup(abs);
       const m = w.node.meta();
-      return { type: w.node.type, mode: m.mode, size: m.size, uid: m.uid, gid: m.gid, dev: w.node.sb.dev };
+      return { type: w.node.type, mode: m.mode, size: m.size, uid: m.uid, gid: m.gid, dev: w.node.sb.dev, ...(m.rdev ? { rdev: [m.rdev[0], m.rdev[1]] as [number, number] } : {}) };
     } catch (e) {
       if (e instanceof KernelFault && (e.errno === 'ENOENT' || e.errno === 'ENOTDIR')) return undefined;
       if (e instanceof KernelFault) throw fsError(e.errno, 'lstat', abs);
@@ -228,6 +248,33 @@ export class FsSyscalls {
       writable(w.mount);
       w.node.chown(uid, gid);
     }, 'fs.chown');
+  }
+
+  /** llistxattr: the attributes of the entry itself; none on filesystems that keep none. */
+  listXattrsSync(path: string): string[] {
+    const abs = this.abs(path);
+    return this.sys('llistxattr', abs, () => [...(this.lookup(abs).node.xattrs?.keys() ?? [])].sort());
+  }
+
+  /** lgetxattr; undefined for an attribute that is not set (ENODATA). */
+  getXattrSync(path: string, name: string): Uint8Array | undefined {
+    const abs = this.abs(path);
+    return this.sys('lgetxattr', abs, () => {
+      const v = this.lookup(abs).node.xattrs?.get(name);
+      return v && new Uint8Array(v);
+    });
+  }
+
+  /** lsetxattr, refused as the kernel refuses it (see {@link checkXattr}). */
+  setXattrSync(path: string, name: string, value: Uint8Array): void {
+    const abs = this.abs(path);
+    this.sys('lsetxattr', abs, () => {
+      const w = this.lookup(abs);
+      writable(w.mount);
+      if (!w.node.xattrs) throw fault('EOPNOTSUPP');
+      checkXattr(w.node.type, name, value);
+      w.node.xattrs.set(name, new Uint8Array(value));
+    }, 'fs.setXattr');
   }
 
   /**

@@ -85,6 +85,8 @@ export interface Vnode {
   readonly type: FileType;
   /** Overlay's `trusted.overlay.opaque`: lower layers are not merged below this directory. */
   readonly opaque?: boolean;
+  /** Extended attributes, where the filesystem keeps them (plain inodes; not proc, sys or an overlay's merged view). */
+  readonly xattrs?: Map<string, Uint8Array>;
   meta(): NodeMeta;
   lookup(name: string, who: Accessor): Vnode | undefined;
   list(who: Accessor): string[];
@@ -127,6 +129,7 @@ export class Inode implements Vnode {
   target = '';
   rdev: [number, number] | undefined;
   readonly children = new Map<string, Inode>();
+  readonly xattrs = new Map<string, Uint8Array>();
 
   constructor(readonly sb: Superblock, readonly type: FileType, mode: number) {
     this.mode = mode & 0o7777;
@@ -202,9 +205,18 @@ export class Inode implements Vnode {
     this.mode = mode & 0o7777;
   }
 
+  /**
+   * As the kernel's chown_common: on anything but a directory the setuid bit goes, the
+   * setgid bit where group execute is set, and file capabilities (ATTR_KILL_SUID,
+   * ATTR_KILL_SGID, ATTR_KILL_PRIV), whoever the caller and whatever the new owner.
+   */
   chown(uid: number, gid: number): void {
     this.uid = uid;
     this.gid = gid;
+    if (this.type === 'dir') return;
+    this.mode &= ~0o4000;
+    if (this.mode & 0o010) this.mode &= ~0o2000;
+    this.xattrs.delete('security.capability');
   }
 
   /** truncate(2): cut the data, or grow by a hole that takes no blocks. */
