@@ -56,8 +56,9 @@ export interface HostFs {
   getXattr(path: string, name: string): Promise<Uint8Array | undefined>;
   /**
    * Sets one extended attribute of `path` itself (lsetxattr(2)), as the kernel checks it:
-   * an ACL or capability it cannot parse is EINVAL, a default ACL on a non-directory
-   * EACCES, an unknown namespace EOPNOTSUPP.
+   * a capability or an ACL of a size it cannot parse is EINVAL, a default ACL on a
+   * non-directory EACCES, an unknown namespace or ACL version EOPNOTSUPP (ENOTSUP to
+   * node). An access ACL sets the permission bits too, and chmod(2) changes it.
    */
   setXattr(path: string, name: string, value: Uint8Array): Promise<void>;
   /** Space and inodes of the filesystem that holds `path` (statfs(2)), what `df` shows. */

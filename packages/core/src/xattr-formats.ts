@@ -11,10 +11,14 @@ export const XATTR_ACL_DEFAULT = 'system.posix_acl_default';
 export const XATTR_CAPS = 'security.capability';
 
 const ACL_VERSION = 2;
-/** e_tag values: the entries that name an id. */
+/** e_tag values; ACL_USER and ACL_GROUP are the entries that name an id. */
+export const ACL_USER_OBJ = 0x01;
 export const ACL_USER = 0x02;
+export const ACL_GROUP_OBJ = 0x04;
 export const ACL_GROUP = 0x08;
-const ACL_TAGS = new Set([0x01, ACL_USER, 0x04, ACL_GROUP, 0x10, 0x20]);
+export const ACL_MASK = 0x10;
+export const ACL_OTHER = 0x20;
+const ACL_TAGS = new Set([ACL_USER_OBJ, ACL_USER, ACL_GROUP_OBJ, ACL_GROUP, ACL_MASK, ACL_OTHER]);
 
 export interface AclEntry {
   tag: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../src/testing/index.js';
-import { ACL_USER, formatAcl, formatFileCaps, parseAcl, parseFileCaps, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS } from '../src/index.js';
+import { ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER, ACL_USER, ACL_USER_OBJ, formatAcl, formatFileCaps, parseAcl, parseFileCaps, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS } from '../src/index.js';
 
 const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
 
@@ -145,17 +145,36 @@ describe('FakeFs: ownership and extended attributes as the kernel keeps them', (
     await fs.writeFile('/srv/f', 'x');
     await fs.symlink('f', '/srv/l');
     const acl = formatAcl([{ tag: ACL_USER, perm: 6, id: 1000 }]);
-    expect(await fail(fs.setXattr('/srv/f', 'nope.x', new Uint8Array(1)))).toMatchObject({ code: 'EOPNOTSUPP' });
-    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_ACCESS, new Uint8Array(7)))).toMatchObject({ code: 'EINVAL' });
+    expect(await fail(fs.setXattr('/srv/f', 'nope.x', new Uint8Array(1)))).toMatchObject({ code: 'ENOTSUP' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_ACCESS, new Uint8Array([2, 0, 0, 0, 1, 0, 0])))).toMatchObject({ code: 'EINVAL' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_ACCESS, new Uint8Array(12)))).toMatchObject({ code: 'ENOTSUP' });
     expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_DEFAULT, acl))).toMatchObject({ code: 'EACCES' });
-    expect(await fail(fs.setXattr('/srv/l', XATTR_ACL_ACCESS, acl))).toMatchObject({ code: 'EOPNOTSUPP' });
+    expect(await fail(fs.setXattr('/srv/l', XATTR_ACL_ACCESS, acl))).toMatchObject({ code: 'ENOTSUP' });
     expect(await fail(fs.setXattr('/srv/l', 'user.x', new Uint8Array(1)))).toMatchObject({ code: 'EPERM' });
     expect(await fail(fs.setXattr('/srv/f', XATTR_CAPS, new Uint8Array(16)))).toMatchObject({ code: 'EINVAL' });
-    expect(await fail(fs.setXattr('/proc/self/status', 'user.x', new Uint8Array(1)))).toMatchObject({ code: 'EOPNOTSUPP' });
+    expect(await fail(fs.setXattr('/proc/self/status', 'user.x', new Uint8Array(1)))).toMatchObject({ code: 'ENOTSUP' });
     await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, acl);
     expect(parseAcl((await fs.getXattr('/srv/f', XATTR_ACL_ACCESS))!)).toEqual([{ tag: ACL_USER, perm: 6, id: 1000 }]);
     expect(await fs.getXattr('/srv/f', XATTR_CAPS)).toBeUndefined();
     expect(await fs.listXattrs('/srv/l')).toEqual([]);
+  });
+
+  it('an access ACL and the permission bits follow each other; one the bits express is not kept', async () => {
+    const { fs } = new FakeHost();
+    await fs.mkdir('/srv');
+    await fs.writeFile('/srv/f', 'x');
+    await fs.chmod('/srv/f', 0o4644);
+    const N = 0xffffffff;
+    await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, formatAcl([
+      { tag: ACL_USER_OBJ, perm: 6, id: N }, { tag: ACL_USER, perm: 6, id: 1000 }, { tag: ACL_GROUP_OBJ, perm: 4, id: N },
+      { tag: ACL_MASK, perm: 6, id: N }, { tag: ACL_OTHER, perm: 0, id: N },
+    ]));
+    expect((await fs.stat('/srv/f'))?.mode).toBe(0o4660);
+    await fs.chmod('/srv/f', 0o640);
+    expect(parseAcl((await fs.getXattr('/srv/f', XATTR_ACL_ACCESS))!)?.find((e) => e.tag === ACL_MASK)?.perm).toBe(4);
+    await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, formatAcl([{ tag: ACL_USER_OBJ, perm: 7, id: N }, { tag: ACL_GROUP_OBJ, perm: 5, id: N }, { tag: ACL_OTHER, perm: 1, id: N }]));
+    expect((await fs.stat('/srv/f'))?.mode).toBe(0o751);
+    expect(await fs.listXattrs('/srv/f')).toEqual([]);
   });
 
   it('capabilities: revision 2 is the host root\'s, revision 3 carries the root uid; both read back', () => {

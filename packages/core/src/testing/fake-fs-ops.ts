@@ -18,20 +18,23 @@ function writable(m: Mount): void {
 }
 
 /**
- * What setxattr(2) refuses before anything is stored: a namespace the kernel does not
- * know (EOPNOTSUPP), user.* on what is neither file nor directory (EPERM), ACLs on a
- * symlink (EOPNOTSUPP), a default ACL on a non-directory (EACCES), an ACL or a file
- * capability it cannot parse (EINVAL).
+ * What setxattr(2) refuses before anything is stored, in the kernel's order: a namespace
+ * it does not know (EOPNOTSUPP, which node names ENOTSUP), user.* on what is neither file
+ * nor directory (EPERM); an ACL shorter than its header (EINVAL), of another version
+ * (ENOTSUP), of a ragged size or with an unknown tag (EINVAL), on a symlink (ENOTSUP),
+ * a default one on a non-directory (EACCES); a file capability it cannot parse (EINVAL).
  */
 function checkXattr(type: Vnode['type'], name: string, value: Uint8Array): void {
-  if (!/^(user|trusted|security|system)\./.test(name)) throw fault('EOPNOTSUPP');
+  if (!/^(user|trusted|security|system)\./.test(name)) throw fault('ENOTSUP');
   if (name.startsWith('user.') && type !== 'file' && type !== 'dir') throw fault('EPERM');
   if (name === XATTR_ACL_ACCESS || name === XATTR_ACL_DEFAULT) {
-    if (type === 'symlink') throw fault('EOPNOTSUPP');
-    if (name === XATTR_ACL_DEFAULT && type !== 'dir') throw fault('EACCES');
+    if (value.length < 4) throw fault('EINVAL');
+    if (new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true) !== 2) throw fault('ENOTSUP');
     if (!parseAcl(value)) throw fault('EINVAL');
+    if (type === 'symlink') throw fault('ENOTSUP');
+    if (name === XATTR_ACL_DEFAULT && type !== 'dir') throw fault('EACCES');
   } else if (name.startsWith('system.')) {
-    throw fault('EOPNOTSUPP');
+    throw fault('ENOTSUP');
   }
   if (name === XATTR_CAPS && !parseFileCaps(value)) throw fault('EINVAL');
 }
@@ -271,8 +274,9 @@ export class FsSyscalls {
     this.sys('lsetxattr', abs, () => {
       const w = this.lookup(abs);
       writable(w.mount);
-      if (!w.node.xattrs) throw fault('EOPNOTSUPP');
+      if (!w.node.xattrs) throw fault('ENOTSUP');
       checkXattr(w.node.type, name, value);
+      if (name === XATTR_ACL_ACCESS && w.node instanceof Inode) return w.node.setAccessAcl(value);
       w.node.xattrs.set(name, new Uint8Array(value));
     }, 'fs.setXattr');
   }
