@@ -110,5 +110,6 @@ show vzctl set "$ctid" --ram 128M --numproc 100 --cpulimit 50
 show vzctl exec "$ctid" 'grep MemTotal /proc/meminfo'
 show vzubc "$ctid"
 show vzlist -a
+show vzlist -a -o ctid,kind,local_uid,hostname
 show vzctl stop "$ctid"
 show vzctl destroy "$ctid"

@@ -70,8 +70,11 @@ export function resolveEdits(ve: Ve, edits: SetEdit[]): Map<string, string | und
 export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Promise<SetResult> {
   const { registry } = ve.core;
   const overrides = resolveEdits(ve, edits);
-  // LOCAL_GID follows LOCAL_UID unless given: the VE's range moves as one.
-  if (overrides.has(LOCAL_UID.name) && !overrides.has(LOCAL_GID.name)) overrides.set(LOCAL_GID.name, overrides.get(LOCAL_UID.name));
+  // LOCAL_GID follows LOCAL_UID unless given: the VE's range moves as one (a VE of the host root has none).
+  if (overrides.has(LOCAL_UID.name) && !overrides.has(LOCAL_GID.name)) {
+    const uid = overrides.get(LOCAL_UID.name);
+    overrides.set(LOCAL_GID.name, uid?.trim() === '0' ? undefined : uid);
+  }
   for (const name of overrides.keys()) {
     const key = registry.keys.get(name)!;
     if (key.saveOnly && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: ${key.flag ? `--${key.flag}` : name} needs --save`);
