@@ -27,16 +27,19 @@ function rangesOf(map: VeIdMap): { uid: IdRange; gid: IdRange } {
 
 async function takenIds(ctx: HookContext, before: ConfigView | undefined): Promise<Taken> {
   const taken: Taken = { uid: [], gid: [] };
+  // Reservations before configs: a create drops its reservation only once its config is
+  // written, so a range is in one or the other when read in this order (the other way
+  // round, a create finishing in between was in neither).
+  for (const r of await liveReservations(ctx.host, ctx.ve.paths, ctx.ve.ctid)) {
+    if (r.uid) taken.uid.push({ ...r.uid, holder: `CT ${r.ctid} (being created)` });
+    if (r.gid) taken.gid.push({ ...r.gid, holder: `CT ${r.ctid} (being created)` });
+  }
   for (const other of await ctx.others()) {
     const map = idMapOf(other.config);
     if (!map) continue;
     const r = rangesOf(map);
     taken.uid.push({ ...r.uid, holder: `CT ${other.ctid}` });
     taken.gid.push({ ...r.gid, holder: `CT ${other.ctid}` });
-  }
-  for (const r of await liveReservations(ctx.host, ctx.ve.paths, ctx.ve.ctid)) {
-    if (r.uid) taken.uid.push({ ...r.uid, holder: `CT ${r.ctid} (being created)` });
-    if (r.gid) taken.gid.push({ ...r.gid, holder: `CT ${r.ctid} (being created)` });
   }
   // A conversion moves the VE's files from its current range: the new one must not meet it.
   const own = before ? idMapOf(before) : undefined;

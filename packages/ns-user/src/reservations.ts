@@ -51,8 +51,9 @@ function parseReservation(text: string): ReservationFile | undefined {
 }
 
 /**
- * Reservations whose process still runs, except `ctid`'s own (call under the lock);
- * those of dead processes are removed.
+ * Reservations whose process still runs, except `ctid`'s own (call under the lock, and
+ * before reading the configs); those of dead processes are removed. A reservation is
+ * written whole before the lock is released, so one that reads badly is a dead writer's.
  */
 export async function liveReservations(host: Host, paths: VePaths, ctid: number): Promise<Reservation[]> {
   const dir = join(reservationDir(paths), 'ranges');
@@ -61,7 +62,15 @@ export async function liveReservations(host: Host, paths: VePaths, ctid: number)
   for (const name of await host.fs.readdir(dir)) {
     if (!/^\d+$/.test(name) || Number(name) === ctid) continue;
     const path = join(dir, name);
-    const r = parseReservation(await host.fs.readFile(path).catch(() => ''));
+    let text: string;
+    try {
+      text = await host.fs.readFile(path);
+    } catch (e) {
+      // Released meanwhile: its config holds the range now (or the create was undone).
+      if (isMissing(e)) continue;
+      throw e;
+    }
+    const r = parseReservation(text);
     if (r && (await host.processes.alive(r.pid, r.startTime ?? undefined))) {
       out.push({ ctid: Number(name), ...(r.uid ? { uid: r.uid } : {}), ...(r.gid ? { gid: r.gid } : {}) });
     } else {
