@@ -33,7 +33,8 @@ async function run(argv: string[]): Promise<string> {
 }
 async function inside(id: number, line: string): Promise<string> {
   const r = await vzctl(['exec2', String(id), `( ${line} ) 2>&1`]);
-  expect(r.code, `${line}: ${r.stdout}`).toBe(0);
+  // One line, all of it: the summary shows a failure's first line only.
+  expect(r.code, `exit ${r.code} ${r.signal ?? ''}: ${JSON.stringify(r.stdout)} ${JSON.stringify(r.stderr)} from ${line}`).toBe(0);
   return r.stdout;
 }
 async function initUid(id: number): Promise<number> {
