@@ -19,6 +19,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 root=$(mktemp -d /tmp/vzkit-demo-XXXXXX)
+# Like /var/lib: the VE's root (an unprivileged host uid by default) must pass through to its VE_ROOT.
+chmod 711 "$root"
 parent="vzkit-demo-$$"
 export VZKIT_ROOT="$root" VZKIT_CGROUP_PARENT="@self/$parent"
 # Any CTID works inside a private root; a rare one keeps host-wide names (links, lxcfs)
@@ -108,5 +110,6 @@ show vzctl set "$ctid" --ram 128M --numproc 100 --cpulimit 50
 show vzctl exec "$ctid" 'grep MemTotal /proc/meminfo'
 show vzubc "$ctid"
 show vzlist -a
+show vzlist -a -o ctid,kind,local_uid,hostname
 show vzctl stop "$ctid"
 show vzctl destroy "$ctid"

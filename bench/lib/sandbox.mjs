@@ -2,7 +2,7 @@
 // cgroup parent under the caller's own cgroup (@self), CTIDs from a high random range,
 // the CLI tools (run inside the bench's network namespace when it has one), and the
 // teardown that stops and destroys exactly the VEs it made.
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,8 @@ export const ctidBase = () => 3_000_000 + Math.floor(Math.random() * 6000) * 100
  */
 export function sandbox(tag, { netns } = {}) {
   const root = mkdtempSync(join(tmpdir(), `vzkit-bench-${tag}-`));
+  // Like /var/lib: an unprivileged VE's root (the default) must be able to pass through to its VE_ROOT.
+  chmodSync(root, 0o711);
   const parentName = `vzkit-bench-${tag}-${process.pid}`;
   const env = { ...process.env, VZKIT_ROOT: root, VZKIT_CGROUP_PARENT: `@self/${parentName}` };
   const tool = (name) => (netns ? netns.inNs([process.execPath, cliPath(name)]) : [process.execPath, cliPath(name)]);

@@ -31,8 +31,10 @@ export function keyFlags(rt: Runtime, scope: KeyScope): KeyFlag[] {
 
 /** What `--help` says about when a change takes effect. */
 export function whenApplied(f: KeyFlag): string {
-  // Chosen once (VE_ROOT, LOCAL_UID): there is no running VE for it to apply to.
+  // Chosen once (VE_ROOT): there is no running VE for it to apply to.
   if (f.key.scope?.length === 1 && f.key.scope[0] === 'create') return 'create only';
+  // Changes the VE's files (LOCAL_UID): only on a stopped, unmounted VE.
+  if (f.key.offline) return 'at create; set: stopped VE only, needs --save';
   const live = f.key.live;
   const parts = [typeof live === 'function' ? 'live (some changes next start)' : live ? 'live' : 'next start'];
   if (f.key.saveOnly) parts.push('needs --save');

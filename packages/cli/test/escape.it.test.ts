@@ -21,7 +21,7 @@ const LOCAL = 2_000_000 + ((cli.base + 7) % 1000) * 65536;
 
 /** Two VEs of each kind: A attacks, B is the neighbour. */
 const VARIANTS = [
-  { kind: 'a VE of the host root', userns: false, A: cli.base, B: cli.base + 1, flags: [] as string[] },
+  { kind: 'a VE of the host root (--local_uid 0)', userns: false, A: cli.base, B: cli.base + 1, flags: ['--local_uid', '0'] },
   { kind: 'a user-namespaced VE (--local_uid)', userns: true, A: cli.base + 2, B: cli.base + 3, flags: ['--local_uid', String(LOCAL)] },
 ];
 

@@ -130,13 +130,23 @@ describe('disk space', () => {
 });
 
 describe('bad values', () => {
+  it('second-level quota on a VE of the host root: refused by this kernel, one line, nothing changed', async () => {
+    await started(A, '--diskspace', '50M:60M', '--local_uid', '0');
+    const conf = await readFile(join(cli.root, 'etc/vzkit/conf', `${A}.conf`), 'utf8');
+    const r = await vzctl(['set', String(A), '--quotaugidlimit', '100', '--save']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/^vzctl: CT \d+: QUOTAUGIDLIMIT: user\/group quotas inside the VE are not supported by this host/m);
+    expect(await readFile(join(cli.root, 'etc/vzkit/conf', `${A}.conf`), 'utf8')).toBe(conf);
+  });
+
   it.each([
     [['--diskspace', 'lots'], 21, /CT \d+: invalid value for DISKSPACE \(--diskspace\)/],
     [['--diskspace', '60M:50M'], 21, /soft limit 61440 is above hard limit 51200/],
     [['--diskinodes', '10:5'], 21, /--diskinodes/],
     [['--quotatime', '-1'], 21, /--quotatime/],
     [['--diskspace', '100K'], 21, /DISKSPACE hard limit 100 is below the smallest disk/],
-    [['--quotaugidlimit', '100'], 5, /QUOTAUGIDLIMIT: user\/group quotas inside the VE are not supported by this host/],
+    // The default VE is unprivileged: quotactl on the host's filesystem is not its root's to call.
+    [['--quotaugidlimit', '100'], 5, /QUOTAUGIDLIMIT: user\/group quotas inside the VE are not available to an unprivileged VE/],
   ])('set %j: one line naming the CT and key, exit %i, nothing changed', async (flags, exit, message) => {
     await started(A, '--diskspace', '50M:60M');
     const conf = await readFile(join(cli.root, 'etc/vzkit/conf', `${A}.conf`), 'utf8');

@@ -38,7 +38,7 @@ const withHook = (hook: keyof PluginHooks) => defaultPlugins().filter((p) => typ
 
 /** Every fault point of every operation, as the core names them. */
 const STEPS = {
-  create: ['intent', ...withHook('create').map((p) => `plugin:${p}`), 'config'],
+  create: ['intent', ...withHook('assign').map((p) => `assign:${p}`), ...withHook('create').map((p) => `plugin:${p}`), 'config'],
   start: ['intent', 'cgroup', ...withHook('mount').map((p) => `mount:${p}`), ...withHook('prepare').map((p) => `prepare:${p}`),
     'clone', ...withHook('attach').map((p) => `attach:${p}`), 'exec'],
   stop: ['intent', 'halt'],
@@ -55,6 +55,8 @@ const SET_ARGS: Record<string, string[]> = {
   '@vzkit/devices': ['--devices', 'c:1:9:rw'],
 };
 const SET_STEPS = withHook('update').filter((p) => SET_ARGS[p]);
+/** A conversion between the kinds (`set --local_uid ... --save` on a stopped VE): every step of it. */
+const CONVERT_STEPS = ['intent', ...withHook('assign').map((p) => `assign:${p}`), ...withHook('convert').map((p) => `convert:${p}`), 'config'];
 
 /** Runs jobs `width` at a time. */
 async function pool<T>(items: T[], width: number, job: (item: T, slot: number) => Promise<void>): Promise<void> {
@@ -85,18 +87,20 @@ async function recoverAndDestroy(id: number, what: string): Promise<void> {
 
 describe(`SIGKILL at every step (${ROUNDS} rounds)`, () => {
   it('create, start, set, stop and destroy are recovered by the next vzctl, leaving nothing', async () => {
-    // Odd rounds with user-namespaced VEs (--local_uid): their start has one step more,
-    // between the template's idmapped bind and the overlay on it.
+    // Even rounds with VEs of the host root (--local_uid 0), odd ones with unprivileged
+    // VEs (--local_uid N): their start has one step more, between the template's idmapped
+    // bind and the overlay on it. A conversion turns each into the other kind.
     const cases: Array<{ op: string; step: string; round: number; fault?: string }> = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [op, steps] of Object.entries(STEPS)) for (const step of steps) cases.push({ op, step, round });
       for (const p of SET_STEPS) cases.push({ op: 'set', step: `update:${p}`, round });
+      for (const step of CONVERT_STEPS) cases.push({ op: 'convert', step, round, fault: `set:${step}` });
       if (round % 2) cases.push({ op: 'start', step: 'idmapped bind', round, fault: 'mount:ns-fs:idmapped' });
     }
     await pool(cases, 4, async ({ op, step, round, fault: faultAt }, slot) => {
       const id = cli.base + slot;
-      const userns = round % 2 === 1 ? ['--local_uid', String(LOCAL + slot * 65536)] : [];
-      const what = `round ${round}${userns.length ? ' (user namespace)' : ''}: ${op} killed after ${step}`;
+      const userns = round % 2 === 1 ? ['--local_uid', String(LOCAL + slot * 65536)] : ['--local_uid', '0'];
+      const what = `round ${round}${round % 2 ? ' (user namespace)' : ''}: ${op} killed after ${step}`;
       const fault = { VZKIT_FAULT: faultAt ?? `${op}:${step}` };
       if (op === 'create') {
         expectKilled(await vzctl(['create', String(id), '--ostemplate', 'busybox', ...userns], fault), what);
@@ -105,6 +109,18 @@ describe(`SIGKILL at every step (${ROUNDS} rounds)`, () => {
       expect((await vzctl(['create', String(id), '--ostemplate', 'busybox', '--ipadd', `198.18.251.${slot + 1}`, ...userns])).code, what).toBe(0);
       if (op === 'start') {
         expectKilled(await vzctl(['start', String(id)], fault), what);
+        return recoverAndDestroy(id, what);
+      }
+      if (op === 'convert') {
+        // A file of its own with a setuid bit, which each chown of the conversion takes away.
+        expect((await vzctl(['start', String(id)])).code, what).toBe(0);
+        expect((await vzctl(['exec', String(id), 'cp /bin/busybox /root/sbb && chown 0:0 /root/sbb && chmod 4755 /root/sbb'])).code, what).toBe(0);
+        expect((await vzctl(['stop', String(id), '--fast'])).code, what).toBe(0);
+        expectKilled(await vzctl(['set', String(id), '--local_uid', round % 2 ? '0' : 'auto', '--save'], fault), what);
+        // Undone or complete: whichever LOCAL_UID the config has now, the files match it and it starts as before.
+        const again = await vzctl(['start', String(id)]);
+        expect(again.code, `${what}: ${again.stderr}`).toBe(0);
+        expect((await vzctl(['exec', String(id), 'stat -c "%u %a" /root/sbb'])).stdout, what).toBe('0 4755\n');
         return recoverAndDestroy(id, what);
       }
       if (op !== 'destroy') expect((await vzctl(['start', String(id)])).code, what).toBe(0);
@@ -128,7 +144,10 @@ describe(`SIGKILL at every step (${ROUNDS} rounds)`, () => {
 describe('concurrency', () => {
   it('50 concurrent vzctl operations over 10 VEs end in success or a clear error, and nothing is damaged', async () => {
     const ids = Array.from({ length: 10 }, (_, i) => cli.base + 20 + i);
-    for (const id of ids) expect((await vzctl(['create', String(id), '--ostemplate', 'busybox'])).code).toBe(0);
+    // Created all at once: each gets an id range of its own (LOCAL_UID=auto), none shared.
+    for (const r of await Promise.all(ids.map((id) => vzctl(['create', String(id), '--ostemplate', 'busybox'])))) expect(r.code, r.stderr).toBe(0);
+    const bases = await Promise.all(ids.map(async (id) => Number(/^LOCAL_UID="(\d+)"$/m.exec(await readFile(join(cli.root, 'etc/vzkit/conf', `${id}.conf`), 'utf8'))?.[1])));
+    expect(bases.every((a, i) => a > 0 && bases.every((b, j) => i === j || Math.abs(a - b) >= 65536)), bases.join(' ')).toBe(true);
     const ops = [
       (id: number) => ['start', String(id)], (id: number) => ['stop', String(id), '--fast'], (id: number) => ['restart', String(id)],
       (id: number) => ['set', String(id), '--hostname', `h${id}`, '--save'], (id: number) => ['set', String(id), '--numproc', '300', '--save'],

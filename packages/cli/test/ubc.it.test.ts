@@ -96,6 +96,9 @@ describe('live limits', () => {
     expect(out).toMatch(/^300 400 16384\n/);
     expect(out).toMatch(/max=20/);
     expect(out).toMatch(/size=65536k/);
+    // The remount keeps the mounts' flags (and, in the default unprivileged VE, works at all).
+    expect(out).toMatch(/devpts \/dev\/pts devpts rw,nosuid,noexec/);
+    expect(out).toMatch(/tmpfs \/dev\/shm tmpfs rw,nosuid,nodev/);
     // init itself got the new limits too.
     const limits = await readFile(`/proc/${await cli.initPid(a)}/limits`, 'utf8');
     expect(limits).toMatch(/Max open files\s+300\s+400/);

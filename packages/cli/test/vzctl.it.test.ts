@@ -4,7 +4,7 @@
  * leaving no mount, cgroup, state or lock file behind.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,8 @@ beforeAll(async () => {
   execFileSync('make', ['-s', '-C', join(pkg, '../linux/native')], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(pkg, 'build.mjs')], { stdio: 'inherit' });
   root = await mkdtemp(join(tmpdir(), 'vzkit-cli-it-'));
+  // Like /var/lib: the VE's root (an unprivileged host uid by default) must pass through to its VE_ROOT.
+  await chmod(root, 0o711);
   host = await createLinuxHost();
 }, 120_000);
 

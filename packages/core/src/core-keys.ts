@@ -3,7 +3,7 @@
  * subsystem's keys belong to its plugin.
  */
 import { defineKey, type ConfigKey } from './plugin.js';
-import { integer, text, yesNo } from './values.js';
+import { integer, text, yesNo, type ValueType } from './values.js';
 import { FEATURES } from './features.js';
 
 const PATH_VALUE = text({ pattern: /^\/[^\0\n"]*$/, what: 'absolute path', arg: 'PATH' });
@@ -45,14 +45,27 @@ export const VE_PRIVATE = defineKey({
 /** Ids per VE: 0..65535 inside, as LXC and Docker's userns-remap give. */
 export const IDMAP_SIZE = 65536;
 /** Highest LOCAL_UID/LOCAL_GID: the VE's ids must fit below 2^32 - 1 (the invalid id). */
-const ID_BASE = integer({ min: 0, max: 2 ** 32 - 1 - IDMAP_SIZE });
+export const MAX_ID_BASE = 2 ** 32 - 1 - IDMAP_SIZE;
+/** A LOCAL_UID/LOCAL_GID value: a host id, or `auto` (a free range, chosen when the VE is made or converted). */
+export type IdBase = number | 'auto';
+const NUMERIC_BASE = integer({ min: 0, max: MAX_ID_BASE });
+const ID_BASE: ValueType<IdBase> = {
+  arg: 'N|auto',
+  parse: (raw) => (raw.trim() === 'auto' ? 'auto' : NUMERIC_BASE.parse(raw)),
+  format: (v) => String(v),
+};
+/*
+ * Chosen at create, and changed only on a stopped VE with --save (`offline`): the VE's
+ * files belong to the range, so a change shifts their ownership first. `auto` is the
+ * default: a VE made without a value gets a free range of its own.
+ */
 export const LOCAL_UID = defineKey({
-  name: 'LOCAL_UID', flag: 'local_uid', live: false, scope: ['create'], type: ID_BASE,
-  description: 'Host uid of the VE\'s root: the VE gets a user namespace mapping its ids 0-65535 there (0 = none)',
+  name: 'LOCAL_UID', flag: 'local_uid', live: false, offline: true, saveOnly: true, type: ID_BASE, default: 'auto',
+  description: 'Host uid of the VE\'s root: its ids 0-65535 are host ids N.. in a user namespace of its own; auto = a free range; 0 = none (the VE\'s root is the host\'s root)',
 });
 export const LOCAL_GID = defineKey({
-  name: 'LOCAL_GID', flag: 'local_gid', live: false, scope: ['create'], type: ID_BASE,
-  description: 'Host gid of the VE\'s root group (default LOCAL_UID)',
+  name: 'LOCAL_GID', flag: 'local_gid', live: false, offline: true, saveOnly: true, type: ID_BASE, default: 'auto',
+  description: 'Host gid of the VE\'s root group (default: as LOCAL_UID)',
 });
 /**
  * Global (vz.conf): sample applied by `create` without --config. `basic`, as OpenVZ's

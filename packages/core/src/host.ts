@@ -32,7 +32,12 @@ export interface HostFs {
   copyFile(src: string, dst: string, opts?: { mode?: number }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   chmod(path: string, mode: number): Promise<void>;
-  /** Sets the owner of `path` itself, never of what a symlink there points to (lchown(2)). */
+  /**
+   * Sets the owner of `path` itself, never of what a symlink there points to (lchown(2)).
+   * As the kernel does for any chown of a non-directory, the setuid bit goes, the setgid
+   * bit too where group execute is set, and so do file capabilities (security.capability):
+   * a caller that keeps them puts them back.
+   */
   chown(path: string, uid: number, gid: number): Promise<void>;
   /**
    * Removes a file or (with recursive) a tree without crossing into other mounted
@@ -40,6 +45,22 @@ export interface HostFs {
    * the mounted files (the classic `rm -rf` of a still-mounted VE root).
    */
   remove(path: string, opts?: { recursive?: boolean }): Promise<void>;
+  /**
+   * Names of the extended attributes of `path` itself, never of what a symlink there
+   * points to (llistxattr(2)): `user.*`, `trusted.*` (overlayfs' whiteouts and opaque
+   * markers), `security.capability` (file capabilities), `system.posix_acl_access` and
+   * `system.posix_acl_default` (POSIX ACLs). None where the filesystem keeps none.
+   */
+  listXattrs(path: string): Promise<string[]>;
+  /** One extended attribute of `path` itself (lgetxattr(2)); undefined when it is not set. */
+  getXattr(path: string, name: string): Promise<Uint8Array | undefined>;
+  /**
+   * Sets one extended attribute of `path` itself (lsetxattr(2)), as the kernel checks it:
+   * a capability or an ACL of a size it cannot parse is EINVAL, a default ACL on a
+   * non-directory EACCES, an unknown namespace or ACL version EOPNOTSUPP (ENOTSUP to
+   * node). An access ACL sets the permission bits too, and chmod(2) changes it.
+   */
+  setXattr(path: string, name: string, value: Uint8Array): Promise<void>;
   /** Space and inodes of the filesystem that holds `path` (statfs(2)), what `df` shows. */
   statfs(path: string): Promise<FsStats>;
   /** Sets the size of an existing file (truncate(2)); growing leaves a hole, so the file stays sparse. */

@@ -68,6 +68,12 @@ export interface ConfigKeyDecl<T> {
    * owner's `update`, never written to the config file or the VE's state.
    */
   transient?: boolean;
+  /**
+   * A change needs work on the VE's files (LOCAL_UID: their ownership). `set` takes it
+   * only with --save, on a VE that is neither running nor mounted, and runs the `convert`
+   * hooks of the plugins that own or watch the key before the config is written.
+   */
+  offline?: boolean;
   /** Checks of the value alone; return the reason it is wrong. Cross-key rules go in `validate`. */
   check?(value: T): string | undefined;
   editFlags?: EditFlag<T>[];
@@ -158,6 +164,11 @@ export interface HookContext<S = unknown, Slot = unknown> {
   readonly log: Logger;
   readonly events: EventBus;
   service<T>(token: ServiceToken<T>): T;
+  /**
+   * The other VEs of this vzkit root, by their configs: for choices that must not clash
+   * with theirs (a free id range). A config that cannot be read fails the call.
+   */
+  others(): Promise<Array<{ ctid: number; config: ConfigView }>>;
   /** Runs a command inside the running VE (dist scripts, checks). */
   exec(spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup' | 'env'> & { env?: string[] }): Promise<ExecResult>;
 }
@@ -199,9 +210,47 @@ export interface CreateOptions {
   ostemplate: string | undefined;
 }
 
+/** What an `assign` hook is asked for. */
+export interface AssignRequest {
+  op: 'create' | 'set';
+  /** For `set`: the VE's config before the change (its current choice, e.g. the range its files are in). */
+  before?: ConfigView;
+}
+
+/** An offline change of a stopped VE's config (`set --save` of keys declared `offline`). */
+export interface Conversion {
+  /** The VE's config the files match now, and the one they must match afterwards. */
+  from: ConfigView;
+  to: ConfigView;
+  changes: ConfigChange[];
+  /**
+   * Undoing a conversion that failed or was killed (`from` and `to` are the other way
+   * round): only what this plugin's own `convert` had begun needs undoing.
+   */
+  undo: boolean;
+}
+
 export interface PluginHooks<S = unknown, Slot = unknown> {
   /** Pure checks of the config, cross-key rules. Throw VzError BAD_VALUE/BAD_CONFIG. */
   validate?(ctx: HookContext<S, Slot>): void | Promise<void>;
+  /**
+   * `create`, and `set --save` of an offline key: choose what the config leaves to the
+   * host (`LOCAL_UID=auto`: a free id range) before anything is made. Runs in plugin
+   * order under the operation's intent record; the raw values returned go into the VE's
+   * config (the file written at the end, and what every later hook sees). A choice held
+   * until the config holds it (a reservation) is released in `created`, or in `destroy`
+   * when the create is undone; a plugin must not rely on either for `set`.
+   */
+  assign?(ctx: HookContext<S, Slot>, req: AssignRequest): Promise<Record<string, string> | undefined>;
+  /**
+   * A stopped VE's offline keys change (`set --save`): rework its files to match `to`
+   * (shift the ownership of the private area). Runs in plugin order with the VE locked,
+   * neither running nor mounted, before the config is written; the core records the
+   * plugin as mounted before the call, so what it mounts for the work is taken away by
+   * its `umount` afterwards. Must be idempotent: a killed conversion is undone by calling
+   * it again with `undo` and the configs swapped.
+   */
+  convert?(ctx: HookContext<S, Slot>, conv: Conversion): Promise<void>;
   /** `vzctl create`: make what the VE needs on disk (private area from a template). */
   create?(ctx: HookContext<S, Slot>, opts: CreateOptions): Promise<void>;
   /**

@@ -9,7 +9,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { vzError } from './errors.js';
 import type { ChildOp } from './plan.js';
 
-export type StatePhase = 'creating' | 'destroying' | 'mounting' | 'mounted' | 'starting' | 'running' | 'stopping';
+export type StatePhase = 'creating' | 'destroying' | 'mounting' | 'mounted' | 'starting' | 'running' | 'stopping' | 'converting';
 
 export interface VeState {
   version: 1;
@@ -36,9 +36,15 @@ export interface VeState {
    * (null: removed). Loading a running VE puts them over its config; they end with the run.
    */
   live?: Record<string, string | null>;
+  /**
+   * An offline `set` (phase converting): the raw values it writes into the config once
+   * the plugins' `convert` hooks are done (null: removed); absent until they are chosen.
+   * Until the config holds them, a killed conversion is undone.
+   */
+  convert?: { overrides?: Record<string, string | null> };
 }
 
-const PHASES: readonly StatePhase[] = ['creating', 'destroying', 'mounting', 'mounted', 'starting', 'running', 'stopping'];
+const PHASES: readonly StatePhase[] = ['creating', 'destroying', 'mounting', 'mounted', 'starting', 'running', 'stopping', 'converting'];
 
 function checkState(v: unknown, ctid: number, path: string): VeState {
   const bad = (what: string) => vzError('BAD_CONFIG', `CT ${ctid}: state file ${path} is damaged: ${what}`, {
@@ -54,6 +60,11 @@ function checkState(v: unknown, ctid: number, path: string): VeState {
   if (typeof s.plugins !== 'object' || s.plugins === null) throw bad('plugins missing');
   if (s.live !== undefined && (typeof s.live !== 'object' || s.live === null || Object.values(s.live).some((x) => x !== null && typeof x !== 'string'))) {
     throw bad('live values are not strings');
+  }
+  const overrides = s.convert?.overrides;
+  if (s.convert !== undefined && (typeof s.convert !== 'object' || s.convert === null
+    || (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Object.values(overrides).some((x) => x !== null && typeof x !== 'string'))))) {
+    throw bad('conversion values are not strings');
   }
   if (s.joinOps !== undefined && (!Array.isArray(s.joinOps) || s.joinOps.some((o) => typeof o !== 'object' || o === null || typeof o.op !== 'string'))) {
     throw bad('join ops are not ops');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeHost } from '../src/testing/index.js';
+import { ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER, ACL_USER, ACL_USER_OBJ, formatAcl, formatFileCaps, parseAcl, parseFileCaps, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS } from '../src/index.js';
 
 const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
 
@@ -113,5 +114,79 @@ describe('FakeFs: files with the kernel errors node:fs reports', () => {
     expect(await fail(fake.fs.writeFile('/proc/sys/kernel/hostname', 'x'.repeat(65)))).toMatchObject({ code: 'EINVAL' });
     expect(await fail(fake.fs.writeFile('/proc/uptime', '1'))).toMatchObject({ code: 'EACCES' });
     expect(await fake.fs.exists('/proc/sys/no/such/key')).toBe(false);
+  });
+});
+
+describe('FakeFs: ownership and extended attributes as the kernel keeps them', () => {
+  it('chown of a non-directory takes the setuid bit, setgid with group execute, and file capabilities; a directory keeps its bits', async () => {
+    const { fs } = new FakeHost();
+    await fs.mkdir('/srv');
+    await fs.writeFile('/srv/su', 'x');
+    await fs.chmod('/srv/su', 0o6755);
+    await fs.setXattr('/srv/su', XATTR_CAPS, formatFileCaps({ effective: true, permitted: [1 << 13, 0], inheritable: [0, 0], rootid: 0 }));
+    await fs.setXattr('/srv/su', 'user.note', new TextEncoder().encode('kept'));
+    await fs.chown('/srv/su', 5, 5);
+    expect(await fs.stat('/srv/su')).toMatchObject({ uid: 5, gid: 5, mode: 0o755 });
+    expect(await fs.listXattrs('/srv/su')).toEqual(['user.note']);
+    await fs.writeFile('/srv/lock', 'x');
+    await fs.chmod('/srv/lock', 0o2644);
+    await fs.chown('/srv/lock', 0, 0);
+    // setgid without group execute marks mandatory locking: it stays.
+    expect((await fs.stat('/srv/lock'))?.mode).toBe(0o2644);
+    await fs.mkdir('/srv/d');
+    await fs.chmod('/srv/d', 0o2775);
+    await fs.chown('/srv/d', 7, 7);
+    expect((await fs.stat('/srv/d'))?.mode).toBe(0o2775);
+  });
+
+  it('setxattr refuses what the kernel refuses: unknown namespaces, bad ACLs and capabilities, default ACLs on files, ACLs on symlinks', async () => {
+    const { fs } = new FakeHost();
+    await fs.mkdir('/srv');
+    await fs.writeFile('/srv/f', 'x');
+    await fs.symlink('f', '/srv/l');
+    const acl = formatAcl([{ tag: ACL_USER, perm: 6, id: 1000 }]);
+    expect(await fail(fs.setXattr('/srv/f', 'nope.x', new Uint8Array(1)))).toMatchObject({ code: 'ENOTSUP' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_ACCESS, new Uint8Array([2, 0, 0, 0, 1, 0, 0])))).toMatchObject({ code: 'EINVAL' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_ACCESS, new Uint8Array(12)))).toMatchObject({ code: 'ENOTSUP' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_ACL_DEFAULT, acl))).toMatchObject({ code: 'EACCES' });
+    expect(await fail(fs.setXattr('/srv/l', XATTR_ACL_ACCESS, acl))).toMatchObject({ code: 'ENOTSUP' });
+    expect(await fail(fs.setXattr('/srv/l', 'user.x', new Uint8Array(1)))).toMatchObject({ code: 'EPERM' });
+    expect(await fail(fs.setXattr('/srv/f', XATTR_CAPS, new Uint8Array(16)))).toMatchObject({ code: 'EINVAL' });
+    expect(await fail(fs.setXattr('/proc/self/status', 'user.x', new Uint8Array(1)))).toMatchObject({ code: 'ENOTSUP' });
+    await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, acl);
+    expect(parseAcl((await fs.getXattr('/srv/f', XATTR_ACL_ACCESS))!)).toEqual([{ tag: ACL_USER, perm: 6, id: 1000 }]);
+    expect(await fs.getXattr('/srv/f', XATTR_CAPS)).toBeUndefined();
+    expect(await fs.listXattrs('/srv/l')).toEqual([]);
+  });
+
+  it('an access ACL and the permission bits follow each other; one the bits express is not kept', async () => {
+    const { fs } = new FakeHost();
+    await fs.mkdir('/srv');
+    await fs.writeFile('/srv/f', 'x');
+    await fs.chmod('/srv/f', 0o4644);
+    const N = 0xffffffff;
+    await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, formatAcl([
+      { tag: ACL_USER_OBJ, perm: 6, id: N }, { tag: ACL_USER, perm: 6, id: 1000 }, { tag: ACL_GROUP_OBJ, perm: 4, id: N },
+      { tag: ACL_MASK, perm: 6, id: N }, { tag: ACL_OTHER, perm: 0, id: N },
+    ]));
+    expect((await fs.stat('/srv/f'))?.mode).toBe(0o4660);
+    await fs.chmod('/srv/f', 0o640);
+    expect(parseAcl((await fs.getXattr('/srv/f', XATTR_ACL_ACCESS))!)?.find((e) => e.tag === ACL_MASK)?.perm).toBe(4);
+    await fs.setXattr('/srv/f', XATTR_ACL_ACCESS, formatAcl([{ tag: ACL_USER_OBJ, perm: 7, id: N }, { tag: ACL_GROUP_OBJ, perm: 5, id: N }, { tag: ACL_OTHER, perm: 1, id: N }]));
+    expect((await fs.stat('/srv/f'))?.mode).toBe(0o751);
+    expect(await fs.listXattrs('/srv/f')).toEqual([]);
+  });
+
+  it('capabilities: revision 2 is the host root\'s, revision 3 carries the root uid; both read back', () => {
+    const v2 = formatFileCaps({ effective: true, permitted: [0x2000, 1], inheritable: [0, 0], rootid: 0 });
+    expect(v2.length).toBe(20);
+    expect(parseFileCaps(v2)).toEqual({ effective: true, permitted: [0x2000, 1], inheritable: [0, 0], rootid: 0 });
+    const v3 = formatFileCaps({ effective: false, permitted: [0x2000, 0], inheritable: [4, 0], rootid: 100000 });
+    expect(v3.length).toBe(24);
+    expect(parseFileCaps(v3)).toEqual({ effective: false, permitted: [0x2000, 0], inheritable: [4, 0], rootid: 100000 });
+    // Revision 1 (one word each) is read as the host root's.
+    const v1 = new Uint8Array([0, 0, 0, 1, 0, 0x20, 0, 0, 0, 0, 0, 0]);
+    expect(parseFileCaps(v1)).toEqual({ effective: false, permitted: [0x2000, 0], inheritable: [0, 0], rootid: 0 });
+    expect(parseFileCaps(new Uint8Array(24))).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import { vzError, type BlockDevice, type FileStat, type FsStats, type HostFs } f
 import { decodeDev, disksOf } from './disks.js';
 import { errnoCode, nodeFsError } from './errno.js';
 import { canonicalPath, isUnder, readMountInfo } from './mounts.js';
+import { getXattr, listXattrs, setXattr } from './xattr.js';
 
 /** Filesystem magic numbers (linux/magic.h) by the name vzkit uses. */
 const FS_MAGIC = new Map<number, string>([
@@ -118,6 +119,18 @@ export class LinuxHostFs implements HostFs {
 
   chown(path: string, uid: number, gid: number): Promise<void> {
     return attempt('lchown', path, () => fsp.lchown(path, uid, gid));
+  }
+
+  async listXattrs(path: string): Promise<string[]> {
+    return listXattrs(path);
+  }
+
+  async getXattr(path: string, name: string): Promise<Uint8Array | undefined> {
+    return getXattr(path, name);
+  }
+
+  async setXattr(path: string, name: string, value: Uint8Array): Promise<void> {
+    setXattr(path, name, value);
   }
 
   async statfs(path: string): Promise<FsStats> {

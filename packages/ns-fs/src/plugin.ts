@@ -7,7 +7,8 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, featureSetting, isVzError, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, featureSetting, isVzError, LOCAL_GID, LOCAL_UID, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
 import { probeHost } from './host-probe.js';
 import { overlayMount } from './overlay.js';
@@ -17,9 +18,12 @@ import { templateTree } from './template-tree.js';
 
 export const NS_FS_PLUGIN = '@vzkit/ns-fs';
 
-/** What `umount` needs after a crash: where the overlay was mounted, and the idmapped template while it is being made. */
-export interface NsFsState {
-  root: string;
+/**
+ * What `umount` needs after a crash: where the overlay was mounted, and the idmapped
+ * template while it is being made; and a conversion's intent record (convert.ts).
+ */
+export interface NsFsState extends ConvertState {
+  root?: string;
   /** Mount point of the idmapped bind of the template, from just before it is mounted until it is detached. */
   idmapped?: string;
 }
@@ -46,12 +50,12 @@ async function mountRoot(ctx: Ctx): Promise<void> {
     throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { path: root, hint: `unmount it ('umount ${root}') first` });
   }
   const idmap = ve.idmap;
+  await checkUpperOwner(ctx, upper, idmap?.uid ?? 0);
   if (!idmap) {
     await ctx.state.set({ root });
     await host.mounts.mount(overlayMount(root, { lower, upper, work: workDir(priv) }, ve.label));
     return;
   }
-  await checkUpperOwner(ctx, upper, idmap.uid);
   // The shared template, as the VE's ids see it: its root-owned files show as the VE's
   // root. Overlayfs keeps a private clone of each layer's mount, so the bind is detached
   // as soon as the overlay holds it and nothing stays mounted beside the VE's root.
@@ -75,22 +79,17 @@ async function mountRoot(ctx: Ctx): Promise<void> {
 }
 
 /**
- * The VE's `/` (the upper layer's top) must belong to its root. A mismatch means the
- * private area was made for another LOCAL_UID: its files would all show as nobody.
+ * The VE's `/` (the upper layer's top) must belong to its root (the host's root for a
+ * VE of the host root). A mismatch means the private area was made or converted for
+ * another LOCAL_UID: its files would all show as nobody, or as the host's.
  */
 async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<void> {
   const st = await ctx.host.fs.stat(await realDir(ctx, upper));
   if (st && st.uid !== uid) {
     throw vzError('BAD_CONFIG', `${ctx.ve.label}: LOCAL_UID is ${uid}, but the VE's files (${upper}) belong to host uid ${st.uid}`, {
-      hint: 'LOCAL_UID is chosen at create; restore the value the VE was created with',
+      hint: 'restore the LOCAL_UID the files were made for, then convert with vzctl set --local_uid ... --save',
     });
   }
-}
-
-/** `path`, or where the symlink at `path` points (VE_PRIVATE/fs is one to disk/fs when the VE has its own disk). */
-async function realDir(ctx: Ctx, path: string): Promise<string> {
-  if ((await ctx.host.fs.stat(path))?.type !== 'symlink') return path;
-  return resolve(dirname(path), await ctx.host.fs.readlink(path));
 }
 
 /**
@@ -121,7 +120,7 @@ async function ownUpper(ctx: Ctx): Promise<void> {
 async function umountRoot(ctx: Ctx): Promise<void> {
   const st = ctx.state.get();
   // Nothing recorded: nothing of ours is mounted (and VE_ROOT may hold someone else's mount).
-  if (!st) return;
+  if (!st?.root) return;
   const mounts = ctx.host.mounts;
   // A mount killed between the idmapped bind and its detach.
   if (st.idmapped && (await mounts.isMountPoint(st.idmapped))) await mounts.umount(st.idmapped, { detach: true });
@@ -134,7 +133,9 @@ async function umountRoot(ctx: Ctx): Promise<void> {
       await mounts.umount(st.root, { recursive: true, detach: true });
     }
   }
-  await ctx.state.clear();
+  // A conversion's record outlives the mount it may have been made under.
+  if (st.shift) await ctx.state.set({ shift: st.shift });
+  else await ctx.state.clear();
 }
 
 export const nsFsPlugin = definePlugin<NsFsState>({
@@ -142,7 +143,11 @@ export const nsFsPlugin = definePlugin<NsFsState>({
   // The template must exist before the private area is made on it.
   requires: ['@vzkit/template'],
   features: FS_FEATURES,
+  // The VE's files belong to the range LOCAL_UID/LOCAL_GID give: a change moves them.
+  watches: [LOCAL_UID.name, LOCAL_GID.name],
   hooks: {
+    convert: convertPrivateArea,
+
     async create(ctx) {
       await createPrivateArea(ctx.host, ctx.ve.paths.private);
       await ownUpper(ctx);

@@ -70,16 +70,27 @@ describe('a VE with LOCAL_UID', () => {
     expect(await conf(101)).toMatch(/^LOCAL_UID="0"$/m);
   });
 
-  it('LOCAL_UID=0, or none: the VE shares the host user namespace', async () => {
+  it('LOCAL_UID=0: the VE shares the host user namespace, and every start says what that means', async () => {
     await setup();
     await t.create(101, { LOCAL_UID: '0' });
-    await t.create(102);
-    for (const ctid of [101, 102]) {
-      const init = t.fake.process(await t.runtime.start(ctid))!;
+    for (let i = 0; i < 2; i++) {
+      const init = t.fake.process(await t.runtime.start(101))!;
       expect(init.namespaces.user).toBe(t.fake.process(t.fake.selfPid)!.namespaces.user);
       expect(init.uidMap).toBeUndefined();
+      await t.runtime.stop(101, { fast: true });
     }
+    expect(await conf(101)).toMatch(/^LOCAL_UID="0"$/m);
     expect(await conf(101)).not.toMatch(/LOCAL_GID/);
+    const warned = t.warnings.filter((w) => w.includes("the VE's root is the host's root"));
+    expect(warned).toHaveLength(2);
+    expect(warned[0]).toBe("CT 101 [ns-user]: the VE's root is the host's root (LOCAL_UID=0): a hostile root inside can reach the host (docs/security.md); make it unprivileged with 'vzctl stop 101 && vzctl set 101 --local_uid auto --save'");
+  });
+
+  it('an unprivileged start says nothing of the kind', async () => {
+    await setup();
+    await t.create(101);
+    await t.runtime.start(101);
+    expect(t.warnings.filter((w) => w.includes("host's root"))).toEqual([]);
   });
 });
 
@@ -95,9 +106,9 @@ describe('refusals: one line naming the CT and the key, nothing made', () => {
     await refused({ LOCAL_UID: '400000' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=400000: the host's group 'staff' \(gid 450000\)/);
   });
 
-  it('LOCAL_GID without LOCAL_UID, LOCAL_GID=0 with it, and values out of range', async () => {
+  it('LOCAL_GID=0 with a range, and values out of range', async () => {
     await setup();
-    await refused({ LOCAL_GID: '100000' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=100000 needs LOCAL_UID/);
+    await refused({ LOCAL_GID: '0' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=0 with LOCAL_UID=auto/);
     await refused({ LOCAL_UID: '100000', LOCAL_GID: '0' }, 'BAD_VALUE', /^CT 101: LOCAL_GID=0 with LOCAL_UID=100000/);
     await refused({ LOCAL_UID: String(2 ** 32 - 65536) }, 'BAD_VALUE', /LOCAL_UID/);
     await refused({ LOCAL_UID: '-5' }, 'BAD_VALUE', /LOCAL_UID/);

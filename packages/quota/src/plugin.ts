@@ -8,7 +8,7 @@
  * reverse, so the root is unmounted first).
  */
 import { join } from 'node:path';
-import { definePlugin, vzError, type ConfigChange, type LaunchPlan } from '@vzkit/core';
+import { definePlugin, LOCAL_GID, LOCAL_UID, vzError, type ConfigChange, type LaunchPlan } from '@vzkit/core';
 import { readRecord, recordPath, writeRecord, type BackendName, type QuotaBackend, type QuotaCtx, type QuotaRecord, type QuotaState, type QuotaUsage } from './backend.js';
 import { btrfsBackend } from './btrfs.js';
 import { DISKINODES, DISKSPACE, QUOTA_BACKEND, QUOTA_KEYS, QUOTATIME, quotaLimits, type QuotaLimits } from './config.js';
@@ -63,6 +63,8 @@ export const quotaPlugin = definePlugin<QuotaState>({
   name: QUOTA_PLUGIN,
   configKeys: [...QUOTA_KEYS],
   listFields: QUOTA_FIELDS,
+  // A conversion's files live on the VE's disk.
+  watches: [LOCAL_UID.name, LOCAL_GID.name],
   commands: [vzquotaStat, vzquotaShow],
   hooks: {
     async validate(ctx) {
@@ -103,6 +105,18 @@ export const quotaPlugin = definePlugin<QuotaState>({
         await writeRecord(ctx, record);
       }
       await BACKENDS[record.backend].attach(ctx, record, limits);
+    },
+
+    /**
+     * A conversion works on the VE's files (LOCAL_UID: their owners): on an image they
+     * are reachable only with the disk mounted. The core takes it away again (umount).
+     */
+    async convert(ctx) {
+      const record = await readRecord(ctx);
+      if (record?.backend !== 'image') return;
+      const mounted = ctx.state.get()?.mounted;
+      if (mounted && (await ctx.host.mounts.isMountPoint(mounted))) return;
+      await imageBackend.attach(ctx, record, quotaLimits(ctx.ve.config));
     },
 
     async umount(ctx) {

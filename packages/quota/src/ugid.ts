@@ -54,8 +54,8 @@ export async function checkUgid(ctx: QuotaCtx, limits: QuotaLimits): Promise<voi
   if (ctx.ve.idmap) {
     // quotactl(2) on a filesystem the host mounted takes the host's CAP_SYS_ADMIN, which a
     // user-namespaced root lacks; a device node for its quota tools cannot be made there either.
-    throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not available to a user-namespaced VE (LOCAL_UID=${ctx.ve.idmap.uid})`, {
-      hint: 'set QUOTAUGIDLIMIT=0; the VE-wide DISKSPACE/DISKINODES limits still apply',
+    throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not available to an unprivileged VE (LOCAL_UID=${ctx.ve.idmap.uid})`, {
+      hint: 'set QUOTAUGIDLIMIT=0 (the VE-wide DISKSPACE/DISKINODES limits still apply), or use a VE of the host root (--local_uid 0), whose root is the host\'s',
     });
   }
   const backend = await backendOf(ctx, await readRecord(ctx));

@@ -58,11 +58,23 @@ export function insideOps(up: UbcPlan, reach: Reach, want: { shm: boolean; pty: 
   return ops;
 }
 
-/** The same changes on a running VE, as one shell line run inside it. */
+/** mount(8)'s names of the flags a remount op carries. */
+const FLAG_OPTIONS: Partial<Record<string, string>> = { nosuid: 'nosuid', nodev: 'nodev', noexec: 'noexec', rdonly: 'ro' };
+
+/**
+ * The same changes on a running VE, as one shell line run inside it. A remount names
+ * source and target, so that mount(8) (busybox's or util-linux's) passes exactly these
+ * options rather than merging in the ones /proc/mounts shows: tmpfs and devpts show
+ * their uid= and gid= as host ids, which a user-namespaced VE's kernel calls refuse
+ * (EINVAL); and it names the mount's flags, which a remount otherwise clears.
+ */
 export function insideScript(ops: readonly ChildOp[]): string {
   return ops.map((o) => {
     if (o.op === 'write') return `echo ${o.data} > ${o.path}`;
-    if (o.op === 'mount') return `mount -o remount,${o.data} ${o.target}`;
+    if (o.op === 'mount') {
+      const flags = o.flags.flatMap((f) => FLAG_OPTIONS[f] ?? []);
+      return `mount -o ${['remount', ...flags, ...(o.data ? [o.data] : [])].join(',')} ${o.source} ${o.target}`;
+    }
     throw new Error(`no shell form for ${o.op}`);
   }).join(' && ');
 }

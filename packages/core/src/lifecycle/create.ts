@@ -61,15 +61,11 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     if (!file.get(VE_ROOT.name) && !global.raw(VE_ROOT.name)) file.set(VE_ROOT.name, join(core.paths.root, '$VEID'));
     if (!file.get(VE_PRIVATE.name) && !global.raw(VE_PRIVATE.name)) file.set(VE_PRIVATE.name, join(core.paths.private, '$VEID'));
     for (const [k, v] of req.values ?? []) file.set(k, v);
-    ve.config = new VeConfig(ve.label, { global: await readGlobalConfig(core), ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
+    const globalFile = await readGlobalConfig(core);
+    const configOf = () => new VeConfig(ve.label, { global: globalFile, ve: file }, core.registry.keys, { global: core.paths.globalConf, ve: ve.paths.conf });
+    ve.config = configOf();
     await validateAll(ve);
     await checkNameFree(ve);
-    // The VE's files will belong to this range: a later vz.conf default must not move it.
-    const idmap = idMapOf(ve.config);
-    if (idmap) {
-      file.set(LOCAL_UID.name, String(idmap.uid));
-      file.set(LOCAL_GID.name, String(idmap.gid));
-    }
     // Bad input changes nothing: everything above only read.
     if (await ve.core.host.fs.exists(ve.paths.private)) {
       throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { hint: 'remove it or choose another --private' });
@@ -79,8 +75,24 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     await ve.saveState();
     faultPoint('create', 'intent');
     try {
-      for (const p of withHook(ve, 'create')) {
+      // What the config leaves to the host (LOCAL_UID=auto) is chosen before anything is made.
+      for (const p of withHook(ve, 'assign')) {
         ve.state.prepared.push(p.name);
+        await ve.saveState();
+        const values = (await runHook(ve, p, 'assign', { op: 'create' })) as Record<string, string> | undefined;
+        for (const [k, v] of Object.entries(values ?? {})) file.set(k, v);
+        ve.config = configOf();
+        faultPoint('create', `assign:${p.name}`);
+      }
+      await validateAll(ve);
+      // The VE's files will belong to this range (0: the host root's): a later vz.conf default must not move it.
+      const idmap = idMapOf(ve.config);
+      file.set(LOCAL_UID.name, String(idmap?.uid ?? 0));
+      if (idmap) file.set(LOCAL_GID.name, String(idmap.gid));
+      else file.set(LOCAL_GID.name, undefined);
+      ve.config = configOf();
+      for (const p of withHook(ve, 'create')) {
+        if (!ve.state.prepared.includes(p.name)) ve.state.prepared.push(p.name);
         await ve.saveState();
         await runHook(ve, p, 'create', { ostemplate });
         faultPoint('create', `plugin:${p.name}`);

@@ -1,7 +1,6 @@
 /** Read-only views: status, stats and the list behind vzlist. */
-import { readdir } from 'node:fs/promises';
 import type { ListRow, StatRow, VeStatus } from '../plugin.js';
-import { loadVe, type Core, type Ve } from './core.js';
+import { configuredCtids, loadVe, type Core, type Ve } from './core.js';
 import { runHook, withHook } from './hooks.js';
 import { liveStatus } from './reconcile.js';
 
@@ -53,14 +52,7 @@ export async function statsOf(ve: Ve, running: boolean, want?: ReadonlySet<strin
   return rows;
 }
 
-export async function configuredCtids(core: Core): Promise<number[]> {
-  const names = await readdir(core.paths.confDir).catch(() => [] as string[]);
-  return names
-    .map((n) => /^(\d+)\.conf$/.exec(n)?.[1])
-    .filter((x): x is string => x !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
+export { configuredCtids };
 
 /** `stats`: none, all, or the resources named (what the columns shown read). */
 export async function listRows(core: Core, opts: { ctids?: number[]; stats: boolean | ReadonlySet<string> }): Promise<ListRow[]> {

@@ -7,6 +7,7 @@
 import type { Ve } from './core.js';
 import { teardown, umountAll, Failures } from './teardown.js';
 import { rollbackCreate } from './create.js';
+import { undoConversion } from './convert.js';
 
 export type LiveStatus = 'stopped' | 'mounted' | 'running' | 'busy';
 
@@ -44,6 +45,9 @@ export async function reconcile(ve: Ve): Promise<void> {
     case 'creating':
     case 'destroying':
       await rollbackCreate(ve);
+      return;
+    case 'converting':
+      await undoConversion(ve);
       return;
   }
 }

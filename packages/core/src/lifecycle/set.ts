@@ -13,6 +13,8 @@ import { faultPoint } from '../fault.js';
 import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
 import type { Ve } from './core.js';
+import { convertVe } from './convert.js';
+import { LOCAL_GID, LOCAL_UID } from '../core-keys.js';
 import { runHook, validateAll } from './hooks.js';
 import { checkNameFree } from './names.js';
 import { loadSample, sampleNames } from './samples.js';
@@ -140,9 +142,19 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   }
   const forced = new Set<string>();
   const overrides = resolveEdits(ve, edits, forced);
+  // LOCAL_GID follows LOCAL_UID unless given: the VE's range moves as one (a VE of the host root has none).
+  if (overrides.has(LOCAL_UID.name) && !overrides.has(LOCAL_GID.name)) {
+    const uid = overrides.get(LOCAL_UID.name);
+    overrides.set(LOCAL_GID.name, uid?.trim() === '0' ? undefined : uid);
+  }
   for (const name of overrides.keys()) {
     const key = registry.keys.get(name)!;
     if (key.saveOnly && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: ${key.flag ? `--${key.flag}` : name} needs --save`);
+  }
+  if ([...overrides.keys()].some((n) => registry.keys.get(n)!.offline)) {
+    const changed = await convertVe(ve, overrides);
+    if (changed.length) ve.core.events.emit('ve:updated', ve.ctid, changed);
+    return { applied: [], deferred: changed, saved: true, restarted: false, ignored };
   }
   const before = ve.config;
   const after = before.withOverrides(overrides);

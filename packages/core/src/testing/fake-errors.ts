@@ -79,7 +79,7 @@ export type FaultTarget =
   | 'mount' | 'umount' | 'launch' | 'init' | 'exec' | 'signal'
   | 'cgroup.create' | 'cgroup.attach' | 'cgroup.set' | 'cgroup.kill' | 'cgroup.freeze' | 'cgroup.thaw' | 'cgroup.destroy' | 'cgroup.prune'
   | 'guest.read' | 'guest.write'
-  | 'fs.writeFile' | 'fs.mkdir' | 'fs.remove' | 'fs.rename' | 'fs.readFile' | 'fs.symlink' | 'fs.copyFile' | 'fs.chmod' | 'fs.chown'
+  | 'fs.writeFile' | 'fs.mkdir' | 'fs.remove' | 'fs.rename' | 'fs.readFile' | 'fs.symlink' | 'fs.copyFile' | 'fs.chmod' | 'fs.chown' | 'fs.setXattr'
   | 'net.addVeth' | 'net.setLink' | 'net.deleteLink' | 'net.addAddress' | 'net.addRoute' | 'net.addProxyNeighbour' | 'net.checkSources' | 'net.setSysctl'
   | `op:${ChildOp['op']}`;
 

@@ -6,6 +6,7 @@
  */
 import type { BlockDevice, FileStat, FsStats } from '../host.js';
 import { statfsOf } from './fake-disks.js';
+import { parseAcl, parseFileCaps, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS } from '../xattr-formats.js';
 import { fault, fsError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import type { Mount, Walk } from './fake-mount-table.js';
@@ -14,6 +15,28 @@ import { bytes, Inode, isUnder, joinPath, normalizePath, splitPath, type NodeIni
 
 function writable(m: Mount): void {
   if (m.readonly) throw fault('EROFS');
+}
+
+/**
+ * What setxattr(2) refuses before anything is stored, in the kernel's order: a namespace
+ * it does not know (EOPNOTSUPP, which node names ENOTSUP), user.* on what is neither file
+ * nor directory (EPERM); an ACL shorter than its header (EINVAL), of another version
+ * (ENOTSUP), of a ragged size or with an unknown tag (EINVAL), on a symlink (ENOTSUP),
+ * a default one on a non-directory (EACCES); a file capability it cannot parse (EINVAL).
+ */
+function checkXattr(type: Vnode['type'], name: string, value: Uint8Array): void {
+  if (!/^(user|trusted|security|system)\./.test(name)) throw fault('ENOTSUP');
+  if (name.startsWith('user.') && type !== 'file' && type !== 'dir') throw fault('EPERM');
+  if (name === XATTR_ACL_ACCESS || name === XATTR_ACL_DEFAULT) {
+    if (value.length < 4) throw fault('EINVAL');
+    if (new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true) !== 2) throw fault('ENOTSUP');
+    if (!parseAcl(value)) throw fault('EINVAL');
+    if (type === 'symlink') throw fault('ENOTSUP');
+    if (name === XATTR_ACL_DEFAULT && type !== 'dir') throw fault('EACCES');
+  } else if (name.startsWith('system.')) {
+    throw fault('ENOTSUP');
+  }
+  if (name === XATTR_CAPS && !parseFileCaps(value)) throw fault('EINVAL');
 }
 
 export class FsSyscalls {
@@ -242,6 +265,34 @@ export class FsSyscalls {
       writable(w.mount);
       w.node.chown(uid, gid);
     }, 'fs.chown');
+  }
+
+  /** llistxattr: the attributes of the entry itself; none on filesystems that keep none. */
+  listXattrsSync(path: string): string[] {
+    const abs = this.abs(path);
+    return this.sys('llistxattr', abs, () => [...(this.lookup(abs).node.xattrs?.keys() ?? [])].sort());
+  }
+
+  /** lgetxattr; undefined for an attribute that is not set (ENODATA). */
+  getXattrSync(path: string, name: string): Uint8Array | undefined {
+    const abs = this.abs(path);
+    return this.sys('lgetxattr', abs, () => {
+      const v = this.lookup(abs).node.xattrs?.get(name);
+      return v && new Uint8Array(v);
+    });
+  }
+
+  /** lsetxattr, refused as the kernel refuses it (see {@link checkXattr}). */
+  setXattrSync(path: string, name: string, value: Uint8Array): void {
+    const abs = this.abs(path);
+    this.sys('lsetxattr', abs, () => {
+      const w = this.lookup(abs);
+      writable(w.mount);
+      if (!w.node.xattrs) throw fault('ENOTSUP');
+      checkXattr(w.node.type, name, value);
+      if (name === XATTR_ACL_ACCESS && w.node instanceof Inode) return w.node.setAccessAcl(value);
+      w.node.xattrs.set(name, new Uint8Array(value));
+    }, 'fs.setXattr');
   }
 
   /**

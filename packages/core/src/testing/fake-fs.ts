@@ -56,6 +56,18 @@ export class FakeFs extends FsSyscalls implements HostFs {
     this.chownSync(path, uid, gid);
   }
 
+  async listXattrs(path: string): Promise<string[]> {
+    return this.listXattrsSync(path);
+  }
+
+  async getXattr(path: string, name: string): Promise<Uint8Array | undefined> {
+    return this.getXattrSync(path, name);
+  }
+
+  async setXattr(path: string, name: string, value: Uint8Array): Promise<void> {
+    this.setXattrSync(path, name, value);
+  }
+
   async remove(path: string, opts?: { recursive?: boolean }): Promise<void> {
     this.removeSync(path, opts);
   }

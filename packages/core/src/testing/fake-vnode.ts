@@ -6,6 +6,7 @@
  */
 import type { FileStat } from '../host.js';
 import { fault } from './fake-errors.js';
+import { ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER, ACL_USER_OBJ, formatAcl, parseAcl, XATTR_ACL_ACCESS } from '../xattr-formats.js';
 
 export type FileType = FileStat['type'];
 
@@ -85,6 +86,8 @@ export interface Vnode {
   readonly type: FileType;
   /** Overlay's `trusted.overlay.opaque`: lower layers are not merged below this directory. */
   readonly opaque?: boolean;
+  /** Extended attributes, where the filesystem keeps them (plain inodes; not proc, sys or an overlay's merged view). */
+  readonly xattrs?: Map<string, Uint8Array>;
   meta(): NodeMeta;
   lookup(name: string, who: Accessor): Vnode | undefined;
   list(who: Accessor): string[];
@@ -127,6 +130,7 @@ export class Inode implements Vnode {
   target = '';
   rdev: [number, number] | undefined;
   readonly children = new Map<string, Inode>();
+  readonly xattrs = new Map<string, Uint8Array>();
 
   constructor(readonly sb: Superblock, readonly type: FileType, mode: number) {
     this.mode = mode & 0o7777;
@@ -198,13 +202,42 @@ export class Inode implements Vnode {
     return this.target;
   }
 
+  /** chmod(2); an access ACL follows the new permission bits (posix_acl_chmod). */
   chmod(mode: number): void {
     this.mode = mode & 0o7777;
+    const acl = this.xattrs.get(XATTR_ACL_ACCESS);
+    const entries = acl && parseAcl(acl);
+    if (!entries) return;
+    const hasMask = entries.some((e) => e.tag === ACL_MASK);
+    const bits = (tag: number) => (tag === ACL_USER_OBJ ? (mode >> 6) & 7 : tag === ACL_OTHER ? mode & 7 : tag === (hasMask ? ACL_MASK : ACL_GROUP_OBJ) ? (mode >> 3) & 7 : undefined);
+    this.xattrs.set(XATTR_ACL_ACCESS, formatAcl(entries.map((e) => ({ ...e, perm: bits(e.tag) ?? e.perm }))));
   }
 
+  /**
+   * Setting an access ACL sets the permission bits from it (posix_acl_update_mode); an
+   * ACL the bits alone express (owner, group, other) is not kept as an attribute.
+   */
+  setAccessAcl(value: Uint8Array): void {
+    const entries = parseAcl(value)!;
+    const perm = (tag: number) => entries.find((e) => e.tag === tag)?.perm ?? 0;
+    const group = entries.some((e) => e.tag === ACL_MASK) ? perm(ACL_MASK) : perm(ACL_GROUP_OBJ);
+    this.mode = (this.mode & ~0o777) | (perm(ACL_USER_OBJ) << 6) | (group << 3) | perm(ACL_OTHER);
+    if (entries.every((e) => e.tag === ACL_USER_OBJ || e.tag === ACL_GROUP_OBJ || e.tag === ACL_OTHER)) this.xattrs.delete(XATTR_ACL_ACCESS);
+    else this.xattrs.set(XATTR_ACL_ACCESS, new Uint8Array(value));
+  }
+
+  /**
+   * As the kernel's chown_common: on anything but a directory the setuid bit goes, the
+   * setgid bit where group execute is set, and file capabilities (ATTR_KILL_SUID,
+   * ATTR_KILL_SGID, ATTR_KILL_PRIV), whoever the caller and whatever the new owner.
+   */
   chown(uid: number, gid: number): void {
     this.uid = uid;
     this.gid = gid;
+    if (this.type === 'dir') return;
+    this.mode &= ~0o4000;
+    if (this.mode & 0o010) this.mode &= ~0o2000;
+    this.xattrs.delete('security.capability');
   }
 
   /** truncate(2): cut the data, or grow by a hole that takes no blocks. */
