@@ -40,7 +40,8 @@ const ALLOWED: readonly Allowed[] = [
   // ns-fs: the private area and the mount point of the VE's root.
   { file: 'packages/ns-fs/src/plugin.ts', fn: 'mountRoot', reason: "VE_ROOT (the mount point, a host directory), whether VE_PRIVATE/fs exists, VE_PRIVATE/work and the idmapped template's mount point: vzkit's own, before the overlay is mounted" },
   { file: 'packages/ns-fs/src/plugin.ts', fn: 'checkUpperOwner', reason: "stat of the VE's `/` (VE_PRIVATE/fs) itself, which the VE cannot replace, to compare its owner with LOCAL_UID" },
-  { file: 'packages/ns-fs/src/plugin.ts', fn: 'realDir', reason: 'VE_PRIVATE/fs is a real directory or the link to disk/fs that quota made: ' + PRIVATE_AREA },
+  { file: 'packages/ns-fs/src/convert.ts', fn: 'realDir', reason: 'VE_PRIVATE/fs is a real directory or the link to disk/fs that quota made: ' + PRIVATE_AREA },
+  { file: 'packages/ns-fs/src/convert.ts', fn: 'convertPrivateArea', reason: "the offline conversion between kinds (set --local_uid ... --save: refused while the VE runs or is mounted): core's id walk (scanIds/shiftIds) lstat/lchown/l*xattr every entry of VE_PRIVATE/fs and never follows a link; " + STOPPED },
   { file: 'packages/ns-fs/src/plugin.ts', fn: 'checkReachable', reason: "stat of the directories above VE_ROOT, the host's own" },
   { file: 'packages/ns-fs/src/plugin.ts', fn: 'prepare', reason: 'hands VE_ROOT to checkReachable (above) and to the launcher\'s child ops (mounts, not file access)' },
   { file: 'packages/ns-fs/src/plugin.ts', fn: 'ownUpper', reason: "chown of the VE's `/` at create, before the VE ever ran" },

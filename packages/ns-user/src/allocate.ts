@@ -16,9 +16,10 @@ import { foreignSubIds } from './subids.js';
 const LOCK_WAIT_MS = 30_000;
 
 /** Ids that are someone else's, by kind, with what holds them (for messages). */
+/** `own`: the VE's current range, which a conversion refuses to meet (ns-fs) rather than warns of. */
 interface Taken {
-  uid: Array<IdRange & { holder: string }>;
-  gid: Array<IdRange & { holder: string }>;
+  uid: Array<IdRange & { holder: string; own?: boolean }>;
+  gid: Array<IdRange & { holder: string; own?: boolean }>;
 }
 
 function rangesOf(map: VeIdMap): { uid: IdRange; gid: IdRange } {
@@ -45,8 +46,8 @@ async function takenIds(ctx: HookContext, before: ConfigView | undefined): Promi
   const own = before ? idMapOf(before) : undefined;
   if (own) {
     const r = rangesOf(own);
-    taken.uid.push({ ...r.uid, holder: `${ctx.ve.label}'s current range` });
-    taken.gid.push({ ...r.gid, holder: `${ctx.ve.label}'s current range` });
+    taken.uid.push({ ...r.uid, holder: `${ctx.ve.label}'s current range`, own: true });
+    taken.gid.push({ ...r.gid, holder: `${ctx.ve.label}'s current range`, own: true });
   }
   for (const a of await hostAccounts(ctx.host, '/etc/passwd')) taken.uid.push({ base: a.id, count: 1, holder: `the host's user '${a.name}'` });
   for (const a of await hostAccounts(ctx.host, '/etc/group')) taken.gid.push({ base: a.id, count: 1, holder: `the host's group '${a.name}'` });
@@ -64,7 +65,7 @@ function exhausted(ctx: HookContext): Error {
 /** A range given by hand is the administrator's choice; say when it meets someone else's. */
 function warnShared(ctx: HookContext, taken: Taken, kind: 'uid' | 'gid', base: number): void {
   const mine = { base, count: IDMAP_SIZE };
-  const clash = taken[kind].find((t) => t.count > 1 && overlaps(t, mine));
+  const clash = taken[kind].find((t) => t.count > 1 && !t.own && overlaps(t, mine));
   if (clash) {
     ctx.log.warn(`LOCAL_${kind.toUpperCase()}=${base}: the VE's ids ${base}-${base + IDMAP_SIZE - 1} meet ${clash.holder}: their files and processes are one owner on the host`);
   }
