@@ -71,15 +71,18 @@ export async function pruneDir(dir: string): Promise<void> {
 }
 
 /**
- * Runs a create, again when a directory on the way vanished meanwhile (ENOENT): another
- * vzctl pruned the empty parent between our mkdirs.
+ * Runs a create, again when another vzctl pruned the empty parent meanwhile: a directory
+ * on the way vanished between our mkdirs (ENOENT), or we wrote into one being removed
+ * (ENODEV, as the kernel answers for the files of a group that is going away).
  */
 export async function createRacingPrune(create: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await create();
     } catch (e) {
-      if (attempt >= 5 || (e as { errno?: string }).errno !== 'ENOENT') throw e;
+      const errno = (e as { errno?: string }).errno;
+      if (attempt >= 5 || (errno !== 'ENOENT' && errno !== 'ENODEV')) throw e;
+      await sleep(5 * attempt);
     }
   }
 }
