@@ -28,7 +28,13 @@ export type ChildOp =
    * A seccomp filter: the named system calls fail with EPERM, everything else is
    * allowed. Names this architecture lacks are skipped. Inherited by every child.
    */
-  | { op: 'seccomp'; deny: string[] };
+  | { op: 'seccomp'; deny: string[] }
+  /**
+   * A Landlock domain (Linux 5.13+): its tasks can neither mount, remount, unmount, move
+   * a mount nor pivot_root, nor ptrace a task outside the domain; files stay as they
+   * were. Inherited by every child. Taken on the current root: after the pivot.
+   */
+  | { op: 'landlock' };
 
 /**
  * Where an op runs in the child, whatever the plugin order: `early` before the root

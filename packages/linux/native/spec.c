@@ -39,6 +39,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "rlimit", K_RLIMIT, 3 },
 	{ "capDrop", K_CAP_DROP, 1 },
 	{ "seccomp", K_SECCOMP, 1 },
+	{ "landlock", K_LANDLOCK, 0 },
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -57,10 +57,10 @@ describe('launcher spec encoding', () => {
     expect(records).toContainEqual(['cwd', '/']);
   });
 
-  it('encodes an exec join with cgroups, caps, the seccomp filter and tty', () => {
+  it('encodes an exec join with cgroups, caps, the Landlock domain, the seccomp filter and tty', () => {
     const records = decodeRecords(encodeJoinSpec({
       pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21],
-      ops: [{ op: 'seccomp', deny: ['bpf', 'kexec_load'] }], argv: ['sh'], env: [], tty: true,
+      ops: [{ op: 'landlock' }, { op: 'seccomp', deny: ['bpf', 'kexec_load'] }], argv: ['sh'], env: [], tty: true,
     }));
     expect(records).toEqual([
       ['pid', '42'],
@@ -68,9 +68,27 @@ describe('launcher spec encoding', () => {
       ['cgroup', '/sys/fs/cgroup/pids/x/cgroup.procs'],
       ['tty', '1'],
       ['capDrop', '21'],
+      ['landlock'],
       ['seccomp', 'bpf,kexec_load'],
       ['arg', 'sh'],
     ]);
+  });
+
+  it("puts vzkit's own setup ops first in a join, and only mounts and writes", () => {
+    const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], ops: [{ op: 'landlock' } as const], argv: ['true'], env: [], tty: false };
+    const records = decodeRecords(encodeJoinSpec({
+      ...base,
+      setup: [
+        { op: 'write', path: '/proc/sys/kernel/shmall', data: '200' },
+        { op: 'mount', source: 'tmpfs', target: '/dev/shm', fstype: 'tmpfs', flags: ['remount', 'nosuid', 'nodev'], data: 'size=1m' },
+      ],
+    }));
+    expect(records.slice(0, 3)).toEqual([
+      ['write', '/proc/sys/kernel/shmall', '200'],
+      ['mount', 'tmpfs', '/dev/shm', 'tmpfs', 'remount,nosuid,nodev', 'size=1m'],
+      ['pid', '42'],
+    ]);
+    expect(() => encodeJoinSpec({ ...base, setup: [{ op: 'pivotRoot', root: '/' }] })).toThrow(/a pivotRoot op cannot be made inside a running VE/);
   });
 
   it('refuses ops a join cannot run and system call names that are not names', () => {

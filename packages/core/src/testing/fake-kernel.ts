@@ -40,6 +40,8 @@ export interface FakeHostOptions {
   idmappedMounts?: boolean;
   /** /proc/sys/user/max_user_namespaces; 0 turns user namespaces off. Default 63,000. */
   maxUserNamespaces?: number;
+  /** Landlock ABI version of the kernel (Linux 6.18: 7); 0 when it has no Landlock. Default 7. */
+  landlockAbi?: number;
 }
 
 export type ResolvedOptions = Required<Omit<FakeHostOptions, 'kernelConfig'>> & Pick<FakeHostOptions, 'kernelConfig'>;
@@ -69,6 +71,7 @@ export class FakeKernel {
   private anon = 30;
   private mountIds = 20;
   private inums = 4026532000;
+  private landlockDomains = 0;
   private readonly blockFs = new Map<Vnode, Superblock>();
   private readonly t0 = performance.now();
   private clockOffset = 0;
@@ -91,6 +94,7 @@ export class FakeKernel {
       selfPid: options.selfPid ?? process.pid,
       idmappedMounts: options.idmappedMounts ?? true,
       maxUserNamespaces: options.maxUserNamespaces ?? 63000,
+      landlockAbi: options.landlockAbi ?? 7,
       ...(options.kernelConfig ? { kernelConfig: options.kernelConfig } : {}),
     };
     this.globalSysctls = globalSysctls(this.opts.kernelRelease);
@@ -155,6 +159,11 @@ export class FakeKernel {
   /** Now, in clock ticks since boot (what /proc/PID/stat calls starttime). */
   ticks(): number {
     return Math.floor(this.uptime() * this.opts.clockTicks);
+  }
+
+  /** A new Landlock domain's number: every landlock_restrict_self makes one. */
+  nextLandlockDomain(): number {
+    return ++this.landlockDomains;
   }
 
   advanceTime(seconds: number): void {

@@ -27,6 +27,7 @@ function opPath(op: ChildOp): string {
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return op.deny.join(',');
+    case 'landlock': return '/';
   }
 }
 
@@ -68,6 +69,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp): void
       return child.dropCaps(op.caps);
     case 'seccomp':
       return child.loadSeccomp(op.deny);
+    case 'landlock':
+      return child.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
   }
 }
 
@@ -156,12 +159,22 @@ export class FakeLauncher implements Launcher {
       throw failed('setns/fork', e);
     }
     proc.env = [...spec.env];
-    // As the real launcher: the caps init lacks, then the VE's join ops.
-    proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
-    for (const op of spec.ops ?? []) {
-      if (op.op === 'capDrop') proc.dropCaps(op.caps);
-      else if (op.op === 'seccomp') proc.loadSeccomp(op.deny);
-      else throw failed(op.op, fault('EINVAL'));
+    // As the real launcher: its own setup inside the VE, the caps init lacks, then the VE's join ops.
+    try {
+      for (const op of spec.setup ?? []) {
+        if (op.op !== 'mount' && op.op !== 'write') throw fault('EINVAL');
+        runChildOp(k, proc, op);
+      }
+      proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
+      for (const op of spec.ops ?? []) {
+        if (op.op === 'capDrop') proc.dropCaps(op.caps);
+        else if (op.op === 'seccomp') proc.loadSeccomp(op.deny);
+        else if (op.op === 'landlock') proc.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
+        else throw fault('EINVAL');
+      }
+    } catch (e) {
+      k.processes.die(proc, { code: 125 });
+      throw failed('join ops', e);
     }
     try {
       const cwd = proc.ns.mnt.walk(normalizePath(spec.cwd ?? '/'), proc);

@@ -87,6 +87,8 @@ export class FakeProcess implements Accessor {
   caps: Set<number>;
   /** System calls a seccomp filter denies (inherited by children, kept across exec); none: no filter. */
   seccompDeny: string[] | undefined;
+  /** Its innermost Landlock domain (inherited by children, kept across exec); none: not sandboxed. */
+  landlockDomain: number | undefined;
   /** Every signal delivered, in order (SIGKILL included). */
   readonly signals: string[] = [];
   /** Signals held while the process is frozen. */
@@ -105,6 +107,7 @@ export class FakeProcess implements Accessor {
   ) {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
     this.seccompDeny = parent?.seccompDeny;
+    this.landlockDomain = parent?.landlockDomain;
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
       this.env = [...parent.env];
@@ -147,6 +150,22 @@ export class FakeProcess implements Accessor {
   /** Stacks a filter on the one it has, as the kernel does: both apply. */
   loadSeccomp(deny: string[]): void {
     this.seccompDeny = [...new Set([...(this.seccompDeny ?? []), ...deny])];
+  }
+
+  /**
+   * landlock_restrict_self: a new domain, nested in the one it has; EOPNOTSUPP from a
+   * kernel without Landlock. (The kernel also wants CAP_SYS_ADMIN without no_new_privs,
+   * which the launcher keeps in its effective set until after the join ops: `caps` here
+   * is the bounding set.)
+   */
+  enterLandlock(abi: number, domain: () => number): void {
+    if (abi < 1) throw fault('EOPNOTSUPP');
+    this.landlockDomain = domain();
+  }
+
+  /** mount(2), umount2(2), pivot_root(2) and friends: Landlock refuses them to a sandboxed task. */
+  checkMountAllowed(path: string): void {
+    if (this.landlockDomain !== undefined) throw fault('EPERM', path);
   }
 
   dropCaps(caps: number[]): void {

@@ -40,6 +40,8 @@ export interface FakeProcessInfo {
   capBounding: number[];
   /** Calls its seccomp filter denies; absent without a filter. */
   seccompDeny?: string[];
+  /** Its innermost Landlock domain; absent when it has none. */
+  landlockDomain?: number;
   /** Signals delivered so far, in order. */
   signals: string[];
   /** Its cgroup (absolute, as in /proc/PID/cgroup), undefined once dead. */
@@ -238,6 +240,7 @@ export class FakeProcesses implements ProcessService {
       rlimits: Object.fromEntries([...p.rlimits].map(([k, v]) => [k, { ...v }])),
       capBounding: [...p.caps].sort((a, b) => a - b),
       ...(p.seccompDeny ? { seccompDeny: [...p.seccompDeny] } : {}),
+      ...(p.landlockDomain !== undefined ? { landlockDomain: p.landlockDomain } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),

@@ -59,6 +59,8 @@ export function describeOp(op: ChildOp): string {
       return `drop capabilities ${op.caps.join(',')}`;
     case 'seccomp':
       return `load the seccomp filter (${op.deny.length} calls denied)`;
+    case 'landlock':
+      return 'enter a Landlock domain';
   }
 }
 
@@ -182,7 +184,7 @@ export class NativeLauncher implements Launcher {
       const last = first?.kind === 'started' ? await ch.next() : first;
       const exit = await ch.exited;
       if (timedOut) throw vzError('EXEC_TIMEOUT', `${context}: timed out after ${spec.timeoutMs} ms`);
-      if (last?.kind === 'err') throw launcherError('EXEC_FAILED', context, last);
+      if (last?.kind === 'err') throw launcherError('EXEC_FAILED', context, last, spec.setup);
       if (first?.kind !== 'started') throw crashed(context, ch, exit, 'EXEC_FAILED');
       const code = last?.kind === 'exit' ? last.code : (exit.code ?? 128);
       const signal = last?.kind === 'exit' && last.signal ? signalName(last.signal) : undefined;
@@ -242,6 +244,7 @@ export class NativeLauncher implements Launcher {
       namespaces: spec.namespaces,
       cgroupProcs,
       capDrop,
+      setup: spec.setup ?? [],
       ops: spec.ops ?? [],
       argv: spec.argv,
       env: spec.env,

@@ -44,6 +44,7 @@ export const ARITY = {
   rlimit: 3,
   capDrop: 1,
   seccomp: 1,
+  landlock: 0,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -57,7 +58,9 @@ export interface JoinSpec {
   cgroupProcs: string[];
   /** Capabilities init lacks, removed from the command's bounding set. */
   capDrop: number[];
-  /** The VE's join ops (its seccomp filter), run last before the command. */
+  /** vzkit's own `mount`/`write` ops, made by the launcher inside the VE before the restrictions. */
+  setup?: ChildOp[];
+  /** The VE's join ops (its seccomp filter, its Landlock domain), taken on by the launcher before it forks the command. */
   ops: ChildOp[];
   argv: string[];
   env: string[];
@@ -115,6 +118,8 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
       return ['seccomp', op.deny.map(syscallName).join(',')];
+    case 'landlock':
+      return ['landlock'];
   }
 }
 
@@ -160,13 +165,18 @@ export function idmapRecords(spec: IdmappedBind): SpecRecord[] {
 
 export function joinRecords(spec: JoinSpec): SpecRecord[] {
   return [
+    // First among the ops: an ERR's op index then names the setup op as it is in the spec.
+    ...(spec.setup ?? []).map((op) => {
+      if (op.op !== 'mount' && op.op !== 'write') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot be made inside a running VE`);
+      return opRecord(op);
+    }),
     ['pid', count(spec.pid, 'pid')],
     ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
     ...spec.cgroupProcs.map((p): SpecRecord => ['cgroup', p]),
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
     ...spec.ops.map((op) => {
-      if (op.op !== 'capDrop' && op.op !== 'seccomp') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'landlock') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
       return opRecord(op);
     }),
     ...programRecords(spec.argv, spec.env, spec.cwd),
