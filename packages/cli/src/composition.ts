@@ -18,6 +18,7 @@ import { devicesPlugin } from '@vzkit/devices';
 import { nsNetPlugin } from '@vzkit/ns-net';
 import { distroPlugin } from '@vzkit/distro';
 import { seccompPlugin } from '@vzkit/seccomp';
+import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 
@@ -40,6 +41,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     lxcfsPlugin,
     capsPlugin,
     devicesPlugin,
+    landlockPlugin,
     seccompPlugin,
     bootPlugin,
   ];
