@@ -5,4 +5,4 @@
  */
 export { capsPlugin, CAPS_PLUGIN, droppedCaps } from './plugin.js';
 export { CAPABILITY, type CapSetting } from './config.js';
-export { CAPABILITIES, DEFAULT_OFF, capName } from './names.js';
+export { CAPABILITIES, DEFAULT_OFF, HOST_ROOT_OFF, capName } from './names.js';

@@ -19,6 +19,17 @@ export const DEFAULT_OFF: readonly string[] = [
   'audit_control', 'bpf', 'perfmon',
 ];
 
+/**
+ * Off by default in a VE of the host root as well: there CAP_SYS_PTRACE counts in the
+ * host's user namespace, where it overrides what keeps a process private to its own
+ * (not dumpable: vzkit's launcher while it enters the VE, setuid programs), so it is the
+ * one capability that would let the VE's root reach into the launcher. Full
+ * distributions run without it (the Debian VE of packages/cli/test/debian.it.test.ts);
+ * root inside keeps ptrace of its own dumpable processes. An unprivileged VE keeps it:
+ * there it counts only in the VE's own user namespace.
+ */
+export const HOST_ROOT_OFF: readonly string[] = ['sys_ptrace'];
+
 /** `SYS_TIME`, `cap_sys_time`, `sys_time` → `sys_time`; undefined when unknown. */
 export function capName(raw: string): string | undefined {
   const n = raw.trim().toLowerCase().replace(/^cap_/, '');

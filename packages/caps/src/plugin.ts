@@ -1,17 +1,21 @@
 /**
  * caps: the VE's root has every capability except those that reach past the VE (see
- * DEFAULT_OFF), adjusted by CAPABILITY. They leave init's bounding set before it runs;
- * `vzctl exec`/`enter` give a command the same set (the launcher copies init's).
+ * DEFAULT_OFF, and HOST_ROOT_OFF for a VE of the host root), adjusted by CAPABILITY.
+ * They leave init's bounding set before it runs; `vzctl exec`/`enter` give a command the
+ * same set (the launcher copies init's).
  */
 import { definePlugin, type ListField } from '@vzkit/core';
 import { CAPABILITY, type CapSetting } from './config.js';
-import { CAPABILITIES, DEFAULT_OFF } from './names.js';
+import { CAPABILITIES, DEFAULT_OFF, HOST_ROOT_OFF } from './names.js';
 
 export const CAPS_PLUGIN = '@vzkit/caps';
 
-/** The capabilities (numbers) to drop for a CAPABILITY setting. */
-export function droppedCaps(setting: CapSetting | undefined): number[] {
-  const off = new Set(DEFAULT_OFF);
+/**
+ * The capabilities (numbers) to drop for a CAPABILITY setting; `hostRoot`: the VE has no
+ * user namespace of its own (its root is the host's root).
+ */
+export function droppedCaps(setting: CapSetting | undefined, opts: { hostRoot?: boolean } = {}): number[] {
+  const off = new Set([...DEFAULT_OFF, ...(opts.hostRoot ? HOST_ROOT_OFF : [])]);
   for (const [name, on] of setting ?? []) {
     if (on) off.delete(name);
     else off.add(name);
@@ -35,7 +39,7 @@ export const capsPlugin = definePlugin({
   listFields: [field],
   hooks: {
     async prepare(ctx, plan) {
-      const caps = droppedCaps(ctx.ve.config.get(CAPABILITY));
+      const caps = droppedCaps(ctx.ve.config.get(CAPABILITY), { hostRoot: ctx.ve.idmap === undefined });
       if (caps.length) plan.add('final', { op: 'capDrop', caps });
     },
   },

@@ -1,6 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { definePlugin } from '@vzkit/core';
 import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
-import { CAPABILITIES, CAPABILITY, capsPlugin, DEFAULT_OFF, droppedCaps } from '../src/index.js';
+import { CAPABILITIES, CAPABILITY, capsPlugin, DEFAULT_OFF, droppedCaps, HOST_ROOT_OFF } from '../src/index.js';
+
+/** ns-user's part, as far as this plugin cares: a VE with LOCAL_UID gets a user namespace. */
+const userns = definePlugin({
+  name: 'test-userns',
+  hooks: {
+    async prepare(ctx, plan) {
+      if (!ctx.ve.idmap) return;
+      plan.namespaces.add('user');
+      plan.uidMap = ctx.ve.idmap.uidMap;
+      plan.gidMap = ctx.ve.idmap.gidMap;
+    },
+  },
+});
 
 let t: FakeVe;
 afterEach(async () => {
@@ -15,6 +29,22 @@ describe('caps', () => {
     const caps = t.fake.process(pid)!.capBounding;
     for (const name of DEFAULT_OFF) expect(caps, name).not.toContain(CAPABILITIES[name]);
     for (const name of ['sys_admin', 'net_admin', 'sys_boot', 'mknod', 'chown']) expect(caps, name).toContain(CAPABILITIES[name]);
+  });
+
+  it('a VE of the host root also loses sys_ptrace (it would reach the launcher); an unprivileged VE keeps it', async () => {
+    t = await fakeVe([userns, capsPlugin]);
+    await t.create(101);
+    await t.create(102, { LOCAL_UID: '2000000' });
+    const host = t.fake.process(await t.runtime.start(101))!.capBounding;
+    const own = t.fake.process(await t.runtime.start(102))!.capBounding;
+    expect(HOST_ROOT_OFF).toEqual(['sys_ptrace']);
+    expect(host).not.toContain(CAPABILITIES['sys_ptrace']);
+    expect(own).toContain(CAPABILITIES['sys_ptrace']);
+    for (const name of DEFAULT_OFF) expect(own, name).not.toContain(CAPABILITIES[name]);
+    // CAPABILITY gives it back, as any other.
+    await t.runtime.stop(101, { fast: true });
+    await t.runtime.set(101, [{ flag: 'capability', arg: 'sys_ptrace:on' }], { save: true });
+    expect(t.fake.process(await t.runtime.start(101))!.capBounding).toContain(CAPABILITIES['sys_ptrace']);
   });
 
   it('--capability turns one on or off at the next start, saved as vzctl writes it', async () => {
@@ -41,5 +71,7 @@ describe('caps', () => {
     expect(droppedCaps(undefined)).toEqual(DEFAULT_OFF.map((n) => CAPABILITIES[n]).sort((a, b) => a! - b!));
     expect(droppedCaps(CAPABILITY.type.parse('sys_module:on chown:off'))).toContain(0);
     expect(droppedCaps(CAPABILITY.type.parse('sys_module:on'))).not.toContain(16);
+    expect(droppedCaps(undefined, { hostRoot: true })).toContain(CAPABILITIES['sys_ptrace']);
+    expect(droppedCaps(CAPABILITY.type.parse('sys_ptrace:on'), { hostRoot: true })).not.toContain(CAPABILITIES['sys_ptrace']);
   });
 });

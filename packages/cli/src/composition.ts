@@ -19,6 +19,7 @@ import { ioPlugin } from '@vzkit/io';
 import { nsNetPlugin } from '@vzkit/ns-net';
 import { distroPlugin } from '@vzkit/distro';
 import { seccompPlugin } from '@vzkit/seccomp';
+import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 
@@ -42,6 +43,7 @@ export function defaultPlugins(): Plugin<any, any>[] {
     lxcfsPlugin,
     capsPlugin,
     devicesPlugin,
+    landlockPlugin,
     seccompPlugin,
     bootPlugin,
   ];

@@ -43,7 +43,8 @@ afterAll(async () => {
 describe.runIf(process.arch === 'x64')('a Debian 12 VE', () => {
   it('boots sysvinit with syslog, sshd and nginx, serves the host, takes a password and stops cleanly', async () => {
     const t0 = Date.now();
-    const c = await vzctl(['create', String(A), '--ostemplate', 'debian-12-x86_64', '--ipadd', ip, '--hostname', 'deb1.example.com', '--nameserver', '198.18.0.53']);
+    // A VE of the host root, as they are hardened: Landlock (no mounts) and no sys_ptrace.
+    const c = await vzctl(['create', String(A), '--ostemplate', 'debian-12-x86_64', '--local_uid', '0', '--ipadd', ip, '--hostname', 'deb1.example.com', '--nameserver', '198.18.0.53']);
     expect(c.code, c.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5_000);
     const s = await vzctl(['start', String(A)]);
@@ -63,6 +64,10 @@ describe.runIf(process.arch === 'x64')('a Debian 12 VE', () => {
     expect((await vzctl(['exec', String(A), 'hostname; cat /etc/resolv.conf; grep deb1 /etc/hosts'])).stdout)
       .toBe(`deb1.example.com\nnameserver 198.18.0.53\n${ip} deb1.example.com deb1\n`);
     expect((await vzctl(['exec', String(A), 'ls /etc/ssh/ssh_host_ed25519_key'])).code).toBe(0);
+    // The whole system runs in a Landlock domain without sys_ptrace (@vzkit/landlock, @vzkit/caps).
+    expect((await vzctl(['exec2', String(A), 'mount -t tmpfs none /mnt 2>&1'])).stdout).toMatch(/permission denied/i);
+    const bnd = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec((await vzctl(['exec', String(A), 'cat /proc/1/status'])).stdout)![1]}`);
+    expect((bnd >> 19n) & 1n).toBe(0n);
     // The password on stdin, not on vzctl's command line.
     const pw = await cli.tool('vzctl', ['set', String(A), '--userpasswd', 'admin'], {}, 50_000, 's3cret-pass\n');
     expect(pw, pw.stderr).toMatchObject({ code: 0, stderr: '' });

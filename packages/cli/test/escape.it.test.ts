@@ -3,8 +3,8 @@
  * each attempt is refused; every case names the mechanism that stops it. Raw-socket
  * spoofing of another VE's address is in net.it.test.ts (it needs a network of the
  * test's own). Each attempt is made from a VE of the host root and from a user-namespaced
- * one; the hole left to the former (a procfs of its own) is in docs/security.md, closed for
- * the latter in userns.it.test.ts.
+ * one; escapes through the mount table (a procfs of its own, cgroups, /sys) are in
+ * escape-mounts.it.test.ts, those through the launcher in launcher-catcher.it.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, stat } from 'node:fs/promises';

@@ -67,7 +67,7 @@ describe('a VE created with --local_uid', () => {
     expect(node.out).toMatch(/Operation not permitted/);
     // Its /dev works: the host's nodes are bound in.
     expect((await inA('echo x > /dev/null && head -c 8 /dev/urandom | wc -c')).out.trim()).toBe('8');
-    // The hole a VE of the host root has (docs/security.md): a procfs it mounts itself.
+    // A procfs of its own: a VE of the host root may not mount one (Landlock), this one may, to no avail.
     expect((await inA('mkdir -p /mnt/p && mount -t proc proc /mnt/p && echo mounted')).out).toMatch(/mounted/);
     const dropCaches = await inA('echo 3 > /mnt/p/sys/vm/drop_caches');
     expect(dropCaches.code).not.toBe(0);

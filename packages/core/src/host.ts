@@ -416,8 +416,15 @@ export interface ExecSpec {
   input?: string | Uint8Array;
   /** Allocate a pseudo-terminal inside the VE and relay the caller's terminal to it. */
   tty?: boolean;
-  /** Run after joining, before the command (the VE's joinOps: capDrop and seccomp). */
+  /** Taken on after joining, before the command exists (the VE's joinOps: capDrop, landlock, seccomp). */
   ops?: ChildOp[];
+  /**
+   * `mount` and `write` ops the launcher makes itself inside the VE's namespaces, before
+   * it takes on the VE's restrictions: vzkit's own changes to the VE (a remount of its
+   * /dev/shm with a new size), which a VE whose root may not mount could not make, run
+   * by no program of the VE. Paths are the VE's own.
+   */
+  setup?: ChildOp[];
   timeoutMs?: number;
 }
 
@@ -477,6 +484,12 @@ export interface SystemInfo {
    * kernel publishes neither.
    */
   kernelConfig(): Promise<ReadonlyMap<string, string> | undefined>;
+  /**
+   * The Landlock ABI version the running kernel offers (1 = Linux 5.13, ...); 0 when it
+   * has no Landlock or it is disabled (not in the `lsm=` list). The `landlock` child op
+   * needs 1 or more.
+   */
+  landlockAbi(): Promise<number>;
 }
 
 /**

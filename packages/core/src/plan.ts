@@ -37,6 +37,12 @@ export type ChildOp =
    */
   | { op: 'seccomp'; deny: string[]; rules?: SeccompRule[] }
   /**
+   * A Landlock domain (Linux 5.13+): its tasks can neither mount, remount, unmount, move
+   * a mount nor pivot_root, nor ptrace a task outside the domain; files stay as they
+   * were. Inherited by every child. Taken on the current root: after the pivot.
+   */
+  | { op: 'landlock' }
+  /**
    * A seccomp filter that refuses (EPERM) a call only when its arguments have the given
    * values; other uses of the call, and every other call, are allowed. Inherited by every
    * child. For what a deny list of whole calls cannot say (a socket of one family).

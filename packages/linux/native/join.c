@@ -1,9 +1,15 @@
 /*
  * Mode `exec`: join a running VE and run a command in it. All namespace fds are opened
  * first (later /proc lookups would resolve inside the VE), the VE's cgroups are joined
- * while host paths still resolve, then setns in a fixed order and fork: a pid namespace
- * only applies to children. The launcher stays as the command's parent, forwards signals
- * and exits with its status (128+N when killed by signal N).
+ * while host paths still resolve, then setns in a fixed order; the `mount` and `write`
+ * records of the spec (vzkit's own changes to the VE's mounts and sysctls) are made
+ * there by the launcher itself. A pid namespace only
+ * applies to children, so the launcher forks; but before it does, it takes on the VE's
+ * restrictions itself (capabilities, seccomp, Landlock), so that the child is born into
+ * the VE's pid namespace with no more privilege than the VE's root has, and runs no
+ * privileged code there. The launcher stays outside that pid namespace as the command's
+ * parent: it relays the terminal, forwards signals and exits with the command's status
+ * (128+N when killed by signal N); none of that needs a privilege.
  */
 #include "vzlaunch.h"
 
@@ -33,8 +39,12 @@ struct join_plan {
 	const char **cgroups;
 	size_t ncgroups;
 	int tty;
-	struct op *caps;
-	size_t ncaps;
+	/* vzkit's own changes inside the VE (a remount of its /dev/shm), made before the restrictions. */
+	struct op *setup;
+	size_t nsetup;
+	/* The VE's restrictions, in spec order: capDrop, then its join ops (landlock, seccomp). */
+	struct op *confine;
+	size_t nconfine;
 	struct program prog;
 	/* The VE's init's resource limits: a command run in the VE gets the same (beancounters). */
 	struct rlimit limits[RLIM_NLIMITS];
@@ -67,11 +77,15 @@ static int plan_record(struct join_plan *plan, const struct record *rec)
 	case K_TTY:
 		plan->tty = strcmp(rec->arg[0], "1") == 0;
 		return 0;
+	case K_MOUNT:
+	case K_WRITE:
+		return compile_op(rec, &plan->setup[plan->nsetup++]);
 	case K_CAP_DROP:
 	case K_SECCOMP:
 	case K_SECCOMP_ARGS:
-		/* In spec order: capDrop records come before the VE's seccomp filters. */
-		return compile_op(rec, &plan->caps[plan->ncaps++]);
+	case K_LANDLOCK:
+		/* In spec order: capDrop records come before the VE's seccomp filters and Landlock. */
+		return compile_op(rec, &plan->confine[plan->nconfine++]);
 	case K_ARG: case K_ENV: case K_CWD:
 		return 0;
 	default:
@@ -83,8 +97,9 @@ static int plan_join(const struct spec *spec, struct join_plan *plan)
 {
 	memset(plan, 0, sizeof *plan);
 	plan->cgroups = calloc(spec->n + 1, sizeof *plan->cgroups);
-	plan->caps = calloc(spec->n + 1, sizeof *plan->caps);
-	if (!plan->cgroups || !plan->caps)
+	plan->setup = calloc(spec->n + 1, sizeof *plan->setup);
+	plan->confine = calloc(spec->n + 1, sizeof *plan->confine);
+	if (!plan->cgroups || !plan->setup || !plan->confine)
 		return fail(-1, "spec", ENOMEM, "plan");
 	for (size_t i = 0; i < spec->n; i++)
 		if (plan_record(plan, &spec->recs[i]) < 0)
@@ -163,8 +178,6 @@ static void join_child(const struct join_plan *plan, int err_fd, int slave)
 		rc = tty_become_controlling(slave);
 	if (rc == 0 && chdir(plan->prog.cwd) < 0)
 		rc = fail_errno(-1, "cwd", plan->prog.cwd);
-	for (size_t i = 0; rc == 0 && i < plan->ncaps; i++)
-		rc = run_op(&plan->caps[i]);
 	if (rc == 0)
 		exec_program(&plan->prog);
 	report_failure(err_fd);
@@ -255,14 +268,41 @@ static int take_limits(const struct join_plan *plan)
 	return 0;
 }
 
+/*
+ * Inside the VE's namespaces, with the VE's root for root (paths cannot leave it): the
+ * launcher's own code, never a program of the VE, makes the changes vzkit asked for.
+ */
+static int run_setup(const struct join_plan *plan)
+{
+	for (size_t i = 0; i < plan->nsetup; i++)
+		if (run_op(&plan->setup[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Inside the VE's namespaces, before the fork: the launcher becomes as restricted as the
+ * VE's root. The filters that need CAP_SYS_ADMIN (without no_new_privs) come first, the
+ * capabilities beyond the bounding set go last.
+ */
+static int take_restrictions(const struct join_plan *plan)
+{
+	for (size_t i = 0; i < plan->nconfine; i++)
+		if (run_op(&plan->confine[i]) < 0)
+			return -1;
+	return limit_caps_to_bounding();
+}
+
 int run_join(const struct spec *spec)
 {
 	struct join_plan plan;
 	if (plan_join(spec, &plan) < 0 || open_namespaces(&plan) < 0 || read_limits(&plan) < 0 ||
-	    join_cgroups(&plan) < 0 || take_limits(&plan) < 0 || enter_namespaces(&plan) < 0)
+	    join_cgroups(&plan) < 0 || take_limits(&plan) < 0 || enter_namespaces(&plan) < 0 || run_setup(&plan) < 0)
 		return -1;
 	int master = -1, slave = -1;
 	if (plan.tty && tty_open_master(&master, &slave) < 0)
+		return -1;
+	if (take_restrictions(&plan) < 0)
 		return -1;
 	return run_command(&plan, master, slave);
 }

@@ -1,13 +1,17 @@
 /*
  * Child-side ops: checked and converted once before clone (compile_op), run in the child
- * after "go" (run_op). Each op is one kernel call or a short fixed sequence of them.
+ * after "go" (run_op); in `exec` the VE's restrictions among them (capDrop, seccomp,
+ * landlock) run in the launcher before it forks. Each op is one kernel call or a short
+ * fixed sequence of them.
  */
 #include "vzlaunch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/landlock.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +387,62 @@ int run_devnode(const struct op *op, int tree)
 	return 0;
 }
 
+/*
+ * A Landlock domain whose tasks can neither mount, remount, unmount, move a mount nor
+ * pivot_root (Landlock refuses them to every task whose domain restricts some file
+ * access), nor ptrace or open /proc/PID/exe, fd or mem of a task outside the domain. The
+ * one right it restricts, making block device nodes, is granted again on everything
+ * beneath the current root, so files stay as they were. The rule is taken on "/": this
+ * runs after pivot_root (start) or after joining the VE's mount namespace (exec).
+ * Without no_new_privs the kernel wants CAP_SYS_ADMIN, which the launcher still has.
+ */
+static int op_landlock(const struct op *op)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK };
+	int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	if (ruleset < 0)
+		return fail_errno(op->index, op->name, "landlock_create_ruleset");
+	struct landlock_path_beneath_attr beneath = {
+		.allowed_access = LANDLOCK_ACCESS_FS_MAKE_BLOCK,
+		.parent_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC),
+	};
+	int rc = beneath.parent_fd < 0 ? fail_errno(op->index, op->name, "/") : 0;
+	if (rc == 0 && syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) < 0)
+		rc = fail_errno(op->index, op->name, "landlock_add_rule");
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		rc = fail_errno(op->index, op->name, "landlock_restrict_self");
+	if (beneath.parent_fd >= 0)
+		close(beneath.parent_fd);
+	close(ruleset);
+	return rc;
+}
+
+/*
+ * The effective, permitted and inheritable sets cut down to the bounding set (what the
+ * capDrop ops left of it): from here on the process holds no capability that the VE's
+ * root could not get by execve. Run after the ops that still need CAP_SYS_ADMIN
+ * (seccomp, landlock).
+ */
+int limit_caps_to_bounding(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return fail_errno(-1, "caps", "capget");
+	for (unsigned cap = 0; cap < 64; cap++) {
+		/* EINVAL: past the kernel's last capability, which nobody holds either. */
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			continue;
+		uint32_t bit = 1u << (cap % 32);
+		data[cap / 32].effective &= ~bit;
+		data[cap / 32].permitted &= ~bit;
+		data[cap / 32].inheritable &= ~bit;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return fail_errno(-1, "caps", "capset");
+	return 0;
+}
+
 static int check(int rc, const struct op *op, const char *detail)
 {
 	return rc < 0 ? fail_errno(op->index, op->name, detail) : 0;
@@ -421,6 +481,8 @@ int run_op(const struct op *op)
 		return run_devnode(op, -1);
 	case K_SECCOMP_ARGS:
 		return load_seccomp_args(op);
+	case K_LANDLOCK:
+		return op_landlock(op);
 	default:
 		return fail(op->index, op->name, EINVAL, "not an op");
 	}

@@ -41,6 +41,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "seccomp", K_SECCOMP, 1 },
 	{ "devnode", K_DEVNODE, 6 },
 	{ "seccompArgs", K_SECCOMP_ARGS, 1 },
+	{ "landlock", K_LANDLOCK, 0 },
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -168,6 +168,9 @@ static int child_main(void *arg)
 	int rc = prepare_namespaces(plan);
 	if (rc == 0)
 		rc = run_ops(plan);
+	/* Init runs nothing of its own before exec, but holds no more than it will after it. */
+	if (rc == 0)
+		rc = limit_caps_to_bounding();
 	if (rc == 0 && chdir(plan->prog.cwd) < 0)
 		rc = fail_errno(-1, "cwd", plan->prog.cwd);
 	if (rc == 0 && (rc = setup_init_stdio(ctx)) == 0)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static int usage(void)
@@ -22,11 +23,24 @@ int main(int argc, char **argv)
 	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0 &&
 			  strcmp(argv[1], "inject") != 0))
 		return usage();
+	int start = strcmp(argv[1], "start") == 0;
+	/*
+	 * Modes that put a process into a VE run from a sealed copy (cloned.c) and are not
+	 * dumpable: then only a holder of CAP_SYS_PTRACE in the host's user namespace may
+	 * ptrace them or open their /proc/PID/exe, fd, mem or environ. The command's execve
+	 * makes it dumpable again, as any program.
+	 */
+	if (start || strcmp(argv[1], "exec") == 0) {
+		if (run_from_sealed_copy(argv) < 0 ||
+		    (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 && fail_errno(-1, "dumpable", "") < 0)) {
+			report_failure(CTL_OUT);
+			return start ? 1 : EXIT_SETUP_FAILED;
+		}
+	}
 	/* Nothing the launcher execs may inherit the control channel. */
 	if (fcntl(CTL_IN, F_SETFD, FD_CLOEXEC) < 0 || fcntl(CTL_OUT, F_SETFD, FD_CLOEXEC) < 0)
 		return usage();
 
-	int start = strcmp(argv[1], "start") == 0;
 	struct reader reader = { .fd = CTL_IN };
 	struct spec spec = { 0 };
 	if (read_spec(&reader, &spec) < 0) {

@@ -39,7 +39,7 @@ enum kind {
 	K_END,
 	/* child ops, run in spec order; their index is counted among ops only */
 	K_MOUNT, K_UMOUNT, K_MKDIR, K_MKNOD, K_SYMLINK, K_WRITE, K_PIVOT_ROOT, K_CHDIR,
-	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP, K_DEVNODE, K_SECCOMP_ARGS,
+	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP, K_DEVNODE, K_SECCOMP_ARGS, K_LANDLOCK,
 };
 #define K_FIRST_OP K_MOUNT
 
@@ -98,6 +98,10 @@ int run_op(const struct op *op);
 /* `tree`: a detached mount of the op's source (open_tree), or -1 to bind by path. */
 int run_devnode(const struct op *op, int tree);
 int finish_bind(const struct op *op);
+int limit_caps_to_bounding(void);
+
+/* ---- cloned.c: 0 when running from the sealed copy already; else execs it (-1 on failure) */
+int run_from_sealed_copy(char **argv);
 
 /* ---- program.c: what finally gets exec'd */
 struct program {

@@ -33,6 +33,9 @@ export const MS = {
 export const MNT_DETACH = 2;
 
 const SYS_PIDFD_OPEN = 434;
+/** The same number on every architecture (it came after their tables were unified). */
+const SYS_LANDLOCK_CREATE_RULESET = 444;
+const LANDLOCK_CREATE_RULESET_VERSION = 1;
 const POLLIN = 1;
 const SC_CLK_TCK = 2;
 const SC_PAGESIZE = 30;
@@ -132,6 +135,15 @@ export function renameat(fromDir: number, from: string, toDir: number, to: strin
 /** unlinkat(2) of a file in a directory descriptor: 0, or minus the errno. */
 export function unlinkat(dirfd: number, path: string): number {
   return (lib().unlinkat(dirfd, path, 0) as number) < 0 ? -koffi().errno() : 0;
+}
+
+/**
+ * The kernel's Landlock ABI version; 0 where it has none (ENOSYS) or it is not among the
+ * active LSMs (EOPNOTSUPP).
+ */
+export function landlockAbi(): number {
+  const v = Number(lib().syscall(SYS_LANDLOCK_CREATE_RULESET, 'void *', null, 'size_t', 0, 'unsigned int', LANDLOCK_CREATE_RULESET_VERSION));
+  return v > 0 ? v : 0;
 }
 
 export function closeFd(fd: number): void {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { cpus, endianness, release, totalmem } from 'node:os';
 import type { SystemInfo } from '@vzkit/core';
-import { clockTicks, pageSize } from './syscalls.js';
+import { clockTicks, landlockAbi, pageSize } from './syscalls.js';
 
 export class LinuxSystemInfo implements SystemInfo {
   /** From the kernel's auxiliary vector (sysconf(3) reads the same), without loading koffi (koffi.ts). */
@@ -33,6 +33,11 @@ export class LinuxSystemInfo implements SystemInfo {
     return (this.#config ??= readKernelConfig(this.kernelRelease));
   }
   #config: Promise<ReadonlyMap<string, string> | undefined> | undefined;
+
+  async landlockAbi(): Promise<number> {
+    return (this.#landlock ??= landlockAbi());
+  }
+  #landlock: number | undefined;
 }
 
 /** Entry types of the auxiliary vector (elf.h). */

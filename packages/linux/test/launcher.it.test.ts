@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isVzError, type LaunchSpec, type Namespace, type VzError } from '@vzkit/core';
 import { NativeLauncher } from '../src/launcher/launcher.js';
 import { LauncherChannel } from '../src/launcher/channel.js';
-import { encodeStartSpec } from '../src/launcher/protocol.js';
+import { encodeJoinSpec, encodeStartSpec } from '../src/launcher/protocol.js';
 import { LinuxProcessService } from '../src/process.js';
 import { MNT_DETACH, mount, umount2 } from '../src/syscalls.js';
 import { buildLauncher } from './native-build.js';
@@ -169,6 +169,18 @@ describe('launcher start', () => {
     expect(await processes.waitExit(pid, 5000)).toBe(true);
   });
 
+  it("runs from a sealed memfd copy of itself: a process in the VE before exec shows no host file as its program", async () => {
+    let exe = '';
+    let exeIno = 0;
+    await startVe(sleeper(), async (p) => {
+      // Init waits on the handshake here: it is still the launcher's child.
+      exe = await readlink(`/proc/${p}/exe`);
+      exeIno = (await stat(`/proc/${p}/exe`)).ino;
+    });
+    expect(exe).toBe('/memfd:vzlaunch (deleted)');
+    expect(exeIno).not.toBe((await stat(binary)).ino);
+  });
+
   it('writes uid/gid maps before go: init runs as the mapped root', async () => {
     const map = [{ inside: 0, outside: 200000, count: 65536 }];
     const { pid } = await startVe({ ...sleeper(), namespaces: ['user', ...NS], uidMap: map, gidMap: map });
@@ -273,6 +285,46 @@ describe('launcher exec', () => {
     const r = await exec(['sh'], { tty: true, input: 'tty; exit 3\n' });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+  });
+
+  it('puts the command into the Landlock domain of a landlock op: it cannot mount', async () => {
+    const mnt = await exec(['sh', '-c', 'mount -t tmpfs none /tmp 2>&1; echo rc=$?'], { ops: [{ op: 'landlock' }] });
+    expect(mnt.stdout).toMatch(/rc=[1-9]/);
+    expect(mnt.stdout).toMatch(/permission denied|not permitted/i);
+    // Without the op the same command mounts (and the mount is the VE's alone).
+    expect((await exec(['sh', '-c', 'mount -t tmpfs none /mnt && umount /mnt && echo ok'])).stdout).toBe('ok\n');
+  });
+
+  it('makes its setup ops itself inside the VE, before the restrictions: a remount that the command could not make', async () => {
+    const shm = join(dir, 'own-shm');
+    await mkdir(shm, { recursive: true });
+    const ve = (await launcher.start(sleeper([{ op: 'mount', source: 'tmpfs', target: shm, fstype: 'tmpfs', flags: [], data: 'size=1m' }]), async (p) => void started.push(p))).pid;
+    const look = ['sh', '-c', `grep ' ${shm} ' /proc/mounts; mount -o remount,size=3m ${shm} 2>&1 || echo refused`];
+    const r = await launcher.exec({
+      pid: ve, namespaces: NS, argv: look, env: ENV, stdio: 'pipe', ops: [{ op: 'landlock' }],
+      setup: [{ op: 'mount', source: 'tmpfs', target: shm, fstype: 'tmpfs', flags: ['remount'], data: 'size=2m' }],
+    });
+    expect(r.stdout).toMatch(/size=2048k/);
+    expect(r.stdout).toMatch(/refused/);
+    // The host never saw that tmpfs.
+    expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(` ${shm} `);
+  });
+
+  it('still relays once it holds no more than the VE: forwards a signal to the command and reports its exit', async () => {
+    const ch = new LauncherChannel(binary, 'exec', ['pipe', 'pipe', 'pipe']);
+    ch.send(encodeJoinSpec({
+      pid, namespaces: NS, cgroupProcs: [], capDrop: [19, 21], ops: [{ op: 'landlock' }, { op: 'seccomp', deny: ['bpf'] }],
+      argv: ['sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'], env: ENV, tty: false,
+    }));
+    ch.closeControl();
+    let out = '';
+    ch.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    expect(await ch.next()).toMatchObject({ kind: 'started' });
+    await expect.poll(() => out, { timeout: 5000 }).toMatch(/ready/);
+    ch.child.kill('SIGTERM');
+    expect(await ch.next()).toEqual({ kind: 'exit', code: 7, signal: 0 });
+    expect((await ch.exited).code).toBe(7);
+    expect(out).toMatch(/got TERM/);
   });
 
   it('drops from the command the capabilities init lacks', async () => {

@@ -58,10 +58,10 @@ describe('launcher spec encoding', () => {
     expect(records).toContainEqual(['cwd', '/']);
   });
 
-  it('encodes an exec join with cgroups, caps, the seccomp filter and tty', () => {
+  it('encodes an exec join with cgroups, caps, the Landlock domain, the seccomp filter and tty', () => {
     const records = decodeRecords(encodeJoinSpec({
       pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21],
-      ops: [{
+      ops: [{ op: 'landlock' }, {
         op: 'seccomp', deny: ['bpf', 'kexec_load'],
         rules: [{ call: 'clone3', errno: 'ENOSYS' }, { call: 'unshare', errno: 'EPERM', when: { arg: 0, bits: 0x10000000 } }],
       }], argv: ['sh'], env: [], tty: true,
@@ -72,9 +72,27 @@ describe('launcher spec encoding', () => {
       ['cgroup', '/sys/fs/cgroup/pids/x/cgroup.procs'],
       ['tty', '1'],
       ['capDrop', '21'],
+      ['landlock'],
       ['seccomp', 'bpf,kexec_load,clone3:ENOSYS,unshare:EPERM:0:268435456'],
       ['arg', 'sh'],
     ]);
+  });
+
+  it("puts vzkit's own setup ops first in a join, and only mounts and writes", () => {
+    const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], ops: [{ op: 'landlock' } as const], argv: ['true'], env: [], tty: false };
+    const records = decodeRecords(encodeJoinSpec({
+      ...base,
+      setup: [
+        { op: 'write', path: '/proc/sys/kernel/shmall', data: '200' },
+        { op: 'mount', source: 'tmpfs', target: '/dev/shm', fstype: 'tmpfs', flags: ['remount', 'nosuid', 'nodev'], data: 'size=1m' },
+      ],
+    }));
+    expect(records.slice(0, 3)).toEqual([
+      ['write', '/proc/sys/kernel/shmall', '200'],
+      ['mount', 'tmpfs', '/dev/shm', 'tmpfs', 'remount,nosuid,nodev', 'size=1m'],
+      ['pid', '42'],
+    ]);
+    expect(() => encodeJoinSpec({ ...base, setup: [{ op: 'pivotRoot', root: '/' }] })).toThrow(/a pivotRoot op cannot be made inside a running VE/);
   });
 
   it('refuses ops a join cannot run and system call names that are not names', () => {

@@ -1,7 +1,7 @@
 /**
  * Putting a UbcPlan into effect: at start through the launch plan, on a running VE
  * through the host (cgroup files, prlimit on every process) and, for what lives in the
- * VE's own namespaces (IPC sysctls, devpts, /dev/shm), from inside the VE.
+ * VE's own namespaces (IPC sysctls, devpts, /dev/shm), by the launcher inside the VE.
  */
 import { vzError, type ChildOp, type HookContext, type LaunchPlan } from '@vzkit/core';
 import type { UbcPlan } from './mapping.js';
@@ -58,25 +58,8 @@ export function insideOps(up: UbcPlan, reach: Reach, want: { shm: boolean; pty: 
   return ops;
 }
 
-/** mount(8)'s names of the flags a remount op carries. */
-const FLAG_OPTIONS: Partial<Record<string, string>> = { nosuid: 'nosuid', nodev: 'nodev', noexec: 'noexec', rdonly: 'ro' };
-
-/**
- * The same changes on a running VE, as one shell line run inside it. A remount names
- * source and target, so that mount(8) (busybox's or util-linux's) passes exactly these
- * options rather than merging in the ones /proc/mounts shows: tmpfs and devpts show
- * their uid= and gid= as host ids, which a user-namespaced VE's kernel calls refuse
- * (EINVAL); and it names the mount's flags, which a remount otherwise clears.
- */
-export function insideScript(ops: readonly ChildOp[]): string {
-  return ops.map((o) => {
-    if (o.op === 'write') return `echo ${o.data} > ${o.path}`;
-    if (o.op === 'mount') {
-      const flags = o.flags.flatMap((f) => FLAG_OPTIONS[f] ?? []);
-      return `mount -o ${['remount', ...flags, ...(o.data ? [o.data] : [])].join(',')} ${o.source} ${o.target}`;
-    }
-    throw new Error(`no shell form for ${o.op}`);
-  }).join(' && ');
+function describe(op: ChildOp): string {
+  return op.op === 'mount' ? `the mount of ${op.target}` : op.op === 'write' ? op.path : op.op;
 }
 
 /** Limits of a running VE, at once: cgroup files, then rlimits of every process in it, then its namespaces. */
@@ -89,11 +72,15 @@ export async function applyLive(ctx: HookContext, up: UbcPlan, inside: readonly 
     }
   }
   if (inside.length) {
-    const script = insideScript(inside);
-    const r = await ctx.exec({ argv: ['/bin/sh', '-c', script], stdio: 'pipe', timeoutMs: 30_000 });
-    if (r.code !== 0) {
-      const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
-      throw vzError('UBC_SET_FAILED', `${ve.label}: '${script}' inside the VE failed: ${why}`, { exit: 1 });
+    // The launcher makes them itself, inside the VE: a VE of the host root may not remount
+    // (@vzkit/landlock), and no program of the VE should run with the rights to. The
+    // command is only what a join needs to have.
+    const why = await ctx.exec({ argv: ['/bin/sh', '-c', 'true'], setup: [...inside], stdio: 'pipe', timeoutMs: 30_000 }).then(
+      (r) => (r.code === 0 ? undefined : `exit status ${r.code}`),
+      (e: unknown) => (e instanceof Error ? e.message.replace(/^[^:]*: /, '') : String(e)),
+    );
+    if (why !== undefined) {
+      throw vzError('UBC_SET_FAILED', `${ve.label}: changing ${inside.map(describe).join(', ')} inside the VE failed: ${why}`, { exit: 1 });
     }
   }
 }

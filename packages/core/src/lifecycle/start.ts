@@ -44,6 +44,9 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     faultPoint('start', 'cgroup');
     await mountPlugins(ve, 'start');
     const plan = new LaunchPlan(ve.ctid);
+    // The VE's cgroup is its root cgroup: it sees no group above its own, in /proc or in
+    // a cgroup filesystem (with the release_agent of the hierarchy's root) mounted inside.
+    plan.namespaces.add('cgroup');
     plan.console = join(ve.paths.runDir, CONSOLE_LOG);
     for (const p of withHook(ve, 'prepare')) {
       st.prepared.push(p.name);

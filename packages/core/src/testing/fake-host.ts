@@ -48,6 +48,9 @@ export class FakeSystem implements SystemInfo {
     const c = this.k.opts.kernelConfig;
     return c ? new Map(Object.entries(c)) : undefined;
   }
+  async landlockAbi(): Promise<number> {
+    return this.k.opts.landlockAbi;
+  }
 }
 
 export class FakeHost implements Host {

@@ -45,6 +45,8 @@ export interface FakeHostOptions {
    * v1 (mq-deadline, as on this project's machines), true on v2.
    */
   ioWeight?: boolean;
+  /** Landlock ABI version of the kernel (Linux 6.18: 7); 0 when it has no Landlock. Default 7. */
+  landlockAbi?: number;
 }
 
 export type ResolvedOptions = Required<Omit<FakeHostOptions, 'kernelConfig'>> & Pick<FakeHostOptions, 'kernelConfig'>;
@@ -74,6 +76,7 @@ export class FakeKernel {
   private anon = 30;
   private mountIds = 20;
   private inums = 4026532000;
+  private landlockDomains = 0;
   private readonly blockFs = new Map<Vnode, Superblock>();
   private readonly t0 = performance.now();
   private clockOffset = 0;
@@ -97,6 +100,7 @@ export class FakeKernel {
       idmappedMounts: options.idmappedMounts ?? true,
       maxUserNamespaces: options.maxUserNamespaces ?? 63000,
       ioWeight: options.ioWeight ?? version === 2,
+      landlockAbi: options.landlockAbi ?? 7,
       ...(options.kernelConfig ? { kernelConfig: options.kernelConfig } : {}),
     };
     this.globalSysctls = globalSysctls(this.opts.kernelRelease);
@@ -161,6 +165,11 @@ export class FakeKernel {
   /** Now, in clock ticks since boot (what /proc/PID/stat calls starttime). */
   ticks(): number {
     return Math.floor(this.uptime() * this.opts.clockTicks);
+  }
+
+  /** A new Landlock domain's number: every landlock_restrict_self makes one. */
+  nextLandlockDomain(): number {
+    return ++this.landlockDomains;
   }
 
   advanceTime(seconds: number): void {

@@ -28,6 +28,7 @@ function opPath(op: ChildOp): string {
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return [...op.deny, ...(op.rules ?? []).map((r) => `${r.call}:${r.errno}`)].join(',');
     case 'seccompArgs': return op.rules.map((r) => r.syscall).join(',');
+    case 'landlock': return '/';
   }
 }
 
@@ -92,6 +93,8 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourc
       return child.loadSeccomp(op.deny, op.rules);
     case 'seccompArgs':
       return child.loadSeccompArgs(op.rules);
+    case 'landlock':
+      return child.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
   }
 }
 
@@ -217,13 +220,23 @@ export class FakeLauncher implements Launcher {
       throw failed('setns/fork', e);
     }
     proc.env = [...spec.env];
-    // As the real launcher: the caps init lacks, then the VE's join ops.
-    proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
-    for (const op of spec.ops ?? []) {
-      if (op.op === 'capDrop') proc.dropCaps(op.caps);
-      else if (op.op === 'seccomp') proc.loadSeccomp(op.deny, op.rules);
-      else if (op.op === 'seccompArgs') proc.loadSeccompArgs(op.rules);
-      else throw failed(op.op, fault('EINVAL'));
+    // As the real launcher: its own setup inside the VE, the caps init lacks, then the VE's join ops.
+    try {
+      for (const op of spec.setup ?? []) {
+        if (op.op !== 'mount' && op.op !== 'write') throw fault('EINVAL');
+        runChildOp(k, proc, op);
+      }
+      proc.dropCaps([...proc.caps].filter((c) => !target!.caps.has(c)));
+      for (const op of spec.ops ?? []) {
+        if (op.op === 'capDrop') proc.dropCaps(op.caps);
+        else if (op.op === 'seccomp') proc.loadSeccomp(op.deny, op.rules);
+        else if (op.op === 'seccompArgs') proc.loadSeccompArgs(op.rules);
+        else if (op.op === 'landlock') proc.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
+        else throw fault('EINVAL');
+      }
+    } catch (e) {
+      k.processes.die(proc, { code: 125 });
+      throw failed('join ops', e);
     }
     try {
       const cwd = proc.ns.mnt.walk(normalizePath(spec.cwd ?? '/'), proc);

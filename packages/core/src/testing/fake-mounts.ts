@@ -95,6 +95,7 @@ export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec, sourceFr
   const flags = new Set(spec.flags ?? []);
   const target = normalizePath(spec.target, p.cwd);
   k.faults.check('mount', target);
+  p.checkMountAllowed(target);
   const at = ns.walk(target, p);
   const mountHere = (): Mount => {
     const m = ns.mountAt(at);
@@ -161,6 +162,7 @@ export function umountIn(k: FakeKernel, p: FakeProcess, target: string, opts: { 
   const ns = p.ns.mnt;
   const abs = normalizePath(target, p.cwd);
   k.faults.check('umount', abs);
+  p.checkMountAllowed(abs);
   const m = ns.mountAt(ns.walk(abs, p));
   if (!m) throw fault('EINVAL', abs);
   if (m === ns.root) throw fault('EBUSY', abs);
@@ -177,6 +179,7 @@ export function umountIn(k: FakeKernel, p: FakeProcess, target: string, opts: { 
 export function pivotRootIn(k: FakeKernel, p: FakeProcess, root: string): void {
   const ns: MountNs = p.ns.mnt;
   const abs = normalizePath(root, p.cwd);
+  p.checkMountAllowed(abs);
   if (ns === k.hostNs.mnt) throw fault('EINVAL', abs);
   const at = ns.walk(abs, p);
   if (at.node.type !== 'dir') throw fault('ENOTDIR', abs);

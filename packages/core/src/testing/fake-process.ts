@@ -89,6 +89,8 @@ export class FakeProcess implements Accessor {
   seccompFilters: ReadonlyArray<{ deny: readonly string[]; rules: readonly SeccompRule[] }>;
   /** Calls refused only with these arguments (seccompArgs filters; inherited, kept across exec). */
   seccompArgs: SeccompArgRule[] | undefined;
+  /** Its innermost Landlock domain (inherited by children, kept across exec); none: not sandboxed. */
+  landlockDomain: number | undefined;
   /** Every signal delivered, in order (SIGKILL included). */
   readonly signals: string[] = [];
   /** Signals held while the process is frozen. */
@@ -108,6 +110,7 @@ export class FakeProcess implements Accessor {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
     this.seccompFilters = parent ? parent.seccompFilters : [];
     this.seccompArgs = parent?.seccompArgs;
+    this.landlockDomain = parent?.landlockDomain;
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
       this.env = [...parent.env];
@@ -179,6 +182,22 @@ export class FakeProcess implements Accessor {
   loadSeccompArgs(rules: SeccompArgRule[]): void {
     for (const r of rules) if (!r.args.length || r.args.some((a) => a.index < 0 || a.index > 5)) throw fault('EINVAL');
     this.seccompArgs = [...(this.seccompArgs ?? []), ...rules.map((r) => ({ syscall: r.syscall, args: r.args.map((a) => ({ ...a })) }))];
+  }
+
+  /**
+   * landlock_restrict_self: a new domain, nested in the one it has; EOPNOTSUPP from a
+   * kernel without Landlock. (The kernel also wants CAP_SYS_ADMIN without no_new_privs,
+   * which the launcher keeps in its effective set until after the join ops: `caps` here
+   * is the bounding set.)
+   */
+  enterLandlock(abi: number, domain: () => number): void {
+    if (abi < 1) throw fault('EOPNOTSUPP');
+    this.landlockDomain = domain();
+  }
+
+  /** mount(2), umount2(2), pivot_root(2) and friends: Landlock refuses them to a sandboxed task. */
+  checkMountAllowed(path: string): void {
+    if (this.landlockDomain !== undefined) throw fault('EPERM', path);
   }
 
   dropCaps(caps: number[]): void {

@@ -44,6 +44,8 @@ export interface FakeProcessInfo {
   seccompRules?: SeccompRule[];
   /** Calls refused only with these arguments (seccompArgs filters); absent without one. */
   seccompArgs?: SeccompArgRule[];
+  /** Its innermost Landlock domain; absent when it has none. */
+  landlockDomain?: number;
   /** Signals delivered so far, in order. */
   signals: string[];
   /** Its cgroup (absolute, as in /proc/PID/cgroup), undefined once dead. */
@@ -243,6 +245,7 @@ export class FakeProcesses implements ProcessService {
       capBounding: [...p.caps].sort((a, b) => a - b),
       ...(p.seccompDeny ? { seccompDeny: p.seccompDeny, seccompRules: [...p.seccompFilters].reverse().flatMap((f) => f.rules.map((r) => ({ ...r }))) } : {}),
       ...(p.seccompArgs ? { seccompArgs: structuredClone(p.seccompArgs) } : {}),
+      ...(p.landlockDomain !== undefined ? { landlockDomain: p.landlockDomain } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),
       ipc: p.ns.ipc.objects.map((o) => ({ ...o })),

@@ -64,6 +64,8 @@ export function describeOp(op: ChildOp): string {
       return `load the seccomp filter on arguments (${op.rules.map((r) => r.syscall).join(', ')})`;
     case 'devnode':
       return op.source ? `bind device node ${op.source} on ${op.path}` : `make device node ${op.path} (${op.kind} ${op.major}:${op.minor})`;
+    case 'landlock':
+      return 'enter a Landlock domain';
   }
 }
 
@@ -187,7 +189,7 @@ export class NativeLauncher implements Launcher {
       const last = first?.kind === 'started' ? await ch.next() : first;
       const exit = await ch.exited;
       if (timedOut) throw vzError('EXEC_TIMEOUT', `${context}: timed out after ${spec.timeoutMs} ms`);
-      if (last?.kind === 'err') throw launcherError('EXEC_FAILED', context, last);
+      if (last?.kind === 'err') throw launcherError('EXEC_FAILED', context, last, spec.setup);
       if (first?.kind !== 'started') throw crashed(context, ch, exit, 'EXEC_FAILED');
       const code = last?.kind === 'exit' ? last.code : (exit.code ?? 128);
       const signal = last?.kind === 'exit' && last.signal ? signalName(last.signal) : undefined;
@@ -261,6 +263,7 @@ export class NativeLauncher implements Launcher {
       namespaces: spec.namespaces,
       cgroupProcs,
       capDrop,
+      setup: spec.setup ?? [],
       ops: spec.ops ?? [],
       argv: spec.argv,
       env: spec.env,

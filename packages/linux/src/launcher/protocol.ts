@@ -47,6 +47,7 @@ export const ARITY = {
   seccomp: 1,
   devnode: 6,
   seccompArgs: 1,
+  landlock: 0,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -60,7 +61,9 @@ export interface JoinSpec {
   cgroupProcs: string[];
   /** Capabilities init lacks, removed from the command's bounding set. */
   capDrop: number[];
-  /** The VE's join ops (its seccomp filter), run last before the command. */
+  /** vzkit's own `mount`/`write` ops, made by the launcher inside the VE before the restrictions. */
+  setup?: ChildOp[];
+  /** The VE's join ops (its seccomp filter, its Landlock domain), taken on by the launcher before it forks the command. */
   ops: ChildOp[];
   argv: string[];
   env: string[];
@@ -122,6 +125,8 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['seccompArgs', op.rules.map(seccompRule).join(';')];
     case 'devnode':
       return ['devnode', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'devnode mode'), op.source ?? ''];
+    case 'landlock':
+      return ['landlock'];
   }
 }
 
@@ -207,13 +212,18 @@ export function injectRecords(spec: InjectSpec): SpecRecord[] {
 
 export function joinRecords(spec: JoinSpec): SpecRecord[] {
   return [
+    // First among the ops: an ERR's op index then names the setup op as it is in the spec.
+    ...(spec.setup ?? []).map((op) => {
+      if (op.op !== 'mount' && op.op !== 'write') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot be made inside a running VE`);
+      return opRecord(op);
+    }),
     ['pid', count(spec.pid, 'pid')],
     ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
     ...spec.cgroupProcs.map((p): SpecRecord => ['cgroup', p]),
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
     ...spec.ops.map((op) => {
-      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'seccompArgs') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'seccompArgs' && op.op !== 'landlock') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
       return opRecord(op);
     }),
     ...programRecords(spec.argv, spec.env, spec.cwd),

@@ -1,0 +1,69 @@
+/**
+ * landlock: a VE whose root is the host's root keeps CAP_SYS_ADMIN (a full system's init
+ * needs it), and with it the power to mount: a procfs of its own shows the host-wide
+ * /proc/sys keys its own /proc keeps read-only, a cgroup hierarchy mounted inside holds
+ * its own limits and device list, a remount makes /sys writable. Capabilities cannot
+ * take mount(2) away without taking the rest of CAP_SYS_ADMIN, and seccomp cannot tell
+ * one filesystem type from another. A Landlock domain can: its tasks may not mount,
+ * remount, unmount or pivot_root at all. The launcher puts init into one just before it
+ * execs it, and every `vzctl exec`/`enter` into one before it forks the command;
+ * a seccomp rule takes the mount calls Landlock does not see (mount-api.ts).
+ *
+ * Unprivileged VEs do not need it by default: the kernel refuses them everything
+ * host-wide whatever they mount in their own user namespace, where mounting is
+ * legitimate (a systemd guest, nested containers).
+ */
+import { defineKey, definePlugin, vzError, ValueError, type HookContext, type ValueType } from '@vzkit/core';
+import { MOUNT_API } from './mount-api.js';
+
+export type LandlockSetting = 'auto' | 'yes' | 'no';
+
+const setting: ValueType<LandlockSetting> = {
+  arg: 'auto|yes|no',
+  parse(raw) {
+    const v = raw.trim().toLowerCase();
+    if (v !== 'auto' && v !== 'yes' && v !== 'no') throw new ValueError(`'${raw}' is not auto, yes or no`);
+    return v;
+  },
+  format: (v) => v,
+};
+
+/** At the next start, as the VE's other restrictions (CAPABILITY, SECCOMP). */
+export const LANDLOCK = defineKey<LandlockSetting>({
+  name: 'LANDLOCK',
+  flag: 'landlock',
+  type: setting,
+  default: 'auto',
+  live: false,
+  description: 'Keep the VE root from mounting (a Landlock domain): auto (VEs of the host root), yes (every VE) or no',
+});
+
+export const LANDLOCK_PLUGIN = '@vzkit/landlock';
+
+/** Whether a VE is locked: with `auto`, exactly the VEs without a user namespace. */
+export function wantsLandlock(value: LandlockSetting | undefined, privileged: boolean): boolean {
+  return value === 'yes' || ((value ?? 'auto') === 'auto' && privileged);
+}
+
+const WHY = "its root is the host's root and can mount a procfs, sysfs or cgroup filesystem of its own and reach the host through it";
+
+async function available(ctx: HookContext, value: LandlockSetting): Promise<boolean> {
+  if ((await ctx.host.system.landlockAbi()) > 0) return true;
+  const hint = 'Landlock needs Linux 5.13+ built with CONFIG_SECURITY_LANDLOCK and `landlock` in the lsm= boot parameter; or make the VE unprivileged (--local_uid)';
+  if (value === 'yes') throw vzError('UNSUPPORTED', `${ctx.ve.label}: LANDLOCK=yes, but this kernel has no Landlock`, { hint });
+  ctx.log.warn(`this kernel has no Landlock: ${WHY} (${hint})`);
+  return false;
+}
+
+export const landlockPlugin = definePlugin({
+  name: LANDLOCK_PLUGIN,
+  configKeys: [LANDLOCK],
+  hooks: {
+    async prepare(ctx, plan) {
+      const value = ctx.ve.config.get(LANDLOCK);
+      if (!wantsLandlock(value, ctx.ve.idmap === undefined)) return;
+      if (!(await available(ctx, value ?? 'auto'))) return;
+      plan.forEveryProcess({ op: 'landlock' }, { op: 'seccomp', deny: MOUNT_API.map((c) => c.name) });
+    },
+  },
+});
