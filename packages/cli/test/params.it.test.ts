@@ -170,10 +170,12 @@ describe('--netfilter and --iptables', () => {
     const warned = await started(id);
     expect(warned).not.toContain('NETFILTER');
     const filters = async () => (await readFile(`/proc/${await cli.initPid(id)}/status`, 'utf8')).match(/^Seccomp_filters:\s+(\d+)$/m)?.[1];
-    expect(await filters()).toBe('2');
+    // One filter more than the same VE without it (the seccomp profile, and Landlock's mount
+    // rule for a VE of the host root, are filters of their own).
+    const disabled = Number(await filters());
     expect((await vzctl(['set', String(id), '--netfilter', 'full', '--save'])).code).toBe(0);
     expect((await vzctl(['restart', String(id)])).code).toBe(0);
-    expect(await filters()).toBe('1');
+    expect(Number(await filters())).toBe(disabled - 1);
   });
 });
 

@@ -41,32 +41,23 @@ export type ChildOp =
    * a mount nor pivot_root, nor ptrace a task outside the domain; files stay as they
    * were. Inherited by every child. Taken on the current root: after the pivot.
    */
-  | { op: 'landlock' }
-  /**
-   * A seccomp filter that refuses (EPERM) a call only when its arguments have the given
-   * values; other uses of the call, and every other call, are allowed. Inherited by every
-   * child. For what a deny list of whole calls cannot say (a socket of one family).
-   */
-  | { op: 'seccompArgs'; rules: SeccompArgRule[] };
-
-/** A system call with argument values (argument index 0-5 → value; the low 32 bits are compared). */
-export interface SeccompArgRule {
-  syscall: string;
-  args: Array<{ index: number; value: number }>;
-}
+  | { op: 'landlock' };
 
 /**
  * A call a seccomp filter refuses only for some arguments, or with another answer than
  * EPERM. A filter sees the call's registers, never the memory they point to: it can
- * test clone's flags, not clone3's (they are in a struct).
+ * test clone's flags or a socket's family, not clone3's flags (they are in a struct).
  */
 export interface SeccompRule {
   call: string;
   /** EPERM: not allowed. ENOSYS: "no such call", on which libc falls back (clone3 → clone). */
   errno: 'EPERM' | 'ENOSYS';
-  /** Only when every bit of `bits` is set in argument `arg` (0-5); always when absent. */
-  when?: { arg: number; bits: number };
+  /** Only when the arguments meet every condition; always when absent. */
+  when?: SeccompCondition[];
 }
+
+/** Argument `arg` (0-5) has every bit of `bits` set, or equals `equals` (its low 32 bits). */
+export type SeccompCondition = { arg: number; bits: number } | { arg: number; equals: number };
 
 /**
  * Where an op runs in the child, whatever the plugin order: `early` before the root

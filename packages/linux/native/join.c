@@ -82,7 +82,6 @@ static int plan_record(struct join_plan *plan, const struct record *rec)
 		return compile_op(rec, &plan->setup[plan->nsetup++]);
 	case K_CAP_DROP:
 	case K_SECCOMP:
-	case K_SECCOMP_ARGS:
 	case K_LANDLOCK:
 		/* In spec order: capDrop records come before the VE's seccomp filters and Landlock. */
 		return compile_op(rec, &plan->confine[plan->nconfine++]);

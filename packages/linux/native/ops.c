@@ -58,46 +58,66 @@ static int check_cap_list(const char *csv)
 }
 
 /*
- * One entry of a seccomp list: `name` (EPERM), `name:ERRNO` or `name:ERRNO:ARG:BITS`
- * (refused only when argument ARG has every bit of BITS set). ERRNO is EPERM or ENOSYS.
- * Whether this architecture has the call is seen at load.
+ * One entry of a seccomp list: `name` (EPERM), `name:ERRNO` (EPERM or ENOSYS), then
+ * conditions the call's arguments must all meet for the answer: `ARG&BITS` (every bit
+ * of BITS set in argument ARG, 0-5: clone's flags) or `ARG=VALUE` (argument ARG equal
+ * to VALUE, low 32 bits compared: a socket's family). Whether this architecture has the
+ * call is seen at load.
  */
+#define MAX_CONDITIONS 6
 struct seccomp_entry {
 	char name[64];
 	int err;
-	int arg; /* -1: unconditional */
-	unsigned long long bits;
+	unsigned count;
+	struct scmp_arg_cmp cmp[MAX_CONDITIONS];
 };
+
+static int parse_condition(char *text, struct scmp_arg_cmp *cmp)
+{
+	char *op = text + strcspn(text, "&=");
+	if (!*op)
+		return -1;
+	char kind = *op;
+	*op = '\0';
+	unsigned long long arg, value;
+	if (parse_number(text, &arg) < 0 || arg > 5 || parse_number(op + 1, &value) < 0)
+		return -1;
+	if (kind == '&' && value == 0)
+		return -1;
+	if (kind == '=' && value > 0xffffffffULL)
+		return -1;
+	*cmp = (struct scmp_arg_cmp){
+		.arg = (unsigned)arg, .op = SCMP_CMP_MASKED_EQ,
+		.datum_a = kind == '&' ? value : 0xffffffffULL, .datum_b = value,
+	};
+	return 0;
+}
 
 static int parse_seccomp_entry(const char *tok, struct seccomp_entry *e)
 {
-	char copy[160];
+	char copy[256];
 	if (strlen(tok) >= sizeof copy)
 		return -1;
 	snprintf(copy, sizeof copy, "%s", tok);
 	char *save, *name = strtok_r(copy, ":", &save);
-	char *err = strtok_r(NULL, ":", &save);
-	char *arg = strtok_r(NULL, ":", &save);
-	char *bits = strtok_r(NULL, ":", &save);
-	if (!name || strlen(name) >= sizeof e->name || strtok_r(NULL, ":", &save) || (arg && !bits))
+	if (!name || strlen(name) >= sizeof e->name)
 		return -1;
 	for (const char *c = name; *c; c++)
 		if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
 			return -1;
 	snprintf(e->name, sizeof e->name, "%s", name);
 	e->err = EPERM;
+	e->count = 0;
+	char *err = strtok_r(NULL, ":", &save);
 	if (err && strcmp(err, "EPERM") != 0) {
 		if (strcmp(err, "ENOSYS") != 0)
 			return -1;
 		e->err = ENOSYS;
 	}
-	e->arg = -1;
-	e->bits = 0;
-	if (arg) {
-		unsigned long long n;
-		if (parse_number(arg, &n) < 0 || n > 5 || parse_number(bits, &e->bits) < 0 || e->bits == 0)
+	for (char *cond; (cond = strtok_r(NULL, ":", &save));) {
+		if (e->count >= MAX_CONDITIONS || parse_condition(cond, &e->cmp[e->count]) < 0)
 			return -1;
-		e->arg = (int)n;
+		e->count++;
 	}
 	return 0;
 }
@@ -169,8 +189,6 @@ int compile_op(const struct record *rec, struct op *op)
 		if (strcmp(rec->arg[1], "c") != 0 && strcmp(rec->arg[1], "b") != 0)
 			return fail(rec->index, op->name, EINVAL, rec->arg[1]);
 		return compile_numbers(rec, op, (const int[]){ 2, 3, 4 }, 3);
-	case K_SECCOMP_ARGS: /* name:i=v,...;... */
-		return check_seccomp_args(rec->arg[0]) < 0 ? fail(rec->index, op->name, EINVAL, rec->arg[0]) : 0;
 	default:
 		return 0;
 	}
@@ -317,12 +335,7 @@ static int op_seccomp(const struct op *op)
 		int nr = seccomp_syscall_resolve_name(e.name);
 		if (nr == __NR_SCMP_ERROR)
 			continue; /* not a call of this architecture */
-		if (e.arg < 0) {
-			rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(e.err), nr, 0);
-		} else {
-			struct scmp_arg_cmp cmp = { .arg = (unsigned)e.arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = e.bits, .datum_b = e.bits };
-			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(e.err), nr, 1, &cmp);
-		}
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(e.err), nr, e.count, e.cmp);
 		if (rc < 0) {
 			seccomp_release(ctx);
 			return fail(op->index, op->name, -rc, tok);
@@ -479,8 +492,6 @@ int run_op(const struct op *op)
 		return op_seccomp(op);
 	case K_DEVNODE:
 		return run_devnode(op, -1);
-	case K_SECCOMP_ARGS:
-		return load_seccomp_args(op);
 	case K_LANDLOCK:
 		return op_landlock(op);
 	default:

@@ -40,7 +40,6 @@ static const struct keyword KEYWORDS[] = {
 	{ "capDrop", K_CAP_DROP, 1 },
 	{ "seccomp", K_SECCOMP, 1 },
 	{ "devnode", K_DEVNODE, 6 },
-	{ "seccompArgs", K_SECCOMP_ARGS, 1 },
 	{ "landlock", K_LANDLOCK, 0 },
 };
 

@@ -39,7 +39,7 @@ enum kind {
 	K_END,
 	/* child ops, run in spec order; their index is counted among ops only */
 	K_MOUNT, K_UMOUNT, K_MKDIR, K_MKNOD, K_SYMLINK, K_WRITE, K_PIVOT_ROOT, K_CHDIR,
-	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP, K_DEVNODE, K_SECCOMP_ARGS, K_LANDLOCK,
+	K_SETHOSTNAME, K_SETDOMAINNAME, K_RLIMIT, K_CAP_DROP, K_SECCOMP, K_DEVNODE, K_LANDLOCK,
 };
 #define K_FIRST_OP K_MOUNT
 
@@ -119,10 +119,6 @@ int await_exec(int err_fd);
 int append_map_line(char *map, size_t size, const struct record *rec);
 int write_id_maps(pid_t pid, const char *uid_map, const char *gid_map);
 int run_idmap(const struct spec *spec);
-
-/* ---- seccomp_args.c: `socket:0=16,2=12;setsockopt:1=0,2=64` */
-int check_seccomp_args(const char *rules);
-int load_seccomp_args(const struct op *op);
 
 /* ---- inject.c */
 int run_inject(const struct spec *spec);

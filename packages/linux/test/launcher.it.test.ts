@@ -335,12 +335,13 @@ describe('launcher exec', () => {
     expect((bnd >> 0n) & 1n).toBe(1n);
   });
 
-  it('seccompArgs refuses a call only with the given arguments, in init and in every exec given the op', async () => {
+  it('a seccomp rule on argument values refuses a call only with those values, in init and in every exec given the op', async () => {
     const op = {
-      op: 'seccompArgs' as const,
+      op: 'seccomp' as const,
+      deny: [],
       rules: [
-        { syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] },
-        { syscall: 'setsockopt', args: [{ index: 1, value: 0 }, { index: 2, value: 64 }] },
+        { call: 'socket', errno: 'EPERM' as const, when: [{ arg: 0, equals: 16 }, { arg: 2, equals: 12 }] },
+        { call: 'setsockopt', errno: 'EPERM' as const, when: [{ arg: 1, equals: 0 }, { arg: 2, equals: 64 }] },
       ],
     };
     const ve = (await launcher.start(sleeper([op], { namespaces: [...NS, 'net'] }), async (p) => void started.push(p))).pid;

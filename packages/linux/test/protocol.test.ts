@@ -63,7 +63,7 @@ describe('launcher spec encoding', () => {
       pid: 42, namespaces: ['mnt'], cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'], capDrop: [21],
       ops: [{ op: 'landlock' }, {
         op: 'seccomp', deny: ['bpf', 'kexec_load'],
-        rules: [{ call: 'clone3', errno: 'ENOSYS' }, { call: 'unshare', errno: 'EPERM', when: { arg: 0, bits: 0x10000000 } }],
+        rules: [{ call: 'clone3', errno: 'ENOSYS' }, { call: 'unshare', errno: 'EPERM', when: [{ arg: 0, bits: 0x10000000 }] }],
       }], argv: ['sh'], env: [], tty: true,
     }));
     expect(records).toEqual([
@@ -73,7 +73,7 @@ describe('launcher spec encoding', () => {
       ['tty', '1'],
       ['capDrop', '21'],
       ['landlock'],
-      ['seccomp', 'bpf,kexec_load,clone3:ENOSYS,unshare:EPERM:0:268435456'],
+      ['seccomp', 'bpf,kexec_load,clone3:ENOSYS,unshare:EPERM:0&268435456'],
       ['arg', 'sh'],
     ]);
   });
@@ -102,8 +102,10 @@ describe('launcher spec encoding', () => {
     const rule = (r: object) => encodeJoinSpec({ ...base, ops: [{ op: 'seccomp', deny: [], rules: [r as never] }] });
     expect(() => rule({ call: 'clone:x', errno: 'EPERM' })).toThrow(/not a system call name/);
     expect(() => rule({ call: 'clone', errno: 'EACCES' })).toThrow(/EACCES is not EPERM or ENOSYS/);
-    expect(() => rule({ call: 'clone', errno: 'EPERM', when: { arg: 6, bits: 1 } })).toThrow(/argument 6 is not 0-5/);
-    expect(() => rule({ call: 'clone', errno: 'EPERM', when: { arg: 0, bits: 0 } })).toThrow(/bits 0 must be a positive integer/);
+    expect(() => rule({ call: 'clone', errno: 'EPERM', when: [{ arg: 6, bits: 1 }] })).toThrow(/argument 6 of clone is not 0-5/);
+    expect(() => rule({ call: 'clone', errno: 'EPERM', when: [{ arg: 0, bits: 0 }] })).toThrow(/bits 0 of clone must be a positive integer/);
+    expect(() => rule({ call: 'socket', errno: 'EPERM', when: [{ arg: 0, equals: 2 ** 32 }] })).toThrow(/value 4294967296 of socket is not a 32-bit number/);
+    expect(() => rule({ call: 'socket', errno: 'EPERM', when: Array.from({ length: 7 }, () => ({ arg: 0, equals: 1 })) })).toThrow(/more than 6 conditions/);
   });
 
   it('refuses a NUL inside a token, a wrong arity and an empty argv', () => {
@@ -149,15 +151,13 @@ describe('launcher spec encoding', () => {
     expect(() => injectRecords({ pid: 42, namespaces: ['user'], ops: [] })).toThrow("inject needs the VE's mount namespace");
   });
 
-  it('encodes a seccompArgs op as one token, also for a join; refuses bad indexes and values', () => {
-    const op = { op: 'seccompArgs' as const, rules: [
-      { syscall: 'socket', args: [{ index: 0, value: 16 }, { index: 2, value: 12 }] },
-      { syscall: 'setsockopt', args: [{ index: 1, value: 41 }, { index: 2, value: 64 }] },
-    ] };
+  it('encodes rules on arguments, equal values and bits, one token per call', () => {
     const base = { pid: 42, namespaces: [], cgroupProcs: [], capDrop: [], argv: ['sh'], env: [], tty: false };
-    expect(decodeRecords(encodeJoinSpec({ ...base, ops: [op] }))).toContainEqual(['seccompArgs', 'socket:0=16,2=12;setsockopt:1=41,2=64']);
-    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [{ index: 6, value: 1 }] }] }] })).toThrow(/index 6 of socket is not 0-5/);
-    expect(() => encodeJoinSpec({ ...base, ops: [{ op: 'seccompArgs', rules: [{ syscall: 'socket', args: [] }] }] })).toThrow(/needs 1 to 6 arguments/);
+    const op = { op: 'seccomp' as const, deny: [], rules: [
+      { call: 'socket', errno: 'EPERM' as const, when: [{ arg: 0, equals: 16 }, { arg: 2, equals: 12 }] },
+      { call: 'clone', errno: 'EPERM' as const, when: [{ arg: 0, bits: 0x10000000 }] },
+    ] };
+    expect(decodeRecords(encodeJoinSpec({ ...base, ops: [op] }))).toContainEqual(['seccomp', 'socket:EPERM:0=16:2=12,clone:EPERM:0&268435456']);
   });
 
   it('names rlimits the way the launcher table does', () => {

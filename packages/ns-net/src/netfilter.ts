@@ -10,7 +10,7 @@
  * accepted, because OpenVZ's configs carry them, and said to be unenforced: no call
  * tells a conntrack or NAT rule from a filter rule.
  */
-import { defineKey, oneOf, ValueError, type ConfigView, type FeatureDecl, type HookContext, type SeccompArgRule, type ValueType } from '@vzkit/core';
+import { defineKey, oneOf, ValueError, type ConfigView, type FeatureDecl, type HookContext, type SeccompRule, type ValueType } from '@vzkit/core';
 
 export const NETFILTER_LEVELS = ['disabled', 'stateless', 'stateful', 'full'] as const;
 export type NetfilterLevel = (typeof NETFILTER_LEVELS)[number];
@@ -87,7 +87,7 @@ const SOL_IP = 0;
 const SOL_IPV6 = 41;
 const AF_NETLINK = 16;
 const NETLINK_NETFILTER = 12;
-const setsockopt = (level: number, option: number): SeccompArgRule => ({ syscall: 'setsockopt', args: [{ index: 1, value: level }, { index: 2, value: option }] });
+const setsockopt = (level: number, option: number): SeccompRule => ({ call: 'setsockopt', errno: 'EPERM', when: [{ arg: 1, equals: level }, { arg: 2, equals: option }] });
 
 /**
  * NETFILTER=disabled: the calls that change netfilter, refused with EPERM. nftables,
@@ -96,8 +96,8 @@ const setsockopt = (level: number, option: number): SeccompArgRule => ({ syscall
  * 65 on IPv4 and IPv6), arptables (96, 97) and ebtables (EBT_SO_SET_ENTRIES 128,
  * EBT_SO_SET_COUNTERS 129). Everything else the network needs stays.
  */
-export const NETFILTER_CALLS: readonly SeccompArgRule[] = [
-  { syscall: 'socket', args: [{ index: 0, value: AF_NETLINK }, { index: 2, value: NETLINK_NETFILTER }] },
+export const NETFILTER_CALLS: readonly SeccompRule[] = [
+  { call: 'socket', errno: 'EPERM', when: [{ arg: 0, equals: AF_NETLINK }, { arg: 2, equals: NETLINK_NETFILTER }] },
   ...[64, 65, 96, 97, 128, 129].map((o) => setsockopt(SOL_IP, o)),
   ...[64, 65].map((o) => setsockopt(SOL_IPV6, o)),
 ];

@@ -106,7 +106,7 @@ export const nsNetPlugin = definePlugin<NetState>({
       const netfilter = unenforced(ctx);
       if (netfilter) ctx.log.warn(netfilter);
       // Also in every exec and enter: a filter cannot be read back from init.
-      if (netfilterLevel(ctx.ve.config) === 'disabled') plan.forEveryProcess({ op: 'seccompArgs', rules: [...NETFILTER_CALLS] });
+      if (netfilterLevel(ctx.ve.config) === 'disabled') plan.forEveryProcess({ op: 'seccomp', deny: [], rules: [...NETFILTER_CALLS] });
       plan.namespaces.add('net');
       plan.writableProcSys.add('net');
       await applyDns(ctx);

@@ -66,7 +66,7 @@ const CLONE_FLAGS_ARG = process.arch === 's390x' ? 1 : 0;
  * refused with EINVAL, an ancestor's by the kernel's capability check).
  */
 export const NESTING_RULES: ReadonlyArray<SeccompRule & { why: string }> = [
-  { call: 'unshare', errno: 'EPERM', when: { arg: 0, bits: CLONE_NEWUSER }, why: 'a new user namespace' },
-  { call: 'clone', errno: 'EPERM', when: { arg: CLONE_FLAGS_ARG, bits: CLONE_NEWUSER }, why: 'a child in a new user namespace' },
+  { call: 'unshare', errno: 'EPERM', when: [{ arg: 0, bits: CLONE_NEWUSER }], why: 'a new user namespace' },
+  { call: 'clone', errno: 'EPERM', when: [{ arg: CLONE_FLAGS_ARG, bits: CLONE_NEWUSER }], why: 'a child in a new user namespace' },
   { call: 'clone3', errno: 'ENOSYS', why: 'its flags are out of a filter\'s sight: libc falls back to clone' },
 ];

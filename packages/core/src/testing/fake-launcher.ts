@@ -27,7 +27,6 @@ function opPath(op: ChildOp): string {
     case 'rlimit': return op.resource;
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return [...op.deny, ...(op.rules ?? []).map((r) => `${r.call}:${r.errno}`)].join(',');
-    case 'seccompArgs': return op.rules.map((r) => r.syscall).join(',');
     case 'landlock': return '/';
   }
 }
@@ -91,8 +90,6 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourc
       return child.dropCaps(op.caps);
     case 'seccomp':
       return child.loadSeccomp(op.deny, op.rules);
-    case 'seccompArgs':
-      return child.loadSeccompArgs(op.rules);
     case 'landlock':
       return child.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
   }
@@ -230,7 +227,6 @@ export class FakeLauncher implements Launcher {
       for (const op of spec.ops ?? []) {
         if (op.op === 'capDrop') proc.dropCaps(op.caps);
         else if (op.op === 'seccomp') proc.loadSeccomp(op.deny, op.rules);
-        else if (op.op === 'seccompArgs') proc.loadSeccompArgs(op.rules);
         else if (op.op === 'landlock') proc.enterLandlock(k.opts.landlockAbi, () => k.nextLandlockDomain());
         else throw fault('EINVAL');
       }

@@ -3,7 +3,7 @@
  * it was sent. Signal names and numbers follow Linux x86-64 (SIGRTMIN is 34).
  */
 import { constants } from 'node:os';
-import type { Namespace, SeccompArgRule, SeccompRule } from '../plan.js';
+import type { Namespace, SeccompCondition, SeccompRule } from '../plan.js';
 import type { Errno } from './fake-errors.js';
 import { fault } from './fake-errors.js';
 import type { MountNs } from './fake-mount-table.js';
@@ -87,8 +87,6 @@ export class FakeProcess implements Accessor {
   caps: Set<number>;
   /** Its seccomp filters, newest first (inherited by children, kept across exec). */
   seccompFilters: ReadonlyArray<{ deny: readonly string[]; rules: readonly SeccompRule[] }>;
-  /** Calls refused only with these arguments (seccompArgs filters; inherited, kept across exec). */
-  seccompArgs: SeccompArgRule[] | undefined;
   /** Its innermost Landlock domain (inherited by children, kept across exec); none: not sandboxed. */
   landlockDomain: number | undefined;
   /** Every signal delivered, in order (SIGKILL included). */
@@ -109,7 +107,6 @@ export class FakeProcess implements Accessor {
   ) {
     this.caps = new Set(parent ? parent.caps : Array.from({ length: CAP_LAST_CAP + 1 }, (_, i) => i));
     this.seccompFilters = parent ? parent.seccompFilters : [];
-    this.seccompArgs = parent?.seccompArgs;
     this.landlockDomain = parent?.landlockDomain;
     if (parent) {
       for (const [k, v] of parent.rlimits) this.rlimits.set(k, { ...v });
@@ -152,8 +149,8 @@ export class FakeProcess implements Accessor {
 
   /** Stacks a filter on the ones it has, as the kernel does: all apply. */
   loadSeccomp(deny: readonly string[], rules: readonly SeccompRule[] = []): void {
-    for (const r of rules) {
-      if (r.when && (!Number.isInteger(r.when.arg) || r.when.arg < 0 || r.when.arg > 5 || !(r.when.bits > 0))) throw fault('EINVAL');
+    for (const c of rules.flatMap((r) => r.when ?? [])) {
+      if (!Number.isInteger(c.arg) || c.arg < 0 || c.arg > 5 || ('bits' in c ? !(c.bits > 0) : !(c.equals >= 0 && c.equals <= 0xffffffff))) throw fault('EINVAL');
     }
     this.seccompFilters = [{ deny: [...deny], rules: rules.map((r) => ({ ...r })) }, ...this.seccompFilters];
   }
@@ -172,16 +169,10 @@ export class FakeProcess implements Accessor {
   seccompAnswer(call: string, args: readonly number[] = []): 'EPERM' | 'ENOSYS' | undefined {
     for (const f of this.seccompFilters) {
       if (f.deny.includes(call)) return 'EPERM';
-      const hit = f.rules.find((r) => r.call === call && (!r.when || (BigInt(args[r.when.arg] ?? 0) & BigInt(r.when.bits)) === BigInt(r.when.bits)));
+      const hit = f.rules.find((r) => r.call === call && (r.when ?? []).every((c) => meets(c, args[c.arg] ?? 0)));
       if (hit) return hit.errno;
     }
     return undefined;
-  }
-
-  /** Stacks a filter on arguments, as loadSeccomp does a deny list. */
-  loadSeccompArgs(rules: SeccompArgRule[]): void {
-    for (const r of rules) if (!r.args.length || r.args.some((a) => a.index < 0 || a.index > 5)) throw fault('EINVAL');
-    this.seccompArgs = [...(this.seccompArgs ?? []), ...rules.map((r) => ({ syscall: r.syscall, args: r.args.map((a) => ({ ...a })) }))];
   }
 
   /**
@@ -204,4 +195,10 @@ export class FakeProcess implements Accessor {
     for (const c of caps) if (!Number.isInteger(c) || c < 0 || c > CAP_LAST_CAP) throw fault('EINVAL');
     for (const c of caps) this.caps.delete(c);
   }
+}
+
+/** A filter's masked comparison: all of `bits` set, or the low 32 bits equal. */
+function meets(c: SeccompCondition, value: number): boolean {
+  const v = BigInt(value);
+  return 'bits' in c ? (v & BigInt(c.bits)) === BigInt(c.bits) : (v & 0xffffffffn) === BigInt(c.equals);
 }

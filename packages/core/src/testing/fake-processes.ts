@@ -8,7 +8,7 @@
  * process (v1 freezer) keeps its signals, SIGKILL included, until it is thawed.
  */
 import type { MountEntry, ProcessService, RunOptions, RunResult } from '../host.js';
-import type { IdMapping, Namespace, SeccompArgRule, SeccompRule } from '../plan.js';
+import type { IdMapping, Namespace, SeccompRule } from '../plan.js';
 import { fault, kernelError, KernelFault } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import { IpcNs, NetNs, NsBase, PidNs, UserNs, UtsNs, type SysvObject } from './fake-namespaces.js';
@@ -42,8 +42,6 @@ export interface FakeProcessInfo {
   seccompDeny?: string[];
   /** Its filters' other rules (by argument, or with ENOSYS), oldest filter first; absent without a filter. */
   seccompRules?: SeccompRule[];
-  /** Calls refused only with these arguments (seccompArgs filters); absent without one. */
-  seccompArgs?: SeccompArgRule[];
   /** Its innermost Landlock domain; absent when it has none. */
   landlockDomain?: number;
   /** Signals delivered so far, in order. */
@@ -244,7 +242,6 @@ export class FakeProcesses implements ProcessService {
       rlimits: Object.fromEntries([...p.rlimits].map(([k, v]) => [k, { ...v }])),
       capBounding: [...p.caps].sort((a, b) => a - b),
       ...(p.seccompDeny ? { seccompDeny: p.seccompDeny, seccompRules: [...p.seccompFilters].reverse().flatMap((f) => f.rules.map((r) => ({ ...r }))) } : {}),
-      ...(p.seccompArgs ? { seccompArgs: structuredClone(p.seccompArgs) } : {}),
       ...(p.landlockDomain !== undefined ? { landlockDomain: p.landlockDomain } : {}),
       signals: [...p.signals],
       cgroup: this.k.cgroups.groupOf(pid),

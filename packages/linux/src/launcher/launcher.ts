@@ -60,8 +60,6 @@ export function describeOp(op: ChildOp): string {
       return `drop capabilities ${op.caps.join(',')}`;
     case 'seccomp':
       return `load the seccomp filter (${op.deny.length + (op.rules?.length ?? 0)} rules)`;
-    case 'seccompArgs':
-      return `load the seccomp filter on arguments (${op.rules.map((r) => r.syscall).join(', ')})`;
     case 'devnode':
       return op.source ? `bind device node ${op.source} on ${op.path}` : `make device node ${op.path} (${op.kind} ${op.major}:${op.minor})`;
     case 'landlock':

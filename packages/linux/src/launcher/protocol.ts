@@ -15,7 +15,7 @@
  *   `ERR <index> <step> <errno> <detail>`  any failure; index is the op's position in
  *                                      the spec's ops, -1 for a step that is not an op
  */
-import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace, type SeccompArgRule, type SeccompRule } from '@vzkit/core';
+import { vzError, type ChildOp, type IdMapping, type IdmappedBind, type InjectSpec, type LaunchSpec, type Namespace, type SeccompCondition, type SeccompRule } from '@vzkit/core';
 
 export const SPEC_MAGIC = 'VZL1';
 
@@ -46,7 +46,6 @@ export const ARITY = {
   capDrop: 1,
   seccomp: 1,
   devnode: 6,
-  seccompArgs: 1,
   landlock: 0,
 } as const;
 
@@ -121,8 +120,6 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['capDrop', op.caps.map((c) => count(c, 'capability')).join(',')];
     case 'seccomp':
       return ['seccomp', [...op.deny.map(syscallName), ...(op.rules ?? []).map(ruleToken)].join(',')];
-    case 'seccompArgs':
-      return ['seccompArgs', op.rules.map(seccompRule).join(';')];
     case 'devnode':
       return ['devnode', op.path, op.kind, count(op.major, 'major'), count(op.minor, 'minor'), count(op.mode, 'devnode mode'), op.source ?? ''];
     case 'landlock':
@@ -130,26 +127,25 @@ export function opRecord(op: ChildOp): SpecRecord {
   }
 }
 
-/** `clone3:ENOSYS`, `unshare:EPERM:0:268435456` (refused when arg 0 has all those bits). */
+/**
+ * `clone3:ENOSYS`, `unshare:EPERM:0&268435456` (refused when argument 0 has all those
+ * bits), `socket:EPERM:0=16:2=12` (when arguments 0 and 2 are those values): native/ops.c.
+ */
 function ruleToken(rule: SeccompRule): string {
   if (rule.errno !== 'EPERM' && rule.errno !== 'ENOSYS') throw vzError('BAD_VALUE', `launcher spec: seccomp answer ${String(rule.errno)} is not EPERM or ENOSYS`);
-  const head = `${syscallName(rule.call)}:${rule.errno}`;
-  if (!rule.when) return head;
-  const { arg, bits } = rule.when;
-  if (!Number.isInteger(arg) || arg < 0 || arg > 5) throw vzError('BAD_VALUE', `launcher spec: seccomp argument ${arg} is not 0-5`);
-  if (!Number.isSafeInteger(bits) || bits <= 0) throw vzError('BAD_VALUE', `launcher spec: seccomp bits ${bits} must be a positive integer`);
-  return `${head}:${arg}:${bits}`;
+  const when = rule.when ?? [];
+  if (when.length > 6) throw vzError('BAD_VALUE', `launcher spec: a seccomp rule for ${rule.call} has more than 6 conditions`);
+  return [`${syscallName(rule.call)}:${rule.errno}`, ...when.map((c) => condition(rule.call, c))].join(':');
 }
 
-/** `socket:0=16,2=12`: the call, then each argument's index and value (native/seccomp_args.c). */
-function seccompRule(r: SeccompArgRule): string {
-  if (!r.args.length || r.args.length > 6) throw vzError('BAD_VALUE', `launcher spec: a seccomp rule for ${r.syscall} needs 1 to 6 arguments`);
-  const args = r.args.map((a) => {
-    if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw vzError('BAD_VALUE', `launcher spec: argument index ${a.index} of ${r.syscall} is not 0-5`);
-    if (!Number.isInteger(a.value) || a.value < 0 || a.value > 0xffffffff) throw vzError('BAD_VALUE', `launcher spec: argument value ${a.value} of ${r.syscall} is not a 32-bit number`);
-    return `${a.index}=${a.value}`;
-  });
-  return `${syscallName(r.syscall)}:${args.join(',')}`;
+function condition(call: string, c: SeccompCondition): string {
+  if (!Number.isInteger(c.arg) || c.arg < 0 || c.arg > 5) throw vzError('BAD_VALUE', `launcher spec: seccomp argument ${c.arg} of ${call} is not 0-5`);
+  if ('bits' in c) {
+    if (!Number.isSafeInteger(c.bits) || c.bits <= 0) throw vzError('BAD_VALUE', `launcher spec: seccomp bits ${c.bits} of ${call} must be a positive integer`);
+    return `${c.arg}&${c.bits}`;
+  }
+  if (!Number.isInteger(c.equals) || c.equals < 0 || c.equals > 0xffffffff) throw vzError('BAD_VALUE', `launcher spec: seccomp value ${c.equals} of ${call} is not a 32-bit number`);
+  return `${c.arg}=${c.equals}`;
 }
 
 function syscallName(name: string): string {
@@ -223,7 +219,7 @@ export function joinRecords(spec: JoinSpec): SpecRecord[] {
     ['tty', spec.tty ? '1' : '0'],
     ...(spec.capDrop.length ? [['capDrop', spec.capDrop.map((c) => count(c, 'capability')).join(',')] as SpecRecord] : []),
     ...spec.ops.map((op) => {
-      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'seccompArgs' && op.op !== 'landlock') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
+      if (op.op !== 'capDrop' && op.op !== 'seccomp' && op.op !== 'landlock') throw vzError('BAD_VALUE', `launcher spec: a ${op.op} op cannot run when joining a VE`);
       return opRecord(op);
     }),
     ...programRecords(spec.argv, spec.env, spec.cwd),
