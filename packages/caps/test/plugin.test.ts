@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin } from '@vzkit/core';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { CAPABILITIES, CAPABILITY, capsPlugin, DEFAULT_OFF, droppedCaps, HOST_ROOT_OFF } from '../src/index.js';
 
 /** ns-user's part, as far as this plugin cares: a VE with LOCAL_UID gets a user namespace. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createRuntime, resolvePaths, type Plugin } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { HOST_BUSYBOX, BIN_APPLETS, SBIN_APPLETS, USR_BIN_APPLETS } from '@vzkit/template';
 import { defaultPlugins, runTool, runVzctl, runVzlist, type CliIo, type RuntimeFactory } from '../src/index.js';
 import { demoPlugin } from './demo-plugin.js';

@@ -6,7 +6,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandContext } from '@vzkit/core/testing';
+import type { CommandContext } from '@vzkit/fake-host';
 import { runVzctl, type CliIo } from '../src/index.js';
 import { makeEnv, type Env } from './harness.js';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ConfigFile, createRuntime, parseKeyValue, resolvePaths } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { defaultPlugins } from '../src/index.js';
 
 describe('contrib/vz.conf', () => {

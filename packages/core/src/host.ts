@@ -1,7 +1,7 @@
 /**
  * The Host interface: the only way anything in vzkit reaches the kernel. `LinuxHost`
  * (@vzkit/linux) implements it with syscalls, cgroup files and the native launcher;
- * `FakeHost` (@vzkit/core/testing) models the same state in memory and fails where the
+ * `FakeHost` (@vzkit/fake-host) models the same state in memory and fails where the
  * kernel would. Plugins never import node:fs or node:child_process for host work.
  */
 import type { ChildOp, IdMapping, LaunchSpec, Namespace } from './plan.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, featureSetting, FEATURES, type FeatureDecl } from '../src/index.js';
 import { PluginRegistry } from '../src/registry.js';
-import { failure, fakeVe, type FakeVe } from '../src/testing/index.js';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 let t: FakeVe;
 afterEach(async () => {

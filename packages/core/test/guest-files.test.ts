@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isGuestFileRefusal, readGuestFile, skipIfRefused, statGuestFile, writeGuestFile, type GuestCtx } from '../src/index.js';
-import { errnoOf, failure, FakeHost } from '../src/testing/index.js';
+import { errnoOf, failure, FakeHost } from '@vzkit/fake-host';
 
 const ROOT = '/vz/root/101';
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePlugin, vzError, type Plugin, type PluginHooks, type VzError } from '../src/index.js';
-import { fakeVe, type FakeVe } from '../src/testing/index.js';
+import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 type Hook = keyof PluginHooks;
 const NAMES = ['a', 'b', 'c'] as const;

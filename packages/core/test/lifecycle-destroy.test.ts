@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeVe, type FakeVe } from '../src/testing/index.js';
+import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 let t: FakeVe;
 afterEach(async () => {

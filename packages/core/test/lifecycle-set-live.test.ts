@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineKey, definePlugin, integer } from '../src/index.js';
-import { fakeVe, type FakeVe } from '../src/testing/index.js';
+import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 const LEVEL = defineKey<number>({ name: 'LEVEL', type: integer({ min: 0 }), description: 'a live test value', live: true, flag: 'level' });
 const applied: number[] = [];

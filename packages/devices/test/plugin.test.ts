@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { DEFAULT_DEVICES, devicesPlugin } from '../src/index.js';
 
 let t: FakeVe;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePlugin, defineKey, type ValueType } from '@vzkit/core';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { distroPlugin, editHosts, HOSTS_MARKER, parseUserPassword } from '../src/index.js';
 
 const text: ValueType<string> = { arg: 'X', parse: (r) => r, format: (v) => v };

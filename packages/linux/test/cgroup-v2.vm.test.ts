@@ -17,7 +17,7 @@ import { isVzError, type CgroupManager } from '@vzkit/core';
 import { CgroupV2Manager, detectCgroupManager } from '../src/cgroup/index.js';
 import { createLinuxHost } from '../src/linux-host.js';
 
-import { unifiedHost } from '../src/testing/index.js';
+import { unifiedHost } from '@vzkit/fake-host';
 
 const ROOT = '/sys/fs/cgroup';
 const PARENT = `@self/vzkit-v2test-${process.pid}`;

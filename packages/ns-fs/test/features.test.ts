@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
-import { failure, FakeHost } from '@vzkit/core/testing';
+import { failure, FakeHost } from '@vzkit/fake-host';
 import { templatePlugin } from '@vzkit/template';
 import { nsFsPlugin } from '../src/index.js';
 

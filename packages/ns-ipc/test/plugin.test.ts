@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IPC_SYSCTLS, nsIpcPlugin } from '../src/index.js';
-import { fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 let t: FakeVe;
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths, type Host, type HostFs, type Runtime } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { nsPidPlugin } from '../src/index.js';
 
 function withProcExe(fake: FakeHost, exeOf: Record<string, string>): Host {

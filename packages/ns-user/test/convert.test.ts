@@ -13,7 +13,7 @@ import {
   ACL_GROUP, ACL_USER, createRuntime, definePlugin, formatAcl, formatFileCaps, LOCAL_GID, LOCAL_UID, parseAcl, parseFileCaps,
   resolvePaths, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS, type Plugin, type Runtime, type VzPaths,
 } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { templatePlugin } from '@vzkit/template';
 import { nsUserPlugin } from '../src/index.js';

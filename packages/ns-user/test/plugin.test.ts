@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths } from '@vzkit/core';
-import { fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { accountInRange, nsUserPlugin, parseAccounts } from '../src/index.js';
 
 /** The mount and pid namespaces the other plugins would add. */

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOSTNAME, nsUtsPlugin } from '../src/index.js';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 let t: FakeVe;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { chooseBackend, kernelQuotaSupport, probePrivate } from '../src/index.js';
 
 describe('kernel quota support (second level)', () => {

@@ -7,7 +7,7 @@
  * the resulting disks, not the command lines.
  */
 import { join } from 'node:path';
-import type { FakeHost, RunHandler } from '@vzkit/core/testing';
+import type { FakeHost, RunHandler } from '@vzkit/fake-host';
 
 export interface FakeImage {
   blockCount: number;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, isVzError, resolvePaths, type Logger, type Runtime, type VzPaths } from '@vzkit/core';
-import { FakeHost, type FakeHostOptions } from '@vzkit/core/testing';
+import { FakeHost, type FakeHostOptions } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { quotaPlugin, UGID_MOUNT, vzquotaShow, vzquotaStat } from '../src/index.js';
 import { installQuotaTools, type ToolState } from './fake-tools.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { CLONE_NEWUSER, DEFAULT_DENY, NESTING_RULES, seccompPlugin } from '../src/index.js';
 
 let t: FakeVe;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import {
   acquireSettings, buildableNames, debianArch, debianMirrorsOf, MmdebstrapProgress, parseDeb822Sources, parseOneLineSources, findBuilder, inittabForVe, installedPackages, parseDebianName, StageReporter,
   statInTree, templateCacheDir,

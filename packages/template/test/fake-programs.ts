@@ -5,7 +5,7 @@
  * is still alive when it ends) and mmdebstrap, writing a small Debian tree with what a
  * real build leaves that a VE must not get.
  */
-import type { FakeHost } from '@vzkit/core/testing';
+import type { FakeHost } from '@vzkit/fake-host';
 
 interface ArchivedFile {
   path: string;

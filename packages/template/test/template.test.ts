@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, resolvePaths, type VzPaths } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import {
   buildBusyboxTemplate, ensureTemplate, listTemplates, templatePath, templatePlugin, treeSize, TEMPLATE_STAMP,
 } from '../src/index.js';

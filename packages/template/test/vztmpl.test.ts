@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, isVzError, resolvePaths, vzError, type Runtime, type VzPaths } from '@vzkit/core';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import { markCreating, SHARED_TEST_TEMPLATE_CACHE, TEMPLATE_STAMP, templatePlugin, unmarkCreating } from '../src/index.js';
 import { fakeBusybox } from './fake-busybox.js';
 import { privateArea } from './private-area.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StatRow } from '@vzkit/core';
-import { failure, fakeVe, type FakeVe } from '@vzkit/core/testing';
+import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
 import { nsIpcPlugin } from '@vzkit/ns-ipc';
 import { ubcPlugin } from '../src/index.js';
 

@@ -3,7 +3,7 @@
  * (-c), watch (-w), their refusals, and the per-user store they keep between runs.
  */
 import { describe, expect, it } from 'vitest';
-import { FakeHost } from '@vzkit/core/testing';
+import { FakeHost } from '@vzkit/fake-host';
 import type { StatRow } from '@vzkit/core';
 import { compareWithLastRun, defaultStoreDir, importance, parseVzubcArgs, renderTable, UbcStore, type VeBeancounters } from '../src/index.js';
 

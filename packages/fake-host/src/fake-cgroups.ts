@@ -1,0 +1,290 @@
+/**
+ * A cgroup tree in memory behind the CgroupManager interface, v1 or v2. Groups hold
+ * member pids (a process is in exactly one group; forks inherit it), limits and the
+ * counters tests drive (memory usage, failcnt). It fails as the kernel does: attach or
+ * set on a missing group is ENOENT, removing a group with processes or children EBUSY,
+ * a fork past pids.max EAGAIN.
+ */
+import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
+import { fault, kernelError, KernelFault, type FaultTarget } from './fake-errors.js';
+import { applyResources, CgNode, LimitFault } from './fake-cgroup-limits.js';
+import type { FakeKernel } from './fake-kernel.js';
+
+export class FakeCgroups implements CgroupManager {
+  private readonly root = new CgNode('/', undefined);
+  private readonly where = new Map<number, CgNode>();
+
+  constructor(private readonly k: FakeKernel) {
+    this.node(k.opts.selfCgroup, true);
+  }
+
+  get version(): 1 | 2 {
+    return this.k.opts.cgroupVersion;
+  }
+
+  /** `@self/x` → `<self>/x`, `vzkit/101` → `/vzkit/101`; EINVAL for `..` or empty parts. */
+  resolve(group: CgroupRef): string {
+    const rel = group.startsWith('@self') ? `${this.k.opts.selfCgroup}/${group.slice(5)}` : group;
+    const parts = rel.split('/').filter((p) => p !== '');
+    if (parts.some((p) => p === '.' || p === '..' || p.includes('\0'))) throw fault('EINVAL');
+    return `/${parts.join('/')}`;
+  }
+
+  private node(path: string, create = false): CgNode | undefined {
+    let cur = this.root;
+    for (const name of path.split('/').filter((p) => p !== '')) {
+      let next = cur.children.get(name);
+      if (!next) {
+        if (!create) return undefined;
+        next = new CgNode(cur.path === '/' ? `/${name}` : `${cur.path}/${name}`, cur);
+        cur.children.set(name, next);
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  /** Runs one manager call: armed faults first, kernel faults become VzErrors naming the group. */
+  private call<T>(target: FaultTarget | undefined, what: string, group: CgroupRef, fn: (path: string) => T): T {
+    try {
+      if (target) this.k.faults.check(target, group);
+      return fn(this.resolve(group));
+    } catch (e) {
+      if (e instanceof LimitFault) {
+        const dirs = this.pathsOf(this.resolve(group));
+        const dir = dirs[e.file.split('.')[0]!] ?? dirs.unified ?? '';
+        throw kernelError('SYSTEM', `cgroup ${group}: write ${e.value} to ${e.file}`, e.errno, `${dir}/${e.file}`);
+      }
+      if (e instanceof KernelFault) throw kernelError('SYSTEM', `cgroup ${group}: ${what}`, e.errno, e.path);
+      throw e;
+    }
+  }
+
+  private must(path: string): CgNode {
+    const n = this.node(path);
+    if (!n) throw fault('ENOENT', path);
+    return n;
+  }
+
+  private pathsOf(path: string): Record<string, string> {
+    const suffix = path === '/' ? '' : path;
+    if (this.version === 2) return { unified: `/sys/fs/cgroup${suffix}` };
+    return Object.fromEntries(this.k.opts.controllers.map((c) => [c, `/sys/fs/cgroup/${c}${suffix}`]));
+  }
+
+  // --- CgroupManager ---------------------------------------------------------------
+
+  async controllers(): Promise<string[]> {
+    return [...this.k.opts.controllers];
+  }
+
+  async exists(group: CgroupRef): Promise<boolean> {
+    return this.call(undefined, 'exists', group, (p) => this.node(p) !== undefined);
+  }
+
+  async create(group: CgroupRef): Promise<void> {
+    this.call('cgroup.create', 'mkdir', group, (p) => this.node(p, true));
+  }
+
+  async attach(group: CgroupRef, pid: number): Promise<void> {
+    this.call('cgroup.attach', `attach ${pid}`, group, (p) => {
+      const n = this.must(p);
+      if (!this.k.processes.get(pid)?.alive) throw fault('ESRCH');
+      this.place(pid, n.path);
+    });
+  }
+
+  async set(group: CgroupRef, resources: CgroupResources): Promise<void> {
+    // As the v2 backend: a device allowlist there would need a BPF program.
+    if (resources.devices && this.version === 2) throw vzError('UNSUPPORTED', `cgroup ${group}: a device allowlist on cgroup v2 needs a BPF device program`);
+    // As the backends: the throttles are written, then a weight where no scheduler has one is refused.
+    const noWeight = resources.io?.weight !== undefined && !this.k.opts.ioWeight;
+    const res: CgroupResources = noWeight ? { ...resources, io: { ...(resources.io?.limits ? { limits: resources.io.limits } : {}) } } : resources;
+    this.call('cgroup.set', 'set', group, (p) => {
+      const o = this.k.opts;
+      applyResources(this.must(p), res, {
+        version: o.cgroupVersion, pageSize: o.pageSize, cpus: o.cpus, controllers: o.controllers, swapAccounting: o.swapAccounting,
+        disk: (major, minor) => this.k.disk(major, minor),
+      });
+    });
+    if (noWeight) {
+      const file = this.version === 1 ? 'blkio.weight' : 'io.weight';
+      throw vzError('UNSUPPORTED', `cgroup ${group}: no I/O weight (${file}): no I/O scheduler of this host shares disk time by weight`);
+    }
+  }
+
+  async stats(group: CgroupRef): Promise<CgroupStats> {
+    return this.call(undefined, 'stats', group, (p) => {
+      const n = this.must(p);
+      const c = n.counters;
+      const has = (ctrl: string) => this.k.opts.controllers.includes(ctrl);
+      const out: CgroupStats = {};
+      if (has('pids')) out.pids = { current: n.subtreeMembers().length, max: n.resources.pids?.max ?? null, failcnt: c.pidsFailcnt, peak: c.pidsPeak };
+      if (has('memory')) {
+        const m = n.resources.memory;
+        out.memory = {
+          usage: c.memUsage, maxUsage: c.memMaxUsage, max: m?.max ?? null, failcnt: c.memFailcnt,
+          swapUsage: c.swapUsage, kmemUsage: c.kmemUsage,
+          stat: { rss: c.memUsage - c.shmem, shmem: c.shmem, sock: c.tcpUsage, swap: c.swapUsage },
+          swap: { usage: c.swapUsage, max: m?.swap ?? null },
+          oomKills: c.oomKills,
+          // v1 has kmem and kmem.tcp counters with limits; v2 only reports usage from memory.stat.
+          ...(this.version === 1
+            ? { kmem: { usage: c.kmemUsage, maxUsage: c.kmemUsage, failcnt: 0, max: m?.kmem ?? null }, tcp: { usage: c.tcpUsage, maxUsage: c.tcpUsage, failcnt: 0, max: m?.kmemTcp ?? null } }
+            : { kmem: { usage: c.kmemUsage }, tcp: { usage: c.tcpUsage } }),
+        };
+      }
+      if (has('cpu')) out.cpu = { usageNs: c.cpuUsageNs, throttledNs: c.throttledNs };
+      return out;
+    });
+  }
+
+  async pids(group: CgroupRef): Promise<number[]> {
+    return this.call(undefined, 'read cgroup.procs', group, (p) => [...this.must(p).members].sort((a, b) => a - b));
+  }
+
+  async freeze(group: CgroupRef): Promise<void> {
+    this.call('cgroup.freeze', 'freeze', group, (p) => {
+      if (this.version === 1 && !this.k.opts.controllers.includes('freezer')) throw fault('ENOENT');
+      this.must(p).frozen = true;
+    });
+  }
+
+  async thaw(group: CgroupRef): Promise<void> {
+    this.call('cgroup.thaw', 'thaw', group, (p) => {
+      const n = this.must(p);
+      n.frozen = false;
+      for (const pid of n.subtreeMembers()) this.k.processes.release(pid);
+    });
+  }
+
+  async kill(group: CgroupRef): Promise<void> {
+    this.call('cgroup.kill', 'kill', group, (p) => {
+      for (const pid of this.must(p).subtreeMembers()) {
+        const proc = this.k.processes.get(pid);
+        if (proc) {
+          proc.signals.push('SIGKILL');
+          this.k.processes.die(proc, { signal: 'SIGKILL' });
+        }
+      }
+    });
+  }
+
+  async destroy(group: CgroupRef): Promise<void> {
+    this.call('cgroup.destroy', 'rmdir', group, (p) => {
+      const n = this.node(p);
+      if (!n) return;
+      if (!n.parent || n.members.size > 0 || n.children.size > 0) throw fault('EBUSY', p);
+      n.parent.children.delete(p.slice(p.lastIndexOf('/') + 1));
+    });
+  }
+
+  async prune(group: CgroupRef): Promise<void> {
+    this.call('cgroup.prune', 'rmdir', group, (p) => {
+      const n = this.node(p);
+      if (n?.parent && n.members.size === 0 && n.children.size === 0) n.parent.children.delete(p.slice(p.lastIndexOf('/') + 1));
+    });
+  }
+
+  async paths(group: CgroupRef): Promise<Record<string, string>> {
+    return this.call(undefined, 'paths', group, (p) => this.pathsOf(p));
+  }
+
+  // --- kernel side -----------------------------------------------------------------
+
+  /** Puts a process into a group (creating it: only for boot and fork). */
+  place(pid: number, path: string): void {
+    this.where.get(pid)?.members.delete(pid);
+    const n = this.node(path, true)!;
+    n.members.add(pid);
+    this.where.set(pid, n);
+    for (let a: CgNode | undefined = n; a; a = a.parent) a.counters.pidsPeak = Math.max(a.counters.pidsPeak, a.subtreeMembers().length);
+  }
+
+  remove(pid: number): void {
+    this.where.get(pid)?.members.delete(pid);
+    this.where.delete(pid);
+  }
+
+  /** A fork into `path` counts against every pids.max above it: EAGAIN (and failcnt) when one is full. */
+  chargeFork(path: string): void {
+    for (let n = this.node(path); n; n = n.parent) {
+      const max = n.resources.pids?.max;
+      if (max !== undefined && max !== null && n.subtreeMembers().length >= max) {
+        n.counters.pidsFailcnt++;
+        throw fault('EAGAIN');
+      }
+    }
+  }
+
+  frozen(pid: number): boolean {
+    for (let n = this.where.get(pid); n; n = n.parent) if (n.frozen) return true;
+    return false;
+  }
+
+  /** /proc/PID/cgroup of a process. */
+  procFile(pid: number): string {
+    const path = this.where.get(pid)?.path ?? '/';
+    if (this.version === 2) return `0::${path}\n`;
+    return this.k.opts.controllers.map((c, i) => `${this.k.opts.controllers.length - i}:${c}:${path}\n`).join('');
+  }
+
+  // --- test helpers ----------------------------------------------------------------
+
+  /** The group a process is in (absolute path), undefined when it is gone. */
+  groupOf(pid: number): string | undefined {
+    return this.where.get(pid)?.path;
+  }
+
+  /** The limits stored for a group, as set() left them (memory rounded to pages); undefined if missing. */
+  read(group: CgroupRef): CgroupResources | undefined {
+    const n = this.call(undefined, 'read', group, (p) => this.node(p));
+    return n && structuredClone(n.resources);
+  }
+
+  /** Every group, absolute paths, sorted. */
+  groups(): string[] {
+    const out: string[] = [];
+    const walk = (n: CgNode) => {
+      out.push(n.path);
+      for (const c of n.children.values()) walk(c);
+    };
+    walk(this.root);
+    return out.sort();
+  }
+
+  isFrozen(group: CgroupRef): boolean {
+    return this.call(undefined, 'read freezer state', group, (p) => this.node(p)?.frozen ?? false);
+  }
+
+  /**
+   * Sets what the group uses. Memory beyond the limit cannot be charged: usage stops at
+   * the limit and failcnt counts the attempt, as the kernel's page counter does.
+   */
+  setUsage(group: CgroupRef, usage: { memory?: number; swap?: number; kmem?: number; tcp?: number; shmem?: number; oomKills?: number; cpuNs?: number; throttledNs?: number }): void {
+    const n = this.call(undefined, 'set usage', group, (p) => this.must(p));
+    const c = n.counters;
+    if (usage.memory !== undefined) {
+      const max = n.resources.memory?.max;
+      if (max !== undefined && max !== null && usage.memory > max) {
+        c.memFailcnt++;
+        c.memUsage = max;
+      } else c.memUsage = usage.memory;
+      c.memMaxUsage = Math.max(c.memMaxUsage, c.memUsage);
+    }
+    if (usage.swap !== undefined) c.swapUsage = usage.swap;
+    if (usage.kmem !== undefined) c.kmemUsage = usage.kmem;
+    if (usage.tcp !== undefined) c.tcpUsage = usage.tcp;
+    if (usage.shmem !== undefined) c.shmem = usage.shmem;
+    if (usage.oomKills !== undefined) c.oomKills = usage.oomKills;
+    if (usage.cpuNs !== undefined) c.cpuUsageNs = usage.cpuNs;
+    if (usage.throttledNs !== undefined) c.throttledNs = usage.throttledNs;
+  }
+
+  /** Adds to a failcnt (as if the kernel had refused that many charges). */
+  bumpFailcnt(group: CgroupRef, counter: 'pids' | 'memory', n = 1): void {
+    const c = this.call(undefined, 'bump failcnt', group, (p) => this.must(p)).counters;
+    if (counter === 'pids') c.pidsFailcnt += n;
+    else c.memFailcnt += n;
+  }
+}
