@@ -1,15 +1,17 @@
 /**
  * The default composition: the runtime `vzctl` and `vzlist` drive, made of the Linux
  * host and the plugins below. Adding a subsystem to the tools is one line in
- * {@link defaultPlugins}; its flags, vzlist columns and commands come with it.
+ * {@link defaultPlugins}; its flags, vzlist columns and commands come with it. This is
+ * the one place the tools' environment (VZKIT_*) becomes settings: the core and the
+ * plugins take options, never the process's environment.
  */
-import { createRuntime, resolvePaths, type Host, type Logger, type Plugin, type Runtime } from '@vzkit/core';
+import { armFault, createRuntime, resolvePaths, type Host, type Logger, type Plugin, type Runtime } from '@vzkit/core';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { nsIpcPlugin } from '@vzkit/ns-ipc';
 import { nsPidPlugin } from '@vzkit/ns-pid';
 import { nsUtsPlugin } from '@vzkit/ns-uts';
 import { nsUserPlugin } from '@vzkit/ns-user';
-import { templatePlugin } from '@vzkit/template';
+import { createTemplatePlugin, DEBIAN_MIRROR_ENV, TEMPLATE_CACHE_ENV } from '@vzkit/template';
 import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
@@ -23,10 +25,13 @@ import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 
-/** The plugins of the default tools (the runtime orders them by `requires`). */
-export function defaultPlugins(): Plugin<any, any>[] {
+/** The plugins of the default tools (the runtime orders them by `requires`), with settings from `env`. */
+export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any, any>[] {
   return [
-    templatePlugin,
+    createTemplatePlugin({
+      ...(env[TEMPLATE_CACHE_ENV] ? { cacheDir: env[TEMPLATE_CACHE_ENV] } : {}),
+      ...(env[DEBIAN_MIRROR_ENV] ? { mirror: env[DEBIAN_MIRROR_ENV] } : {}),
+    }),
     // Before ns-fs: it makes and mounts the disk the VE's root lives on (teardown is reversed).
     quotaPlugin,
     // The user namespace owns the others: first of them, though ns-fs reads the mapping from the core.
@@ -59,14 +64,24 @@ export interface DefaultRuntimeOptions {
   cgroupParent?: string;
 }
 
-/** Builds the runtime on the Linux host; the host (koffi, the launcher) loads only here. */
-export async function createDefaultRuntime(opts: DefaultRuntimeOptions = {}): Promise<Runtime> {
+/**
+ * Builds the runtime on the Linux host; the host (koffi, the launcher) loads only here.
+ * From `env`: VZKIT_ROOT (the prefix of every path), VZKIT_CGROUP_PARENT,
+ * VZKIT_LOCK_WAIT_MS (how long to wait for a VE another operation holds),
+ * VZKIT_FAULT (a crash-injection point, tests only), and the template plugin's
+ * VZKIT_TEMPLATE_CACHE and VZKIT_DEBIAN_MIRROR.
+ */
+export async function createDefaultRuntime(opts: DefaultRuntimeOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const host = opts.host ?? (await (await import('@vzkit/linux')).createLinuxHost());
+  armFault(env.VZKIT_FAULT);
+  const cgroupParent = opts.cgroupParent ?? (env.VZKIT_CGROUP_PARENT || undefined);
+  const lockWaitMs = Number(env.VZKIT_LOCK_WAIT_MS ?? 0);
   return createRuntime({
     host,
-    plugins: defaultPlugins(),
-    paths: resolvePaths(opts.root ?? process.env.VZKIT_ROOT),
+    plugins: defaultPlugins(env),
+    paths: resolvePaths(opts.root ?? env.VZKIT_ROOT),
     ...(opts.log ? { log: opts.log } : {}),
-    ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}),
+    ...(cgroupParent ? { cgroupParent } : {}),
+    ...(Number.isFinite(lockWaitMs) && lockWaitMs > 0 ? { lockWaitMs } : {}),
   });
 }

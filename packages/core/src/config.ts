@@ -24,7 +24,9 @@ export function parseKeyValue<T>(key: ConfigKey<T>, raw: string, where: string):
     return v;
   } catch (e) {
     if (e instanceof ValueError) {
-      throw vzError(e.code ?? 'BAD_VALUE', `${where}: invalid value for ${key.name}${key.flag ? ` (--${key.flag})` : ''}: ${e.message}`, { cause: e });
+      throw vzError(e.code ?? 'BAD_VALUE', `${where}: invalid value for ${key.name}${key.flag ? ` (--${key.flag})` : ''}: ${e.message}`, {
+        cause: e, ...(e.exit !== undefined ? { exit: e.exit } : {}),
+      });
     }
     throw e;
   }

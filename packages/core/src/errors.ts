@@ -34,19 +34,11 @@ export const EXIT_CODES = {
   MOUNT_FAILED: 50,
   UMOUNT_FAILED: 51,
   DESTROY_FAILED: 52,
-  CANT_ADDIP: 34,
-  BAD_HOSTNAME: 70,
-  BAD_IP: 71,
-  BAD_NAMESERVER: 72,
-  BAD_SEARCHDOMAIN: 73,
-  CHANGEPASS: 74,
-  IP_INUSE: 78,
   ACTION_SCRIPT: 79,
   BAD_CONFIG: 85,
   TEMPLATE_NOT_FOUND: 91,
   START_DISABLED: 105,
   APPLY_CONFIG: 109,
-  VETH_ERROR: 130,
   WAIT_FAILED: 133,
   CONFIG_SAVE: 139,
   PLUGIN: 3,
@@ -99,9 +91,10 @@ export function isVzError(e: unknown): e is VzError {
 
 /**
  * Adds context to a failure, crun-style (`context: inner`), keeping code, exit and errno
- * of a VzError and turning anything else into a SYSTEM error.
+ * of a VzError and turning anything else into a `code` error (SYSTEM; a plugin's code
+ * with its `exit`).
  */
-export function wrapError(e: unknown, context: string, code: CoreErrorCode | (string & {}) = 'SYSTEM'): VzError {
+export function wrapError(e: unknown, context: string, code: CoreErrorCode | (string & {}) = 'SYSTEM', exit?: number): VzError {
   if (e instanceof VzError) {
     const w = new VzError(e.code, `${context}: ${e.message}`, {
       cause: e, exit: e.exit, errno: e.errno, path: e.path, ...(e.hint ? { hint: e.hint } : {}),
@@ -111,7 +104,7 @@ export function wrapError(e: unknown, context: string, code: CoreErrorCode | (st
   }
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
   const msg = e instanceof Error ? e.message : String(e);
-  return new VzError(code, `${context}: ${msg}`, { cause: e, ...(errno ? { errno } : {}) });
+  return new VzError(code, `${context}: ${msg}`, { cause: e, ...(errno ? { errno } : {}), ...(exit !== undefined ? { exit } : {}) });
 }
 
 /** `CT 101` — how every message names a VE. */

@@ -1,6 +1,9 @@
 /**
  * The typed event bus. Hooks are for doing, events for observing: embedders and
- * plugins subscribe to lifecycle events without taking part in the operation.
+ * plugins subscribe to lifecycle events without taking part in the operation. The
+ * core declares the lifecycle's events; a plugin adds its own by extending `VzEvents`
+ * (`declare module '@vzkit/core' { interface VzEvents { 'ubc:failcnt': [...] } }`),
+ * named `<plugin>:<what>`.
  */
 import { EventEmitter } from 'eventemitter3';
 
@@ -16,7 +19,6 @@ export interface VzEvents {
   've:mounted': [ctid: number];
   've:unmounted': [ctid: number];
   've:updated': [ctid: number, keys: string[]];
-  'ubc:failcnt': [ctid: number, resource: string, failcnt: number];
   warning: [ctid: number | undefined, message: string];
 }
 

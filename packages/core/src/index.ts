@@ -20,7 +20,7 @@ export { orderPlugins, PluginRegistry, ContextRegistry } from './registry.js';
 export * from './runtime.js';
 export type { VeState, StatePhase } from './state.js';
 export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
-export { faultPoint } from './fault.js';
+export { armFault, faultPoint } from './fault.js';
 export { FileLock, type LockFs, type LockHolder, type LockOptions } from './lock.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { readGuestFile, writeGuestFile, statGuestFile, skipIfRefused, isGuestFileRefusal, guestRefusal, guestPathParts, type GuestCtx } from './guest-files.js';

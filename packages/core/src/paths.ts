@@ -18,7 +18,7 @@ export interface VzPaths {
   run: string;
 }
 
-export function resolvePaths(prefix = process.env.VZKIT_ROOT ?? ''): VzPaths {
+export function resolvePaths(prefix = ''): VzPaths {
   const p = prefix.replace(/\/+$/, '');
   const at = (s: string) => (p ? join(p, s) : s);
   const lib = at('/var/lib/vzkit');

@@ -29,9 +29,9 @@ export type { CreateRequest, SetEdit, SetOptions, SetResult, StartOptions, VeSta
 export interface RuntimeOptions {
   host: Host;
   plugins: readonly Plugin<any, any>[];
-  /** Defaults to the system paths, or under VZKIT_ROOT when set. */
+  /** Defaults to the system paths. */
   paths?: VzPaths;
-  /** Cgroup parent of every VE, over vz.conf's CGROUP_PARENT (env VZKIT_CGROUP_PARENT). */
+  /** Cgroup parent of every VE, over vz.conf's CGROUP_PARENT (the tools: VZKIT_CGROUP_PARENT). */
   cgroupParent?: string;
   log?: Logger;
   /** How long an operation waits for a VE locked by another one (ms); default 0 = fail at once. */
@@ -64,8 +64,8 @@ export class Runtime {
       paths: this.paths,
       events: this.events,
       log: opts.log ?? silent,
-      cgroupParent: opts.cgroupParent ?? (process.env.VZKIT_CGROUP_PARENT || undefined),
-      lockWaitMs: opts.lockWaitMs ?? Number(process.env.VZKIT_LOCK_WAIT_MS ?? 0),
+      cgroupParent: opts.cgroupParent,
+      lockWaitMs: opts.lockWaitMs ?? 0,
     };
   }
 

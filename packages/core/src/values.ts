@@ -7,14 +7,17 @@
 /** Thrown by a parser; the config layer turns it into BAD_VALUE naming the CTID and key. */
 export class ValueError extends Error {
   /**
-   * The error code the refusal is reported with (`BAD_IP` gives vzctl's exit 71); the
-   * default is BAD_VALUE.
+   * The error code the refusal is reported with (a plugin's `BAD_IP` with its exit 71);
+   * the default is BAD_VALUE (21).
    */
   readonly code: string | undefined;
-  constructor(reason: string, opts: { code?: string } = {}) {
+  /** The exit number of a code outside the core's table. */
+  readonly exit: number | undefined;
+  constructor(reason: string, opts: { code?: string; exit?: number } = {}) {
     super(reason);
     this.name = 'ValueError';
     this.code = opts.code;
+    this.exit = opts.exit;
   }
 }
 

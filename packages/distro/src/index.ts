@@ -6,3 +6,4 @@
 export { distroPlugin, USERPASSWD } from './plugin.js';
 export { editHosts, hostnameLine, HOSTS_MARKER } from './hosts.js';
 export { parseUserPassword, type UserPassword } from './userpasswd.js';
+export { DISTRO_EXITS, distroError, type DistroErrorCode } from './errors.js';

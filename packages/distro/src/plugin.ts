@@ -8,6 +8,7 @@
  * the guest's `ifdown -a` cut the VE off.
  */
 import { defineKey, definePlugin, readGuestFile, skipIfRefused, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
+import { distroError } from './errors.js';
 import { editHosts } from './hosts.js';
 import { ensureSshHostKeys } from './ssh-keys.js';
 import { parseUserPassword, passwordSecret, SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
@@ -56,7 +57,7 @@ async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Pr
   const r = await ctx.exec({ argv: ['/bin/sh', '-c', SET_PASSWORDS_SCRIPT, 'sh', ...users], stdio: 'pipe', input, timeoutMs: 60_000 });
   if (r.code !== 0) {
     const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
-    throw vzError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`);
+    throw distroError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`);
   }
 }
 

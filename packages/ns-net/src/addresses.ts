@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValueError } from '@vzkit/core';
+import { netCode } from './errors.js';
 
 export interface VeAddress {
   family: 4 | 6;
@@ -43,16 +44,16 @@ export function parseVeAddress(text: string): VeAddress {
   const slash = text.indexOf('/');
   const raw = slash < 0 ? text : text.slice(0, slash);
   const family = isIPv4(raw) ? 4 : isIPv6(raw) && !raw.includes('%') ? 6 : undefined;
-  if (!family) throw new ValueError(`'${text}' is not an IPv4 or IPv6 address`, { code: 'BAD_IP' });
+  if (!family) throw new ValueError(`'${text}' is not an IPv4 or IPv6 address`, netCode('BAD_IP'));
   const ip = family === 4 ? raw : normalizeV6(raw);
   const problem = family === 4 ? v4Problem(ip) : v6Problem(ip);
-  if (problem) throw new ValueError(`${text}: ${problem}`, { code: 'BAD_IP' });
+  if (problem) throw new ValueError(`${text}: ${problem}`, netCode('BAD_IP'));
   const max = family === 4 ? 32 : 128;
   if (slash < 0) return { family, ip, prefixLen: max, explicitPrefix: false };
   const lenText = text.slice(slash + 1);
   // A dotted netmask (10.0.0.1/255.255.255.0) is accepted as vzctl does.
   const len = family === 4 && isIPv4(lenText) ? maskLength(lenText) : /^\d{1,3}$/.test(lenText) ? Number(lenText) : NaN;
-  if (!(len >= 1 && len <= max)) throw new ValueError(`${text}: the prefix must be 1-${max}`, { code: 'BAD_IP' });
+  if (!(len >= 1 && len <= max)) throw new ValueError(`${text}: the prefix must be 1-${max}`, netCode('BAD_IP'));
   return { family, ip, prefixLen: len, explicitPrefix: true };
 }
 
@@ -98,7 +99,7 @@ export function deleteAddress(current: readonly VeAddress[], arg: string): VeAdd
   let next = [...current];
   for (const word of arg.split(/[\s,]+/).filter(Boolean)) {
     const a = parseVeAddress(word);
-    if (!next.some((o) => o.ip === a.ip)) throw new ValueError(`${a.ip} is not an address of this VE`, { code: 'BAD_IP' });
+    if (!next.some((o) => o.ip === a.ip)) throw new ValueError(`${a.ip} is not an address of this VE`, netCode('BAD_IP'));
     next = next.filter((o) => o.ip !== a.ip);
   }
   return next;

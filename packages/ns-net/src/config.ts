@@ -1,6 +1,7 @@
 /** The config keys ns-net owns. */
 import { isIP } from 'node:net';
 import { defineKey, ValueError, type ValueType } from '@vzkit/core';
+import { netCode, type NetErrorCode } from './errors.js';
 import { addAddress, deleteAddress, formatVeAddress, parseAddressList, type VeAddress } from './addresses.js';
 import { formatNetifs, ifnameProblem, netifAdd, netifDel, parseNetifs, type NetIf } from './netif.js';
 
@@ -41,14 +42,14 @@ export const NETIF = defineKey<NetIf[]>({
 });
 
 /** Words separated by blanks or commas, each checked; a bad one is refused with `code`. */
-function wordList(arg: string, code: string, problem: (word: string) => string | undefined): ValueType<string[]> {
+function wordList(arg: string, code: NetErrorCode, problem: (word: string) => string | undefined): ValueType<string[]> {
   return {
     arg,
     parse(raw) {
       const list = raw.split(/[\s,]+/).filter(Boolean);
       for (const w of list) {
         const p = problem(w);
-        if (p) throw new ValueError(p, { code });
+        if (p) throw new ValueError(p, netCode(code));
       }
       return list;
     },

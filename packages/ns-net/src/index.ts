@@ -11,3 +11,4 @@ export { parseVeAddress, parseAddressList, formatVeAddress, type VeAddress } fro
 export { parseNetifs, formatNetifs, stableMac, defaultHostIfname, type NetIf } from './netif.js';
 export { editResolvConf } from './resolv.js';
 export { venetHostName, type NetState } from './wiring.js';
+export { NET_EXITS, netError, type NetErrorCode } from './errors.js';

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ValueError } from '@vzkit/core';
+import { netCode } from './errors.js';
 
 export interface NetIf {
   /** Name inside the VE (`eth0`). */
@@ -100,14 +101,14 @@ export function netifAdd(current: readonly NetIf[], arg: string): NetIf[] {
   if (hostMac) n.hostMac = hostMac;
   if (bridge) n.bridge = bridge;
   checked(n);
-  if (current.some((c) => c.ifname === n.ifname)) throw new ValueError(`the VE already has an interface ${n.ifname}`, { code: 'VETH_ERROR' });
+  if (current.some((c) => c.ifname === n.ifname)) throw new ValueError(`the VE already has an interface ${n.ifname}`, netCode('VETH_ERROR'));
   return [...current, n];
 }
 
 /** `--netif_del ifname|all`. */
 export function netifDel(current: readonly NetIf[], arg: string): NetIf[] {
   if (arg === 'all') return [];
-  if (!current.some((c) => c.ifname === arg)) throw new ValueError(`the VE has no interface ${arg}`, { code: 'VETH_ERROR' });
+  if (!current.some((c) => c.ifname === arg)) throw new ValueError(`the VE has no interface ${arg}`, netCode('VETH_ERROR'));
   return current.filter((c) => c.ifname !== arg);
 }
 

@@ -7,6 +7,7 @@
  * the VE's own namespace gives it (netfilter.ts).
  */
 import { definePlugin, skipIfRefused, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
+import { netError } from './errors.js';
 import { formatVeAddress, type VeAddress } from './addresses.js';
 import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
 import { IPTABLES, NET_FEATURES, NETFILTER, NETFILTER_CALLS, netfilterLevel, unenforced } from './netfilter.js';
@@ -43,7 +44,7 @@ function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): 
   for (const n of netifs) {
     const host = resolveNetif(ctx.ve.ctid, n).hostIfname;
     if (host.length > MAX_IFNAME) {
-      throw vzError('VETH_ERROR', `${ctx.ve.label}: the host device name ${host} for ${n.ifname} is longer than ${MAX_IFNAME} characters`, {
+      throw netError('VETH_ERROR', `${ctx.ve.label}: the host device name ${host} for ${n.ifname} is longer than ${MAX_IFNAME} characters`, {
         hint: `give one: --netif_add ${n.ifname},,NAME`,
       });
     }

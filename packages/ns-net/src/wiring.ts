@@ -5,6 +5,7 @@
  * killed vzctl removes exactly what exists.
  */
 import { vzError, wrapError, type HookContext, type NetnsRef } from '@vzkit/core';
+import { netError, NET_EXITS, type NetErrorCode } from './errors.js';
 import { cidrOf, hostRouteOf, type VeAddress } from './addresses.js';
 import { resolveNetif, stableMac, type NetIf } from './netif.js';
 
@@ -31,11 +32,11 @@ async function record(ctx: NetCtx, change: (s: NetState) => NetState): Promise<v
 }
 
 /** Runs a NetService call, naming the VE and what it was doing when the kernel refuses. */
-async function net<T>(ctx: NetCtx, what: string, fn: () => Promise<T>, code = 'CANT_ADDIP'): Promise<T> {
+async function net<T>(ctx: NetCtx, what: string, fn: () => Promise<T>, code: NetErrorCode | 'ENV_CREATE' = 'CANT_ADDIP'): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw wrapError(e, `${ctx.ve.label}: ${what}`, code);
+    throw wrapError(e, `${ctx.ve.label}: ${what}`, code, code === 'ENV_CREATE' ? undefined : NET_EXITS[code]);
   }
 }
 
@@ -57,7 +58,7 @@ export async function ensureVenet(ctx: NetCtx, pid: number): Promise<void> {
   if (await ctx.host.net.link('host', host)) {
     if (current(ctx).devs.includes(host)) return;
     // Not ours: the same CTID of another vzkit root (VZKIT_ROOT) on this host.
-    throw vzError('VETH_ERROR', `${ctx.ve.label}: host device ${host} already exists and is not this VE's`);
+    throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${host} already exists and is not this VE's`);
   }
   const mac = stableMac(ctx.ve.ctid, 'venet');
   await record(ctx, (s) => ({ ...s, devs: [...new Set([...s.devs, host])] }));
@@ -80,7 +81,7 @@ async function enableIpv6(ctx: NetCtx, host: string): Promise<void> {
     try {
       await ctx.host.net.checkSources('host', 'venet');
     } catch (e) {
-      throw wrapError(e, `${ctx.ve.label}: IPv6 addresses need the host to check packet sources`, 'CANT_ADDIP');
+      throw wrapError(e, `${ctx.ve.label}: IPv6 addresses need the host to check packet sources`, 'CANT_ADDIP', NET_EXITS.CANT_ADDIP);
     }
     checked.add(ctx.host);
   }
@@ -136,14 +137,14 @@ async function checkFree(ctx: NetCtx, addrs: readonly VeAddress[]): Promise<Set<
   const ours = new Set<string>();
   for (const a of addrs) {
     const r = await ctx.host.net.routeMatch('host', a.ip);
-    if (r?.local) throw vzError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${r.dev ?? 'local'})`);
+    if (r?.local) throw netError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${r.dev ?? 'local'})`);
     if (!r || r.dst !== hostRouteOf(a)) continue;
     if (r.dev === host) {
       ours.add(r.dst);
       continue;
     }
     const other = /^venet(\d+)$/.exec(r.dev ?? '')?.[1];
-    throw vzError('IP_INUSE', other
+    throw netError('IP_INUSE', other
       ? `${ctx.ve.label}: address ${a.ip} is in use by CT ${other}`
       : `${ctx.ve.label}: the host already routes ${a.ip} to ${r.dev ?? r.gateway ?? 'elsewhere'}`);
   }
@@ -189,9 +190,9 @@ export async function removeAddresses(ctx: NetCtx, pid: number, addrs: readonly 
 export async function addNetif(ctx: NetCtx, pid: number, n: NetIf): Promise<void> {
   const r = resolveNetif(ctx.ve.ctid, n);
   if (r.bridge !== undefined && (await ctx.host.net.link('host', r.bridge))?.kind !== 'bridge') {
-    throw vzError('VETH_ERROR', `${ctx.ve.label}: bridge ${r.bridge} for ${r.ifname} does not exist on the host`);
+    throw netError('VETH_ERROR', `${ctx.ve.label}: bridge ${r.bridge} for ${r.ifname} does not exist on the host`);
   }
-  if (await ctx.host.net.link('host', r.hostIfname)) throw vzError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`);
+  if (await ctx.host.net.link('host', r.hostIfname)) throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`);
   await record(ctx, (s) => ({ ...s, devs: [...new Set([...s.devs, r.hostIfname])] }));
   await net(ctx, `create ${r.hostIfname}/${r.ifname}`, () => ctx.host.net.addVeth('host', { name: r.hostIfname, peer: r.ifname, peerNs: { pid }, mac: r.hostMac, peerMac: r.mac }), 'VETH_ERROR');
   if (r.bridge !== undefined) await net(ctx, `add ${r.hostIfname} to ${r.bridge}`, () => ctx.host.net.setLink('host', r.hostIfname, { master: r.bridge! }), 'VETH_ERROR');

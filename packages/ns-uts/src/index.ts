@@ -6,3 +6,4 @@
 export { nsUtsPlugin } from './plugin.js';
 export { HOSTNAME } from './config.js';
 export { hostnameProblem, MAX_HOSTNAME_LENGTH } from './hostname.js';
+export { UTS_EXITS, utsError, type UtsErrorCode } from './errors.js';

@@ -4,6 +4,7 @@
  * guest's own tool in the guest's namespace.
  */
 import { definePlugin, vzError, type HookContext, type ListField } from '@vzkit/core';
+import { utsError } from './errors.js';
 import { HOSTNAME } from './config.js';
 import { writeEtcHostname } from './etc-hostname.js';
 import { hostnameProblem } from './hostname.js';
@@ -34,7 +35,7 @@ export const nsUtsPlugin = definePlugin({
       const name = ctx.ve.config.get(HOSTNAME);
       if (name === undefined) return;
       const problem = hostnameProblem(name);
-      if (problem) throw vzError('BAD_HOSTNAME', `${ctx.ve.label}: invalid hostname '${name}' (--hostname): ${problem}`);
+      if (problem) throw utsError('BAD_HOSTNAME', `${ctx.ve.label}: invalid hostname '${name}' (--hostname): ${problem}`);
     },
 
     async prepare(ctx, plan) {

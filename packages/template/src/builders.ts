@@ -6,14 +6,13 @@
 import type { Host } from '@vzkit/core';
 import { BUSYBOX_TEMPLATE, busyboxBuilder } from './busybox.js';
 import type { TemplateBuilder } from './build.js';
-import { buildableDebian, DEBIAN_MIRROR_ENV, debianBuilder } from './debian.js';
+import { buildableDebian, debianBuilder } from './debian.js';
 import type { Progress } from './progress.js';
 
 export interface BuilderOptions {
-  /** Debian mirror; default VZKIT_DEBIAN_MIRROR, else the host's apt sources', else deb.debian.org. */
+  /** Debian mirror; default the host's apt sources', else deb.debian.org. */
   mirror?: string;
   progress?: Progress;
-  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -22,8 +21,7 @@ export interface BuilderOptions {
  */
 export async function findBuilder(host: Host, name: string, opts: BuilderOptions = {}): Promise<TemplateBuilder | undefined> {
   if (name === BUSYBOX_TEMPLATE) return busyboxBuilder(host);
-  const mirror = opts.mirror ?? ((opts.env ?? process.env)[DEBIAN_MIRROR_ENV] || undefined);
-  return debianBuilder(host, name, { ...(mirror ? { mirror } : {}), ...(opts.progress ? { progress: opts.progress } : {}) });
+  return debianBuilder(host, name, { ...(opts.mirror ? { mirror: opts.mirror } : {}), ...(opts.progress ? { progress: opts.progress } : {}) });
 }
 
 /** The names this host can build. */

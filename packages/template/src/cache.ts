@@ -4,7 +4,8 @@
  * `vzctl create` and `vztmpl create` unpack a template from here when its tarball is
  * there and otherwise build it and leave its tarball here. Default /var/cache/vzkit/templates;
  * under a VZKIT_ROOT (tests, benchmarks) /var/tmp/vzkit-template-cache, so that the
- * throwaway roots of test runs share one; VZKIT_TEMPLATE_CACHE overrides both.
+ * throwaway roots of test runs share one; the composition may name another
+ * (TemplateSettings.cacheDir: the tools take VZKIT_TEMPLATE_CACHE).
  */
 import { join } from 'node:path';
 import type { Host } from '@vzkit/core';
@@ -12,13 +13,14 @@ import { removeStalePartials } from './build.js';
 import { exportTemplate } from './export-tarball.js';
 import { defaultCompression, EXTENSION, templateNameOf } from './tarball.js';
 
+/** The environment variable through which the tools name another cache (read by the CLI's composition). */
 export const TEMPLATE_CACHE_ENV = 'VZKIT_TEMPLATE_CACHE';
 export const SYSTEM_TEMPLATE_CACHE = '/var/cache/vzkit/templates';
 export const SHARED_TEST_TEMPLATE_CACHE = '/var/tmp/vzkit-template-cache';
 
-/** The cache directory for a vzkit root (`prefix` '' = the real system). */
-export function templateCacheDir(prefix: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env[TEMPLATE_CACHE_ENV] || (prefix ? SHARED_TEST_TEMPLATE_CACHE : SYSTEM_TEMPLATE_CACHE);
+/** The cache directory for a vzkit root (`prefix` '' = the real system), unless the composition names one. */
+export function templateCacheDir(prefix: string, chosen?: string): string {
+  return chosen || (prefix ? SHARED_TEST_TEMPLATE_CACHE : SYSTEM_TEMPLATE_CACHE);
 }
 
 /** Where template `name` could be cached, preferred first. */

@@ -24,7 +24,7 @@ import { hasProgram } from './tarball.js';
 
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 export const DEBIAN_SECURITY_MIRROR = 'http://deb.debian.org/debian-security';
-/** Another mirror for every Debian build (`vztmpl create --mirror` wins). */
+/** The environment variable through which the tools name another mirror for every Debian build (read by the CLI's composition; `vztmpl create --mirror` wins). */
 export const DEBIAN_MIRROR_ENV = 'VZKIT_DEBIAN_MIRROR';
 
 /** Releases vzkit builds: version → suite. */

@@ -6,7 +6,8 @@
  * the machine's template cache, and moves templates in and out as tarballs (`vztmpl`).
  * @packageDocumentation
  */
-export { templatePlugin, TEMPLATE_PLUGIN } from './plugin.js';
+export { createTemplatePlugin, templatePlugin, TEMPLATE_PLUGIN } from './plugin.js';
+export type { TemplateSettings } from './settings.js';
 export { ensureTemplate, type EnsureOptions } from './ensure.js';
 export {
   buildBusyboxTemplate, busyboxBuilder, busyboxApplets, BUSYBOX_TEMPLATE, HOST_BUSYBOX, BIN_APPLETS, SBIN_APPLETS, USR_BIN_APPLETS,

@@ -6,35 +6,43 @@
  * remove` never takes a template from under a create. It owns no config key
  * (OSTEMPLATE is the core's) and adds the `vztmpl` tool.
  */
-import { definePlugin, OSTEMPLATE, vzError } from '@vzkit/core';
+import { definePlugin, OSTEMPLATE, vzError, type Plugin } from '@vzkit/core';
 import { templateCacheDir } from './cache.js';
 import { ensureTemplate } from './ensure.js';
 import { markCreating, unmarkCreating } from './locks.js';
+import type { TemplateSettings } from './settings.js';
 import { vztmplCommands } from './vztmpl.js';
 
 export const TEMPLATE_PLUGIN = '@vzkit/template';
 
-export const templatePlugin = definePlugin({
-  name: TEMPLATE_PLUGIN,
-  hooks: {
-    async create(ctx, opts) {
-      const name = opts.ostemplate ?? ctx.ve.config.get(OSTEMPLATE);
-      if (name === undefined) {
-        throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
-      }
-      const dir = ctx.ve.paths.template;
-      await ensureTemplate(ctx.host, dir, name, {
-        label: ctx.ve.label,
-        op: `create ${ctx.ve.label}`,
-        cacheDir: templateCacheDir(ctx.ve.paths.prefix),
-        progress: (msg) => ctx.log.info(`OS template ${name}: ${msg}`),
-        whileLocked: () => markCreating(ctx.host, dir, name, ctx.ve.ctid),
-      });
+/** The template plugin with the composition's settings (the cache, the mirror). */
+export function createTemplatePlugin(settings: TemplateSettings = {}): Plugin {
+  return definePlugin({
+    name: TEMPLATE_PLUGIN,
+    hooks: {
+      async create(ctx, opts) {
+        const name = opts.ostemplate ?? ctx.ve.config.get(OSTEMPLATE);
+        if (name === undefined) {
+          throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
+        }
+        const dir = ctx.ve.paths.template;
+        await ensureTemplate(ctx.host, dir, name, {
+          label: ctx.ve.label,
+          op: `create ${ctx.ve.label}`,
+          cacheDir: templateCacheDir(ctx.ve.paths.prefix, settings.cacheDir),
+          ...(settings.mirror ? { mirror: settings.mirror } : {}),
+          progress: (msg) => ctx.log.info(`OS template ${name}: ${msg}`),
+          whileLocked: () => markCreating(ctx.host, dir, name, ctx.ve.ctid),
+        });
+      },
+      // From here the VE's config names its template.
+      created: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
+      // An undone create (and every destroy: a killed create's marker is gone by then).
+      destroy: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
     },
-    // From here the VE's config names its template.
-    created: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
-    // An undone create (and every destroy: a killed create's marker is gone by then).
-    destroy: (ctx) => unmarkCreating(ctx.host, ctx.ve.paths.template, ctx.ve.ctid),
-  },
-  commands: vztmplCommands,
-});
+    commands: vztmplCommands(settings),
+  });
+}
+
+/** The template plugin with the default settings. */
+export const templatePlugin = createTemplatePlugin();

@@ -13,6 +13,7 @@ import { importTemplate, refuseExisting } from './import-tarball.js';
 import { checkTemplateName, listTemplates, readStamp, templatePath } from './layout.js';
 import { creatingFrom, holding, templateLock } from './locks.js';
 import { silentProgress, type Progress } from './progress.js';
+import type { TemplateSettings } from './settings.js';
 import { removeTemplateTree } from './remove.js';
 import { templateNameOf } from './tarball.js';
 import { parseToolArgs, type ArgsSpec, type ParsedArgs } from './vztmpl-args.js';
@@ -26,37 +27,40 @@ interface Session {
   args: ParsedArgs;
   dir: string;
   cacheDir: string;
+  /** The composition's Debian mirror (`--mirror` wins). */
+  mirror: string | undefined;
   /** Informational output (the closing line), gone with -q. */
   say(line: string): void;
   /** Progress of template `name`, on stderr, gone with -q. */
   progress(name: string): Progress;
 }
 
-function session(api: CommandApi, command: string, argv: string[], spec: ArgsSpec): Session {
+function session(api: CommandApi, command: string, argv: string[], spec: ArgsSpec, settings: TemplateSettings): Session {
   const args = parseToolArgs('vztmpl', command, argv, spec);
   const quiet = args.flags.has(QUIET.name);
   return {
     api,
     args,
     dir: api.runtime.paths.template,
-    cacheDir: templateCacheDir(api.runtime.paths.prefix),
+    cacheDir: templateCacheDir(api.runtime.paths.prefix, settings.cacheDir),
+    mirror: settings.mirror,
     say: (line) => quiet || api.out(line),
     progress: (name) => (quiet ? silentProgress : (msg) => api.err(`vztmpl: ${name}: ${msg}`)),
   };
 }
 
-/** Declares one vztmpl command; `run` gets the parsed command line. */
-function command(name: string, summary: string, usage: string, spec: ArgsSpec, run: (s: Session) => Promise<void>): CommandDecl {
-  return {
+/** Declares one vztmpl command, for a composition's settings; `run` gets the parsed command line. */
+function command(name: string, summary: string, usage: string, spec: ArgsSpec, run: (s: Session) => Promise<void>): (settings: TemplateSettings) => CommandDecl {
+  return (settings) => ({
     tool: 'vztmpl',
     name,
     summary,
     usage,
     async run(api, argv) {
-      await run(session(api, name, argv, spec));
+      await run(session(api, name, argv, spec, settings));
       return 0;
     },
-  };
+  });
 }
 
 async function templateSize(s: Session, name: string): Promise<string> {
@@ -88,7 +92,7 @@ async (s) => {
 
 const create = command('create', 'build an OS template (or unpack it from the machine cache)', `NAME [--mirror URL] [--no-cache] [-q]
   NAME          busybox, or debian-12-<this host's machine> (debian-12-x86_64)
-  --mirror URL  Debian mirror (default VZKIT_DEBIAN_MIRROR, else http://deb.debian.org/debian)
+  --mirror URL  Debian mirror (default VZKIT_DEBIAN_MIRROR, else the host's apt sources', else http://deb.debian.org/debian)
   --no-cache    build even when the machine cache has it, and replace the cached tarball
   -q, --quiet   no progress`,
 { flags: [{ name: 'mirror', value: true }, { name: 'no-cache' }, QUIET], positionals: ['NAME'], required: 1 },
@@ -97,8 +101,9 @@ async (s) => {
   const name = s.args.args.get('NAME')!;
   checkTemplateName(name);
   await refuseExisting(host, s.dir, name);
-  const mirror = s.args.flags.get('mirror');
-  const opts = typeof mirror === 'string' ? { mirror } : {};
+  const flag = s.args.flags.get('mirror');
+  const mirror = typeof flag === 'string' ? flag : s.mirror;
+  const opts = mirror ? { mirror } : {};
   if (!(await findBuilder(host, name, opts))) {
     throw vzError('TEMPLATE_NOT_FOUND', `vzkit cannot build OS template '${name}'`, {
       hint: `it builds ${(await buildableNames(host)).join(', ')}; others come as tarballs: vztmpl import FILE ${name}`,
@@ -162,4 +167,6 @@ async (s) => {
 });
 
 /** The commands of the `vztmpl` tool. */
-export const vztmplCommands: readonly CommandDecl[] = [list, create, remove, exportCmd, importCmd];
+export function vztmplCommands(settings: TemplateSettings = {}): CommandDecl[] {
+  return [list, create, remove, exportCmd, importCmd].map((c) => c(settings));
+}

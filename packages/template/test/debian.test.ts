@@ -26,7 +26,7 @@ describe('Debian template names', () => {
   it('the host\'s own machine is buildable; a machine Debian lacks has no Debian template', async () => {
     const fake = new FakeHost();
     expect(await buildableNames(fake)).toEqual(['busybox', 'debian-12-x86_64']);
-    const builder = await findBuilder(fake, 'debian-12-x86_64', { env: { VZKIT_DEBIAN_MIRROR: 'http://mirror.local/debian/' } });
+    const builder = await findBuilder(fake, 'debian-12-x86_64', { mirror: 'http://mirror.local/debian/' });
     expect(builder).toMatchObject({ name: 'debian-12-x86_64', source: 'mmdebstrap:bookworm:http://mirror.local/debian', cached: true });
     expect(await findBuilder(fake, 'busybox')).toMatchObject({ cached: false, source: 'busybox:/bin/busybox' });
     expect(await findBuilder(fake, 'centos-7-x86_64')).toBeUndefined();
@@ -152,9 +152,9 @@ describe('the host\'s apt configuration', () => {
 });
 
 describe('the machine cache', () => {
-  it('is /var/cache/vzkit/templates, shared by the test roots under /var/tmp, or VZKIT_TEMPLATE_CACHE', () => {
-    expect(templateCacheDir('', {})).toBe('/var/cache/vzkit/templates');
-    expect(templateCacheDir('/tmp/root-1', {})).toBe('/var/tmp/vzkit-template-cache');
-    expect(templateCacheDir('/tmp/root-1', { VZKIT_TEMPLATE_CACHE: '/srv/cache' })).toBe('/srv/cache');
+  it('is /var/cache/vzkit/templates, shared by the test roots under /var/tmp, or the one the composition names', () => {
+    expect(templateCacheDir('')).toBe('/var/cache/vzkit/templates');
+    expect(templateCacheDir('/tmp/root-1')).toBe('/var/tmp/vzkit-template-cache');
+    expect(templateCacheDir('/tmp/root-1', '/srv/cache')).toBe('/srv/cache');
   });
 });

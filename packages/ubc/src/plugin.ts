@@ -5,6 +5,7 @@
  * and for capacity planning vzsplit, vzmemcheck, vzcalc and vzcfgvalidate.
  */
 import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type HookContext } from '@vzkit/core';
+import './events.js';
 import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
 import { UBC_PARAMS } from './params.js';

@@ -98,7 +98,9 @@ export function resolveEdits(ve: Ve, edits: SetEdit[], forced = new Set<string>(
         try {
           next = edit.apply(view.get(key), e.arg);
         } catch (err) {
-          if (err instanceof ValueError) throw vzError(err.code ?? 'BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`);
+          if (err instanceof ValueError) {
+            throw vzError(err.code ?? 'BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`, err.exit !== undefined ? { exit: err.exit } : {});
+          }
           throw err;
         }
         overrides.set(key.name, (key as ConfigKey<unknown>).type.format(next));
