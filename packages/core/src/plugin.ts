@@ -377,6 +377,13 @@ export interface Plugin<S = unknown, Slot = unknown> {
   /** Package name (`@vzkit/ns-uts`); also what others put in `requires`. */
   readonly name: string;
   readonly requires?: readonly string[];
+  /**
+   * Plugins whose hooks run before this one's when they are composed (a `requires` that
+   * may be missing): quota's disk is mounted before ns-fs mounts the VE's root on it.
+   */
+  readonly after?: readonly string[];
+  /** Plugins whose hooks run after this one's when they are composed. */
+  readonly before?: readonly string[];
   /** Services this plugin offers to others; the registry refuses duplicates. */
   readonly provides?: ReadonlyArray<{ token: ServiceToken<unknown>; create(): unknown }>;
   readonly configKeys?: readonly ConfigKey<any>[];

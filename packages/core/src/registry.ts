@@ -1,41 +1,15 @@
 /**
  * Plugin registration, checked before any VE is touched (fastify's registerPlugin):
  * unique names, every `requires` present, no cycles, unique config keys and flags,
- * unique service tokens. The order is a topological sort by `requires` that otherwise
- * keeps the order in which plugins were given; teardown runs it in reverse.
+ * unique service tokens. Hooks run in the order plugin-order.ts derives from the
+ * plugins' declarations; what the plugins show (flags in `--help`, vzlist fields,
+ * commands) keeps the order the composition lists them in.
  */
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { vzError } from './errors.js';
+import { orderPlugins } from './plugin-order.js';
 import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
-
-export function orderPlugins(plugins: readonly Plugin<any, any>[]): Plugin<any, any>[] {
-  const byName = new Map<string, Plugin<any, any>>();
-  for (const p of plugins) {
-    if (byName.has(p.name)) throw vzError('PLUGIN', `plugin ${p.name} is registered twice`);
-    byName.set(p.name, p);
-  }
-  for (const p of plugins) {
-    for (const r of p.requires ?? []) {
-      if (!byName.has(r)) {
-        throw vzError('PLUGIN', `plugin ${p.name} requires ${r}, which is not registered`, { hint: `add ${r} to the runtime's plugins` });
-      }
-    }
-  }
-  const ordered: Plugin<any, any>[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (p: Plugin<any, any>, path: string[]) => {
-    const s = state.get(p.name);
-    if (s === 'done') return;
-    if (s === 'visiting') throw vzError('PLUGIN', `plugins require each other in a cycle: ${[...path, p.name].join(' -> ')}`);
-    state.set(p.name, 'visiting');
-    for (const r of p.requires ?? []) visit(byName.get(r)!, [...path, p.name]);
-    state.set(p.name, 'done');
-    ordered.push(p);
-  };
-  for (const p of plugins) visit(p, []);
-  return ordered;
-}
 
 /** Everything the plugins declared, indexed and checked for clashes. */
 export class PluginRegistry {
@@ -60,7 +34,7 @@ export class PluginRegistry {
     for (const k of coreKeys) this.addKey(k, 'core');
     for (const f of coreFields) this.addField(f, 'core');
     const tokens = new Map<symbol, string>();
-    for (const p of this.plugins) {
+    for (const p of plugins) {
       for (const k of p.configKeys ?? []) this.addKey(k, p.name);
       for (const f of p.listFields ?? []) this.addField(f, p.name);
       for (const c of p.commands ?? []) {

@@ -62,6 +62,8 @@ async function checkKernel(ctx: HookContext): Promise<void> {
 
 export const nsUserPlugin = definePlugin({
   name: NS_USER_PLUGIN,
+  // The user namespace owns the VE's other namespaces; ns-fs shows the template through its map.
+  before: ['@vzkit/ns-fs'],
   listFields: KIND_FIELDS,
   hooks: {
     validate,

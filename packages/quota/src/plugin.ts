@@ -61,6 +61,9 @@ async function usageFor(ctx: QuotaCtx, backend: QuotaBackend, record: QuotaRecor
 
 export const quotaPlugin = definePlugin<QuotaState>({
   name: QUOTA_PLUGIN,
+  // Its disk (an image, a subvolume) is made and mounted before the VE's root goes on it.
+  after: ['@vzkit/template'],
+  before: ['@vzkit/ns-fs'],
   configKeys: [...QUOTA_KEYS],
   listFields: QUOTA_FIELDS,
   // A conversion's files live on the VE's disk.
