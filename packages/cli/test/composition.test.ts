@@ -20,7 +20,7 @@ describe('the default composition', () => {
       expect(rt.paths.prefix).toBe(root);
       const out: string[] = [];
       const list = rt.commands.find((c) => c.tool === 'vztmpl' && c.name === 'list')!;
-      await list.run({ runtime: rt, out: (l) => out.push(l), err: () => {} } as never, ['-a']);
+      await list.run({ runtime: rt, out: (l: string) => out.push(l), err: () => {} } as never, ['-a']);
       expect(out.join('\n')).toMatch(/^centos-7-x86_64 .*\/srv\/cache\/centos-7-x86_64\.tar\.gz/m);
       // Nothing read from this process's own environment.
       const plain = await createDefaultRuntime({ host: fake }, {});

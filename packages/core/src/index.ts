@@ -25,6 +25,6 @@ export { armFault, faultPoint } from './fault.js';
 export { FileLock, type LockFs, type LockHolder, type LockOptions } from './lock.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { readGuestFile, writeGuestFile, statGuestFile, skipIfRefused, isGuestFileRefusal, guestRefusal, guestPathParts, type GuestCtx } from './guest-files.js';
-export { idMapOf, idMapFrom, type VeIdMap } from './idmap.js';
+export * from './services.js';
 export * from './xattr-formats.js';
 export { scanIds, shiftIds, shiftCaps, reverseShift, type IdShift, type KeptAttrs, type TreeScan, type Restore } from './id-shift.js';

@@ -6,13 +6,13 @@
  * commands) keeps the order the composition lists them in.
  */
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { vzError } from './errors.js';
 import { orderPlugins } from './plugin-order.js';
-import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
+import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceResolver, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
 
 /** Everything the plugins declared, indexed and checked for clashes. */
-export class PluginRegistry {
+export class PluginRegistry implements ServiceResolver {
   readonly plugins: readonly Plugin<any, any>[];
   readonly keys = new Map<string, ConfigKey<any>>();
   /** Which plugin (or `core`) owns each key. */
@@ -57,8 +57,8 @@ export class PluginRegistry {
         const other = tokens.get(token.id);
         if (other) throw vzError('PLUGIN', `plugin ${p.name}: service ${token.description} is already provided by ${other}`);
         tokens.set(token.id, p.name);
-        let instance: unknown;
-        this.container.register(token.id, { useFactory: () => (instance ??= create()) });
+        // One instance per runtime, made on first use with what it asks of the container.
+        this.container.register(token.id, { useFactory: instanceCachingFactory(() => create(this)) });
       }
     }
   }
@@ -90,9 +90,18 @@ export class PluginRegistry {
     this.listFields.set(f.name, f);
   }
 
+  /** Registers a value the core itself provides (the Host). */
+  provideValue<T>(token: ServiceToken<T>, value: T): void {
+    this.container.register(token.id, { useValue: value });
+  }
+
   service<T>(token: ServiceToken<T>): T {
     if (!this.container.isRegistered(token.id)) throw vzError('PLUGIN', `no plugin provides the service ${token.description}`);
     return this.container.resolve<T>(token.id);
+  }
+
+  optionalService<T>(token: ServiceToken<T>): T | undefined {
+    return this.container.isRegistered(token.id) ? this.container.resolve<T>(token.id) : undefined;
   }
 }
 

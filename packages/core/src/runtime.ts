@@ -22,6 +22,7 @@ import { stopVe } from './lifecycle/stop.js';
 import { resolvePaths, type VzPaths } from './paths.js';
 import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions } from './plugin.js';
 import { ContextRegistry, PluginRegistry } from './registry.js';
+import { HOST } from './services.js';
 import { parseCtid } from './ctid.js';
 
 export type { CreateRequest, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
@@ -57,6 +58,7 @@ export class Runtime {
     this.paths = opts.paths ?? resolvePaths();
     this.host = opts.host;
     const registry = new PluginRegistry(opts.plugins, CORE_KEYS, CORE_FIELDS);
+    registry.provideValue(HOST, opts.host);
     this.core = {
       host: opts.host,
       registry,

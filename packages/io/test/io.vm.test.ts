@@ -51,7 +51,7 @@ describe.skipIf(!unifiedHost())('io on cgroup v2', () => {
       const out = join(disk, String(ctid), 'dd.out');
       const r = await t.sh(ctid, `s=$(date +%s%N); dd if=/dev/zero of=${out} bs=64k count=32 oflag=direct 2>/dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))`);
       expect(r.code, r.stdout).toBe(0);
-      return Number(r.stdout.trim()) / 1000;
+      return Number(r.stdout?.trim()) / 1000;
     };
     expect(await dd()).toBeGreaterThan(1.4);
     await t.runtime.set(ctid, [{ flag: 'iolimit', arg: '0' }]);

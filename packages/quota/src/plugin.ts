@@ -8,7 +8,7 @@
  * reverse, so the root is unmounted first).
  */
 import { join } from 'node:path';
-import { definePlugin, LOCAL_GID, LOCAL_UID, vzError, type ConfigChange, type LaunchPlan } from '@vzkit/core';
+import { definePlugin, vzError, type ConfigChange, type LaunchPlan } from '@vzkit/core';
 import { readRecord, recordPath, writeRecord, type BackendName, type QuotaBackend, type QuotaCtx, type QuotaRecord, type QuotaState, type QuotaUsage } from './backend.js';
 import { btrfsBackend } from './btrfs.js';
 import { DISKINODES, DISKSPACE, QUOTA_BACKEND, QUOTA_KEYS, QUOTATIME, quotaLimits, type QuotaLimits } from './config.js';
@@ -67,7 +67,7 @@ export const quotaPlugin = definePlugin<QuotaState>({
   configKeys: [...QUOTA_KEYS],
   listFields: QUOTA_FIELDS,
   // A conversion's files live on the VE's disk.
-  watches: [LOCAL_UID.name, LOCAL_GID.name],
+  watches: ['LOCAL_UID', 'LOCAL_GID'],
   commands: [vzquotaStat, vzquotaShow],
   hooks: {
     async validate(ctx) {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, definePlugin, isVzError, resolvePaths, type Logger, type Runtime, type VzPaths } from '@vzkit/core';
+import { createRuntime, definePlugin, isVzError, resolvePaths, TEMPLATE_TREES, type Logger, type Runtime, type VzPaths } from '@vzkit/core';
 import { FakeHost, type FakeHostOptions } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { quotaPlugin, UGID_MOUNT, vzquotaShow, vzquotaStat } from '../src/index.js';
@@ -24,8 +24,12 @@ let warnings: string[];
 let priv: string;
 let root: string;
 
-/** ns-fs needs a template plugin by name; the template tree is seeded below. */
-const stubTemplate = definePlugin({ name: '@vzkit/template', hooks: {} });
+/** ns-fs needs a template plugin by name and its trees; the template tree is seeded below. */
+const stubTemplate = definePlugin({
+  name: '@vzkit/template',
+  provides: [{ token: TEMPLATE_TREES, create: () => ({ tree: async (dir: string, name: string) => join(dir, name) }) }],
+  hooks: {},
+});
 
 function setup(opts: FakeHostOptions = {}, noCapSysResource = false): void {
   fake = new FakeHost(opts);

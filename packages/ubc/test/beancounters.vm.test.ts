@@ -59,7 +59,7 @@ describe.skipIf(!unifiedHost())('beancounters and CPU on cgroup v2', () => {
     expect(await cgroupFile(ctid, 'cpu.weight')).toBe('300');
     expect(await cgroupFile(ctid, 'cpu.max')).toBe('25000 100000');
     expect((await cgroupFile(ctid, 'cpuset.cpus')).split(/[,-]/)).toHaveLength(1);
-    expect((await t.sh(ctid, 'nproc')).stdout.trim()).toBe('1');
+    expect((await t.sh(ctid, 'nproc')).stdout?.trim()).toBe('1');
     await t.runtime.set(ctid, [{ flag: 'cpulimit', arg: '0' }, { flag: 'cpus', arg: '0' }, { flag: 'cpuunits', arg: '500' }]);
     expect(await cgroupFile(ctid, 'cpu.max')).toBe('max 100000');
     expect(await cgroupFile(ctid, 'cpu.weight')).toBe('50');
