@@ -56,7 +56,7 @@ async function limit(ctx: QuotaCtx, id: number, limits: QuotaLimits, code: Quota
 export const projectBackend: QuotaBackend = {
   name: 'project',
 
-  traits: () => ({ title: 'project quota', inodes: true, soft: true, df: true }),
+  traits: () => ({ title: 'project quota', inodes: true, soft: true, softInodes: true, kernelGrace: true, df: true }),
 
   async setup(ctx, limits) {
     const priv = ctx.ve.paths.private;
@@ -84,6 +84,10 @@ export const projectBackend: QuotaBackend = {
     await limit(ctx, record.project ?? ctx.ve.ctid, limits, 'QUOTA_SET');
   },
 
+  async hold() {
+    // The kernel turns a soft limit hard after the grace period itself.
+  },
+
   async usage(ctx, record) {
     const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
     if (!mnt) return undefined;
@@ -92,9 +96,29 @@ export const projectBackend: QuotaBackend = {
   },
 
   async remove(ctx, record) {
-    const id = record?.project ?? ctx.ve.ctid;
-    const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
-    // The files went with the private area; the limits stay in the quota file otherwise.
-    if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF' });
+    await dropLimits(ctx, record?.project ?? ctx.ve.ctid);
   },
 };
+
+/** The project's limits go (zero is none); the files went with the private area, or stay. */
+async function dropLimits(ctx: QuotaCtx, id: number): Promise<void> {
+  const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
+  // The limits stay in the filesystem's quota file otherwise.
+  if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF' });
+}
+
+/**
+ * The quota taken off a VE whose private area stays (its DISKSPACE removed): limits
+ * dropped, and its files back in project 0 without the inherit flag, as they were before.
+ * Idempotent: a conversion back killed midway is run again.
+ */
+export async function releaseProject(ctx: QuotaCtx, id: number): Promise<void> {
+  await dropLimits(ctx, id);
+  const priv = ctx.ve.paths.private;
+  await runTool(ctx.host, ['chattr', '-R', '-p', '0', '-P', priv], { what: `${ctx.ve.label}: project 0 on ${priv}`, code: 'QUOTA_OFF' });
+}
+
+/** Only the limits lifted (vzquota off): the files stay in the project, which start sets again. */
+export async function liftProject(ctx: QuotaCtx, id: number): Promise<void> {
+  await dropLimits(ctx, id);
+}

@@ -190,12 +190,19 @@ describe('image backend (any kernel)', () => {
     expect(fake.loopDevices()).toHaveLength(1);
   });
 
-  it('a private area from before the quota (saved DISKSPACE) keeps running without one, and says so', async () => {
+  it('a VE given DISKSPACE after create gets its disk at the next start, its files moved onto it', async () => {
     await create({});
-    await rt.set(CTID, [{ key: 'DISKSPACE', value: '1G' }], { save: true });
-    await rt.start(CTID);
-    expect(warnings.join('\n')).toMatch(/created without a disk quota/);
+    fake.fs.seed(join(priv, 'fs/etc/motd'), 'hello\n');
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '50M:60M' }], { save: true });
     expect(fake.loopDevices()).toEqual([]);
+    await rt.start(CTID);
+    expect(await record()).toMatchObject({ backend: 'image' });
+    expect(await fake.fs.readlink(join(priv, 'fs'))).toBe('disk/fs');
+    expect(fake.fs.read(join(root, 'etc/motd'))).toBe('hello\n');
+    expect((await statfsKb(root)).size).toBe(61440);
+    await expect(fill('big', 70)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await rt.stop(CTID, { fast: true });
+    await expectNothingLeft();
   });
 
   it('moves the files of a private area that has real layer directories onto the disk', async () => {
@@ -234,7 +241,7 @@ describe('backend choice', () => {
     await fill('a', 3);
     const rows = await rt.stats(CTID);
     const space = rows.find((r) => r.resource === 'diskspace')!;
-    expect(space).toMatchObject({ barrier: 51200, limit: 61440, status: 'enforced', extra: { backend: 'btrfs', soft: 'reported' } });
+    expect(space).toMatchObject({ barrier: 51200, limit: 61440, status: 'enforced', extra: { backend: 'btrfs', soft: 'enforced' } });
     // The qgroup counts everything in the subvolume: the VE's 3 MiB and the quota record.
     expect(space.held).toBeGreaterThanOrEqual(3072);
     expect(space.held).toBeLessThan(3080);
@@ -325,7 +332,7 @@ describe('vzquota and vzlist', () => {
     const stat = await command(vzquotaStat, String(CTID));
     expect(stat.out[1]).toMatch(/^ {2}1k-blocks +5\d{4}\* +51200 +61440 +3days$/);
     expect(stat.out[2]).toMatch(/^ {5}inodes +\d+ +2000 +2000 +$/);
-    expect(stat.out[3]).toBe('backend: ext4 image on a loop device (soft limits reported, not enforced)');
+    expect(stat.out[3]).toBe('backend: ext4 image on a loop device');
     await rt.stop(CTID, { fast: true });
     const show = JSON.parse((await command(vzquotaShow, String(CTID), '-j')).out.join('\n')) as { diskspace: { usage: number } };
     expect(show.diskspace.usage).toBeGreaterThan(55 * 1024);
