@@ -163,8 +163,6 @@ export const quotaPlugin = definePlugin<QuotaState>({
         await writeRecord(ctx, record);
       }
       await BACKENDS[record.backend].attach(ctx, record, limits);
-      // A grace period that ran out while the VE was stopped holds from its first write.
-      if (limits.space) await observe(ctx, record, limits, undefined, true);
     },
 
     /**
@@ -191,8 +189,13 @@ export const quotaPlugin = definePlugin<QuotaState>({
     async prepare(ctx, plan) {
       const record = await readRecord(ctx);
       if (!record) return;
-      await prepareUgid(ctx, record, quotaLimits(ctx.ve.config), plan);
+      const limits = quotaLimits(ctx.ve.config);
+      await prepareUgid(ctx, record, limits, plan);
       if (record.backend === 'project') warnRootPasses(ctx, plan);
+      // A grace period that ran out while the VE was stopped holds before init's first
+      // write — not at mount: overlayfs makes its work directory when ns-fs mounts the
+      // root, and on a disk held full it would mount the VE's root read-only.
+      if (limits.space) await observe(ctx, record, limits, undefined, true);
     },
 
     async update(ctx, changes) {
