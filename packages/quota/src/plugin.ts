@@ -115,7 +115,7 @@ export const quotaPlugin = definePlugin<QuotaState>({
     async validate(ctx) {
       const limits = quotaLimits(ctx.ve.config);
       if (!limits.space && limits.inodes) {
-        throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKINODES needs DISKSPACE: set both`);
+        throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKINODES needs DISKSPACE: set both, or neither (--diskinodes unlimited)`);
       }
       if (limits.space && limits.space.hard < MIN_DISKSPACE_KB) {
         throw vzError('BAD_VALUE', `${ctx.ve.label}: DISKSPACE hard limit ${limits.space.hard} is below the smallest disk, ${MIN_DISKSPACE_KB} (1 MiB)`);

@@ -63,8 +63,8 @@ export const projectBackend: QuotaBackend = {
     const id = ctx.ve.ctid;
     await ctx.host.fs.mkdir(priv, { recursive: true, mode: 0o700 });
     try {
-      // -R: a private area made before the quota keeps its files in the project too.
-      await runTool(ctx.host, ['chattr', '-R', '-p', String(id), '+P', priv], { what: `${ctx.ve.label}: project ${id} on ${priv}`, code: 'QUOTA_INIT' });
+      // A private area made before the quota (given after create) brings its files into the project.
+      await projectTree(ctx, id, 'QUOTA_INIT');
       await limit(ctx, id, limits, 'QUOTA_INIT');
     } catch (e) {
       throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: project quota`);
@@ -100,6 +100,19 @@ export const projectBackend: QuotaBackend = {
   },
 };
 
+/**
+ * Every directory and regular file of the private area into project `id` (0: out of any),
+ * directories with the inherit flag while `id` is not 0. Not `chattr -R`: it fails on the
+ * first device node, FIFO or socket (the overlay's whiteouts are 0:0 character devices),
+ * whose flags cannot be read; such files hold no blocks, and find never follows a link.
+ */
+async function projectTree(ctx: QuotaCtx, id: number, code: QuotaErrorCode): Promise<void> {
+  const priv = ctx.ve.paths.private;
+  const what = `${ctx.ve.label}: project ${id} on ${priv}`;
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'd', '-exec', 'chattr', '-p', String(id), id === 0 ? '-P' : '+P', '{}', '+'], { what, code });
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'f', '-exec', 'chattr', '-p', String(id), '{}', '+'], { what, code });
+}
+
 /** The project's limits go (zero is none); the files went with the private area, or stay. */
 async function dropLimits(ctx: QuotaCtx, id: number): Promise<void> {
   const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
@@ -114,8 +127,7 @@ async function dropLimits(ctx: QuotaCtx, id: number): Promise<void> {
  */
 export async function releaseProject(ctx: QuotaCtx, id: number): Promise<void> {
   await dropLimits(ctx, id);
-  const priv = ctx.ve.paths.private;
-  await runTool(ctx.host, ['chattr', '-R', '-p', '0', '-P', priv], { what: `${ctx.ve.label}: project 0 on ${priv}`, code: 'QUOTA_OFF' });
+  await projectTree(ctx, 0, 'QUOTA_OFF');
 }
 
 /** Only the limits lifted (vzquota off): the files stay in the project, which start sets again. */

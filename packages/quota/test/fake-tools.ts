@@ -3,7 +3,7 @@
  * sized filesystem in the image file, dumpe2fs reports it, resize2fs resizes it offline
  * or online through its loop device, refusing without CAP_SYS_RESOURCE as the kernel
  * does), btrfs (subvolumes, quotas, qgroup limits and usage), chattr, setquota and
- * repquota (project limits), cp, du and sync. Each keeps what it made in `state`, so tests assert
+ * repquota (project limits), find (running chattr), cp, du and sync. Each keeps what it made in `state`, so tests assert
  * the resulting disks, not the command lines.
  */
 import { join } from 'node:path';
@@ -209,6 +209,13 @@ export function installQuotaTools(fake: FakeHost): ToolState {
       const used = bytesUnder(fake, path).bytes;
       return { stdout: `Qgroupid    Referenced    Exclusive  Max referenced  Max exclusive   Path\n0/256  ${used}  ${used}  ${state.qgroupLimits.get(path) ?? 'none'}  none  ve\n` };
     } else return { code: 1, stderr: `btrfs: unknown ${where}\n` };
+    return 0;
+  });
+
+  // find DIR -xdev -type d|f -exec chattr -p ID [+P|-P] {} +: the directory's project.
+  on('find', (argv) => {
+    const i = argv.indexOf('-p');
+    if (argv.includes('chattr') && argv[argv.indexOf('-type') + 1] === 'd') state.projects.set(argv[1]!, Number(argv[i + 1]));
     return 0;
   });
 

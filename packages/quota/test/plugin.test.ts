@@ -269,6 +269,46 @@ describe('backend choice', () => {
     expect(tools.projectLimits.get(CTID)).toEqual([0, 0, 0, 0]);
   });
 
+  it('project quota given after create: the files join the project at the next start; unlimited takes them out and drops the limits', async () => {
+    await privateOn('ext4', 'prjquota');
+    await create({});
+    fake.fs.seed(join(priv, 'fs/etc/motd'), 'hello\n');
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '50M:60M' }], { save: true });
+    await rt.start(CTID);
+    expect(await record()).toEqual({ backend: 'project', project: CTID });
+    expect(tools.projects.get(priv)).toBe(CTID);
+    expect(tools.projectLimits.get(CTID)).toEqual([51200, 61440, 0, 0]);
+    await rt.stop(CTID, { fast: true });
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: 'unlimited' }], { save: true });
+    await rt.start(CTID);
+    expect(await fake.fs.exists(join(priv, 'quota.json'))).toBe(false);
+    expect(tools.projects.get(priv)).toBe(0);
+    expect(tools.projectLimits.get(CTID)).toEqual([0, 0, 0, 0]);
+    expect(fake.fs.read(join(root, 'etc/motd'))).toBe('hello\n');
+    await rt.stop(CTID, { fast: true });
+  });
+
+  it('btrfs: a quota taken away lifts the limit and leaves the subvolume; given again, the limit comes back; a plain directory gets an image', async () => {
+    await privateOn('btrfs');
+    await create({ DISKSPACE: '50M:60M' });
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: 'unlimited' }], { save: true });
+    await rt.start(CTID);
+    await rt.stop(CTID, { fast: true });
+    expect(tools.qgroupLimits.has(priv)).toBe(false);
+    expect(tools.subvolumes.has(priv)).toBe(true);
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '70M' }], { save: true });
+    await rt.start(CTID);
+    expect(await record()).toEqual({ backend: 'btrfs' });
+    expect(tools.qgroupLimits.get(priv)).toBe(70 * MiB);
+    await rt.stop(CTID, { fast: true });
+    const other = CTID + 1;
+    await create({}, other);
+    await rt.set(other, [{ key: 'DISKSPACE', value: '70M' }], { save: true });
+    await rt.start(other);
+    expect(JSON.parse(await fake.fs.readFile(join(paths.private, String(other), 'quota.json')))).toMatchObject({ backend: 'image' });
+    await rt.stop(other, { fast: true });
+  });
+
   it('QUOTA_BACKEND names a backend the host lacks: refused before anything is made', async () => {
     const e = await create({ DISKSPACE: '60M', QUOTA_BACKEND: 'btrfs' }).catch((x: unknown) => x);
     expect(isVzError(e) && e.code).toBe('UNSUPPORTED');

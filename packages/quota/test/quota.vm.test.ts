@@ -141,7 +141,8 @@ describe.skipIf(!inGuest)('a quota given after create, and taken away (guest ker
     await prjquotaPrivate();
     const id = await create({ CAPABILITY: 'sys_resource:off' });
     await rt.start(id);
-    expect((await sh(id, 'mkdir /data && echo hi > /data/a && dd if=/dev/zero of=/data/big bs=1M count=6 2>&1')).code).toBe(0);
+    // A whiteout (0:0 character device) and a FIFO: files whose flags chattr cannot read.
+    expect((await sh(id, 'mkdir /data && echo hi > /data/a && ln -s a /data/l && mkfifo /data/fifo && rm /etc/shells && dd if=/dev/zero of=/data/big bs=1M count=6 2>&1')).code).toBe(0);
     await rt.stop(id, { fast: true });
     await rt.set(id, [{ key: 'DISKSPACE', value: '10M:10M' }], { save: true });
     await rt.start(id);
