@@ -191,7 +191,7 @@ export class Runtime {
    * whether the VE is stopped, mounted or running. A stopped VE has no state record, so
    * what `fn` leaves behind must be found again from the files (as `mount` would).
    */
-  withPlugin<T>(ctid: number, plugin: string, op: string, fn: (ctx: HookContext<any, any>, status: VeStatus) => Promise<T>): Promise<T> {
+  async withPlugin<T>(ctid: number, plugin: string, op: string, fn: (ctx: HookContext<any, any>, status: VeStatus) => Promise<T>): Promise<T> {
     const p = this.core.registry.plugins.find((x) => x.name === plugin);
     if (!p) throw vzError('PLUGIN', `no plugin ${plugin} in this composition`);
     return this.locked(ctid, op, true, (ve) => {
