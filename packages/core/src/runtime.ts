@@ -20,7 +20,7 @@ import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycl
 import { CONSOLE_LOG, startVe, type StartOptions } from './lifecycle/start.js';
 import { stopVe } from './lifecycle/stop.js';
 import { resolvePaths, type VzPaths } from './paths.js';
-import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions } from './plugin.js';
+import type { CommandDecl, ConfigKey, ConfigView, HookContext, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions, VeStatus } from './plugin.js';
 import { ContextRegistry, PluginRegistry } from './registry.js';
 import { HOST } from './services.js';
 import { parseCtid } from './ctid.js';
@@ -184,6 +184,21 @@ export class Runtime {
         result.restarted = true;
       }
       return result;
+    });
+  }
+
+  /**
+   * A plugin's own operation on one VE (`vzquota on`, `vzctl quotainit`): `fn` runs with
+   * the VE's lock held and its state reconciled, and gets the plugin's hook context and
+   * whether the VE is stopped, mounted or running. A stopped VE has no state record, so
+   * what `fn` leaves behind must be found again from the files (as `mount` would).
+   */
+  async withPlugin<T>(ctid: number, plugin: string, op: string, fn: (ctx: HookContext<any, any>, status: VeStatus) => Promise<T>): Promise<T> {
+    const p = this.core.registry.plugins.find((x) => x.name === plugin);
+    if (!p) throw vzError('PLUGIN', `no plugin ${plugin} in this composition`);
+    return this.locked(ctid, op, true, (ve) => {
+      const phase = ve.state?.phase;
+      return fn(ve.hookContext(p), phase === 'running' ? 'running' : phase === 'mounted' ? 'mounted' : 'stopped');
     });
   }
 

@@ -2,7 +2,8 @@
  * Stand-ins for plugins that other plugins' tests compose with but should not depend
  * on: each keeps only the part of the real plugin those tests rely on.
  */
-import { defineKey, definePlugin, ID_MAPPING, integer, type ConfigView, type VeIdMap } from '@vzkit/core';
+import { join } from 'node:path';
+import { defineKey, definePlugin, ID_MAPPING, integer, TEMPLATE_TREES, type ConfigView, type VeIdMap } from '@vzkit/core';
 
 const IDS = 65536;
 const LOCAL_UID = defineKey({
@@ -33,4 +34,14 @@ export const userNamespaceStandIn = definePlugin({
       plan.gidMap = ctx.ve.idmap.gidMap;
     },
   },
+});
+
+/**
+ * The template plugin as far as ns-fs cares: its name and TEMPLATE_TREES, where a
+ * template's tree is `<dir>/<name>` as the test seeded it (no stamp, no cache).
+ */
+export const templateStandIn = definePlugin({
+  name: '@vzkit/template',
+  provides: [{ token: TEMPLATE_TREES, create: () => ({ tree: async (dir: string, name: string) => join(dir, name) }) }],
+  hooks: {},
 });
