@@ -15,8 +15,11 @@ export interface ConfigLayers {
   overrides?: Map<string, string | undefined>;
 }
 
-/** Parses one raw value by its key, turning a ValueError into BAD_VALUE naming CTID and key. */
-export function parseKeyValue<T>(key: ConfigKey<T>, raw: string, where: string): T {
+/**
+ * Parses one raw value by its key, turning a ValueError into BAD_VALUE naming CTID and key.
+ * `where` begins the message; `about` is the VE's label when `where` names a VE.
+ */
+export function parseKeyValue<T>(key: ConfigKey<T>, raw: string, where: string, about?: string): T {
   try {
     const v = key.type.parse(raw);
     const reason = key.check?.(v);
@@ -25,7 +28,7 @@ export function parseKeyValue<T>(key: ConfigKey<T>, raw: string, where: string):
   } catch (e) {
     if (e instanceof ValueError) {
       throw vzError(e.code ?? 'BAD_VALUE', `${where}: invalid value for ${key.name}${key.flag ? ` (--${key.flag})` : ''}: ${e.message}`, {
-        cause: e, ...(e.exit !== undefined ? { exit: e.exit } : {}),
+        cause: e, ...(e.exit !== undefined ? { exit: e.exit } : {}), ...(about ? { about } : {}),
       });
     }
     throw e;
@@ -61,7 +64,7 @@ export class VeConfig implements ConfigView {
   get<T>(key: ConfigKey<T>): T | undefined {
     if (this.cache.has(key.name)) return this.cache.get(key.name) as T | undefined;
     const raw = this.raw(key.name);
-    const v = raw === undefined || raw === '' ? key.default : parseKeyValue(key, raw, this.source(key.name));
+    const v = raw === undefined || raw === '' ? key.default : parseKeyValue(key, raw, this.source(key.name), this.label);
     this.cache.set(key.name, v);
     return v;
   }

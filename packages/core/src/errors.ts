@@ -58,6 +58,11 @@ export interface VzErrorOptions {
   errno?: string;
   /** The path the kernel refused, when there is one. */
   path?: string;
+  /**
+   * The VE the message names (its label, `CT 101`), which the message begins with: the
+   * hook runner and the rollback add no VE context of their own to such an error.
+   */
+  about?: string;
 }
 
 export class VzError extends Error {
@@ -66,6 +71,8 @@ export class VzError extends Error {
   readonly hint: string | undefined;
   readonly errno: string | undefined;
   readonly path: string | undefined;
+  /** The label of the VE the message names, if it names one ({@link VzErrorOptions.about}). */
+  readonly about: string | undefined;
   /** Failures of a rollback that ran after this error; attached, never replacing it. */
   readonly cleanupErrors: unknown[] = [];
 
@@ -77,6 +84,7 @@ export class VzError extends Error {
     this.hint = opts.hint;
     this.errno = opts.errno;
     this.path = opts.path;
+    this.about = opts.about;
   }
 }
 
@@ -89,22 +97,35 @@ export function isVzError(e: unknown): e is VzError {
   return e instanceof VzError;
 }
 
+/** How {@link wrapError} labels what it wraps. */
+export interface WrapOptions {
+  /** The code of a failure that is not a VzError (default SYSTEM). */
+  code?: CoreErrorCode | (string & {});
+  /** Its exit number, for a plugin's code outside the core table. */
+  exit?: number;
+  /** The VE's label when `context` begins with it ({@link VzErrorOptions.about}). */
+  about?: string;
+}
+
 /**
  * Adds context to a failure, crun-style (`context: inner`), keeping code, exit and errno
  * of a VzError and turning anything else into a `code` error (SYSTEM; a plugin's code
  * with its `exit`).
  */
-export function wrapError(e: unknown, context: string, code: CoreErrorCode | (string & {}) = 'SYSTEM', exit?: number): VzError {
+export function wrapError(e: unknown, context: string, opts: WrapOptions = {}): VzError {
+  const about = opts.about ? { about: opts.about } : {};
   if (e instanceof VzError) {
     const w = new VzError(e.code, `${context}: ${e.message}`, {
-      cause: e, exit: e.exit, errno: e.errno, path: e.path, ...(e.hint ? { hint: e.hint } : {}),
+      cause: e, exit: e.exit, errno: e.errno, path: e.path, ...(e.hint ? { hint: e.hint } : {}), ...about,
     });
     w.cleanupErrors.push(...e.cleanupErrors);
     return w;
   }
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
   const msg = e instanceof Error ? e.message : String(e);
-  return new VzError(code, `${context}: ${msg}`, { cause: e, ...(errno ? { errno } : {}), ...(exit !== undefined ? { exit } : {}) });
+  return new VzError(opts.code ?? 'SYSTEM', `${context}: ${msg}`, {
+    cause: e, ...(errno ? { errno } : {}), ...(opts.exit !== undefined ? { exit: opts.exit } : {}), ...about,
+  });
 }
 
 /** `CT 101` — how every message names a VE. */

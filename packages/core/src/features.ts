@@ -53,6 +53,6 @@ export function featureSetting(config: ConfigView, name: string): boolean | unde
 export function checkFeaturesDeclared(label: string, settings: FeatureSettings | undefined, declared: readonly string[]): void {
   for (const name of Object.keys(settings ?? {})) {
     if (declared.includes(name)) continue;
-    throw vzError('BAD_VALUE', `${label}: FEATURES ${name}: no such feature in this vzkit (it offers ${declared.length ? [...declared].sort().join(', ') : 'none'})`);
+    throw vzError('BAD_VALUE', `${label}: FEATURES ${name}: no such feature in this vzkit (it offers ${declared.length ? [...declared].sort().join(', ') : 'none'})`, { about: label });
   }
 }

@@ -61,7 +61,7 @@ async function inVe<T>(ctx: GuestCtx, what: string, fn: () => Promise<T>): Promi
   try {
     return await fn();
   } catch (e) {
-    throw wrapError(e, isGuestFileRefusal(e) ? ctx.ve.label : `${ctx.ve.label}: ${what}`);
+    throw wrapError(e, isGuestFileRefusal(e) ? ctx.ve.label : `${ctx.ve.label}: ${what}`, { about: ctx.ve.label });
   }
 }
 

@@ -92,14 +92,14 @@ async function* entries(host: Host, top: string): AsyncGenerator<{ path: string;
 
 /**
  * Reads the tree at `top` and checks that every id in it lies in `s`'s `from` ranges.
- * `where` begins the message of a refusal (`CT 101: LOCAL_UID=100000`).
+ * A refusal names the VE (`label`) and what asked for the move (`what`: `LOCAL_UID=100000`).
  */
-export async function scanIds(host: Host, top: string, s: IdShift, where: string): Promise<TreeScan> {
+export async function scanIds(host: Host, top: string, s: IdShift, label: string, what: string): Promise<TreeScan> {
   const out: TreeScan = { entries: 0, kept: [] };
-  const refuse = (rel: string, what: string, id: number, kind: 'uid' | 'gid') => {
+  const refuse = (rel: string, field: string, id: number, kind: 'uid' | 'gid') => {
     const r = s[kind];
-    return vzError('BAD_VALUE', `${where}: ${join(top, rel)} has ${what} ${id}, outside the ${kind}s the VE's files may have (${r.from}-${r.from + s.count - 1}): it cannot be moved to the new range`, {
-      path: join(top, rel), hint: `give it an owner inside the range (ids 0-${s.count - 1} inside the VE), then convert again`,
+    return vzError('BAD_VALUE', `${label}: ${what}: ${join(top, rel)} has ${field} ${id}, outside the ${kind}s the VE's files may have (${r.from}-${r.from + s.count - 1}): it cannot be moved to the new range`, {
+      about: label, path: join(top, rel), hint: `give it an owner inside the range (ids 0-${s.count - 1} inside the VE), then convert again`,
     });
   };
   for await (const { path, rel, st } of entries(host, top)) {

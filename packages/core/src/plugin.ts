@@ -206,6 +206,32 @@ export interface ConfigChange<T = unknown> {
   after: T | undefined;
 }
 
+/**
+ * The live changes one plugin's `update` receives (its own keys and those it watches),
+ * looked up by key so that each comes typed as that key's values.
+ */
+export class ConfigChanges implements Iterable<ConfigChange> {
+  constructor(private readonly list: readonly ConfigChange[]) {}
+
+  [Symbol.iterator](): Iterator<ConfigChange> {
+    return this.list[Symbol.iterator]();
+  }
+
+  /** The change of `key`, typed by it; undefined when the key did not change. */
+  of<T>(key: ConfigKey<T>): ConfigChange<T> | undefined;
+  /** The change of the key named `name` (another plugin's key this one watches). */
+  of(name: string): ConfigChange | undefined;
+  of(key: ConfigKey<unknown> | string): ConfigChange | undefined {
+    const name = typeof key === 'string' ? key : key.name;
+    return this.list.find((c) => c.key.name === name);
+  }
+
+  /** Whether any of these keys (or key names) changed. */
+  has(...keys: Array<ConfigKey<any> | string>): boolean {
+    return keys.some((k) => this.of(typeof k === 'string' ? k : k.name) !== undefined);
+  }
+}
+
 /** Whether a change applies to the running VE at once (see {@link ConfigKeyDecl.live}). */
 export function appliesLive<T>(change: ConfigChange<T>): boolean {
   const live = change.key.live;
@@ -294,8 +320,8 @@ export interface PluginHooks<S = unknown, Slot = unknown> {
   attach?(ctx: HookContext<S, Slot>, pid: number): Promise<void>;
   /** The VE runs: record, announce. */
   started?(ctx: HookContext<S, Slot>): Promise<void>;
-  /** Apply changed live keys (this plugin's own) to the running VE. */
-  update?(ctx: HookContext<S, Slot>, changes: ConfigChange[]): Promise<void>;
+  /** Apply changed live keys (this plugin's own, and those it watches) to the running VE. */
+  update?(ctx: HookContext<S, Slot>, changes: ConfigChanges): Promise<void>;
   /** Ask the VE to stop (signal its init); the core kills what is left afterwards. */
   stop?(ctx: HookContext<S, Slot>, opts: StopOptions): Promise<void>;
   /** Undo `prepare`/`attach` after init is gone. Idempotent: also runs after a crash. */

@@ -10,7 +10,7 @@ import { CORE_KEYS, NAME } from './core-keys.js';
 import { vzError } from './errors.js';
 import { EventBus } from './events.js';
 import type { ExecResult, ExecSpec, Host } from './host.js';
-import { loadVe, readConfigFile, execIn, type Core, type Ve } from './lifecycle/core.js';
+import { loadVe, readConfigFile, execIn, type Core, type Ve } from './lifecycle/ve.js';
 import { createVe, type CreateRequest } from './lifecycle/create.js';
 import { destroyVe } from './lifecycle/destroy.js';
 import { configuredCtids, listRows, statsOf, statusOf, type VeStatusInfo } from './lifecycle/inspect.js';
@@ -205,7 +205,7 @@ export class Runtime {
   /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */
   async exec(ctid: number, spec: RunSpec): Promise<ExecResult> {
     const ve = await this.loadReconciled(ctid, true);
-    if ((await liveStatus(ve)) !== 'running') throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
+    if ((await liveStatus(ve)) !== 'running') throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`, { about: ve.label });
     return execIn(ve, spec);
   }
 

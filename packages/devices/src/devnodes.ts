@@ -95,6 +95,7 @@ export async function resolveDevnodes(ctx: HookContext, grants: readonly Devnode
     const st = await statNode(ctx, host);
     if (!st || (st.type !== 'char' && st.type !== 'block') || !st.rdev) {
       throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES ${g.name}: ${host} is ${st ? 'not a device node' : 'missing'} on this host`, {
+        about: ctx.ve.label,
         exit: SET_DEVICES_EXIT, path: host, hint: 'name a device node below the host\'s /dev, e.g. net/tun',
       });
     }

@@ -7,7 +7,7 @@
  */
 import {
   defineKey, definePlugin, featureSetting, ValueError, vzError,
-  type ConfigChange, type DeviceRule, type FeatureDecl, type HookContext, type ValueType,
+  type DeviceRule, type FeatureDecl, type HookContext, type ValueType,
 } from '@vzkit/core';
 import { join } from 'node:path';
 import { DEVNODES, devnodeOp, devnodeRule, resolveDevnodes, type Devnode, type DevnodeGrant } from './devnodes.js';
@@ -71,7 +71,7 @@ async function setAllowList(ctx: HookContext, nodes: readonly Devnode[]): Promis
       ctx.log.warn(`${e instanceof Error ? e.message : String(e)}: the VE's root can open any device node it makes`);
       return;
     }
-    throw vzError('DEVICES_SET_FAILED', `${ctx.ve.label}: device access: ${e instanceof Error ? e.message : String(e)}`, { exit: 3, cause: e });
+    throw vzError('DEVICES_SET_FAILED', `${ctx.ve.label}: device access: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 3, cause: e });
   }
 }
 
@@ -118,14 +118,14 @@ export const devicesPlugin = definePlugin({
       });
     },
 
-    async update(ctx, changes: ConfigChange[]) {
+    async update(ctx, changes) {
       const nodes = await resolveDevnodes(ctx, grantsOf(ctx));
       await setAllowList(ctx, nodes);
-      const change = changes.find((c) => c.key.name === DEVNODES.name);
+      const change = changes.of(DEVNODES);
       const pid = ctx.ve.initPid;
       if (!change || pid === undefined) return;
       // Nodes newly allowed appear in the running VE's /dev (existing ones are left as they are).
-      const before = new Set(((change.before as DevnodeGrant[] | undefined) ?? []).filter((g) => g.access !== 'none').map((g) => g.name));
+      const before = new Set((change.before ?? []).filter((g) => g.access !== 'none').map((g) => g.name));
       const added = nodes.filter((n) => n.access !== 'none' && !before.has(n.name));
       if (!added.length) return;
       warnUnreachable(ctx, added);
@@ -133,7 +133,7 @@ export const devicesPlugin = definePlugin({
       try {
         await ctx.host.launcher.inject({ pid, namespaces: userns ? ['user', 'mnt'] : ['mnt'], ops: added.map((n) => devnodeOp(n, '/dev', userns)) });
       } catch (e) {
-        throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES: ${e instanceof Error ? e.message : String(e)}`, { exit: 86, cause: e });
+        throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 86, cause: e });
       }
     },
   },

@@ -57,7 +57,7 @@ async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Pr
   const r = await ctx.exec({ argv: ['/bin/sh', '-c', SET_PASSWORDS_SCRIPT, 'sh', ...users], stdio: 'pipe', input, timeoutMs: 60_000 });
   if (r.code !== 0) {
     const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
-    throw distroError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`);
+    throw distroError('CHANGEPASS', `${ctx.ve.label}: setting the password of ${list.map((u) => u.user).join(', ')} failed: ${why}`, { about: ctx.ve.label });
   }
 }
 
@@ -75,8 +75,8 @@ export const distroPlugin = definePlugin({
     },
 
     async update(ctx, changes) {
-      if (changes.some((c) => HOSTS_KEYS.includes(c.key.name))) await writeHosts(ctx);
-      const pw = changes.find((c) => c.key.name === USERPASSWD.name)?.after as UserPassword[] | undefined;
+      if (changes.has(...HOSTS_KEYS)) await writeHosts(ctx);
+      const pw = changes.of(USERPASSWD)?.after;
       if (pw?.length) await setPasswords(ctx, pw);
     },
   },

@@ -33,7 +33,7 @@ async function apply(ctx: HookContext, what: string): Promise<void> {
   try {
     await ctx.host.cgroups.set(ctx.ve.cgroup, plan.cgroup);
   } catch (e) {
-    throw vzError('CPU_SET_FAILED', `${ctx.ve.label}: ${what} CPU parameters: ${e instanceof Error ? e.message : String(e)}`, { exit: 2, cause: e });
+    throw vzError('CPU_SET_FAILED', `${ctx.ve.label}: ${what} CPU parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 2, cause: e });
   }
 }
 
@@ -75,7 +75,7 @@ export const fairschedPlugin = definePlugin({
   hooks: {
     validate(ctx) {
       const problem = cpuProblem(settingsOf(ctx.ve.config), onlineCpus(ctx));
-      if (problem) throw vzError('BAD_VALUE', `${ctx.ve.label}: ${problem}`);
+      if (problem) throw vzError('BAD_VALUE', `${ctx.ve.label}: ${problem}`, { about: ctx.ve.label });
     },
 
     async prepare(ctx) {

@@ -115,7 +115,7 @@ export class FakeLauncher implements Launcher {
     const label = ctLabel(spec.ctid);
     const fail = (step: string, e: unknown, path?: string) => {
       const errno = (errnoOf(e) ?? 'EIO') as Errno;
-      return vzError('ENV_CREATE', `${label}: ${step}: ${errno} (${describeErrno(errno)})`, { errno, ...(path ? { path } : {}), cause: e });
+      return vzError('ENV_CREATE', `${label}: ${step}: ${errno} (${describeErrno(errno)})`, { about: label, errno, ...(path ? { path } : {}), cause: e });
     };
     let child: FakeProcess;
     try {

@@ -52,7 +52,7 @@ async function apply(ctx: HookContext, what: { weight: boolean; limits: boolean 
       ctx.log.warn(`${io.weight !== undefined && prio !== undefined ? `IOPRIO ${prio}` : 'disk I/O limits'}: not applied: ${e.message}`);
       return;
     }
-    throw vzError('SET_IO', `${ctx.ve.label}: disk I/O parameters: ${e instanceof Error ? e.message : String(e)}`, { exit: SET_IO_EXIT, cause: e });
+    throw vzError('SET_IO', `${ctx.ve.label}: disk I/O parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: SET_IO_EXIT, cause: e });
   }
 }
 
@@ -80,8 +80,7 @@ export const ioPlugin = definePlugin({
       await apply(ctx, { weight: c.get(IOPRIO) !== undefined, limits: limitOf(c.get(IOLIMIT)) !== null || limitOf(c.get(IOPSLIMIT)) !== null });
     },
     async update(ctx, changes) {
-      const names = new Set(changes.map((c) => c.key.name));
-      await apply(ctx, { weight: names.has(IOPRIO.name), limits: names.has(IOLIMIT.name) || names.has(IOPSLIMIT.name) });
+      await apply(ctx, { weight: changes.has(IOPRIO), limits: changes.has(IOLIMIT, IOPSLIMIT) });
     },
   },
 });

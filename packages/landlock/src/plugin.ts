@@ -50,7 +50,7 @@ const WHY = "its root is the host's root and can mount a procfs, sysfs or cgroup
 async function available(ctx: HookContext, value: LandlockSetting): Promise<boolean> {
   if ((await ctx.host.system.landlockAbi()) > 0) return true;
   const hint = 'Landlock needs Linux 5.13+ built with CONFIG_SECURITY_LANDLOCK and `landlock` in the lsm= boot parameter; or make the VE unprivileged (--local_uid)';
-  if (value === 'yes') throw vzError('UNSUPPORTED', `${ctx.ve.label}: LANDLOCK=yes, but this kernel has no Landlock`, { hint });
+  if (value === 'yes') throw vzError('UNSUPPORTED', `${ctx.ve.label}: LANDLOCK=yes, but this kernel has no Landlock`, { about: ctx.ve.label, hint });
   ctx.log.warn(`this kernel has no Landlock: ${WHY} (${hint})`);
   return false;
 }

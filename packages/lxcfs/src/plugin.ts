@@ -85,9 +85,9 @@ async function explainMeminfo(ctx: HookContext, m: Meminfo | undefined): Promise
 }
 
 /** A live MEMINFO change: lxcfs's /proc/meminfo bound into the running VE, or taken away. */
-async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange): Promise<void> {
-  const was = meminfoVirtual(c.before as Meminfo | undefined);
-  const now = meminfoVirtual(c.after as Meminfo | undefined);
+async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange<Meminfo>): Promise<void> {
+  const was = meminfoVirtual(c.before);
+  const now = meminfoVirtual(c.after);
   const pid = ctx.ve.initPid;
   if (was === now || pid === undefined) return;
   if (!ctx.state.get()?.used) {
@@ -101,7 +101,7 @@ async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange): Pro
   try {
     await ctx.host.launcher.inject({ pid, namespaces: ctx.ve.idmap ? ['user', 'mnt'] : ['mnt'], ops: [op] });
   } catch (e) {
-    throw vzError('SET_MEMINFO', `${ctx.ve.label}: MEMINFO: ${e instanceof Error ? e.message : String(e)}`, { exit: SET_MEMINFO_EXIT, cause: e });
+    throw vzError('SET_MEMINFO', `${ctx.ve.label}: MEMINFO: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: SET_MEMINFO_EXIT, cause: e });
   }
 }
 
@@ -132,11 +132,10 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
     },
 
     async update(ctx, changes) {
-      for (const c of changes) {
-        if (c.key.name !== MEMINFO.name) continue;
-        await changeMeminfo(ctx, c);
-        await explainMeminfo(ctx, c.after as Meminfo | undefined);
-      }
+      const c = changes.of(MEMINFO);
+      if (!c) return;
+      await changeMeminfo(ctx, c);
+      await explainMeminfo(ctx, c.after);
     },
 
     async started(ctx) {

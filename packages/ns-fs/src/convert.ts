@@ -91,17 +91,18 @@ export async function convertPrivateArea(ctx: Ctx, conv: Conversion): Promise<vo
   const key = from.uid !== to.uid ? `LOCAL_UID=${to.uid}` : `LOCAL_GID=${to.gid}`;
   if (overlapping(from.uid, to.uid, count) || overlapping(from.gid, to.gid, count)) {
     throw vzError('BAD_VALUE', `${ve.label}: ${key}: the new range overlaps the one the VE's files are in now (host ids ${from.uid}/${from.gid}): their ids would be ambiguous`, {
+      about: ve.label,
       hint: 'choose a range at least 65536 ids away, or auto',
     });
   }
   if (!(await host.fs.exists(upper))) {
-    throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${ve.paths.private} has no fs/ directory`, { path: upper });
+    throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${ve.paths.private} has no fs/ directory`, { about: ve.label, path: upper });
   }
   let rec = record && same(record.from, from) && same(record.to, to) ? record : { from, to };
   if (rec !== record) await setShift(ctx, rec);
   const s = shiftOf(from, to, count);
   if (!rec.kept) {
-    const scan = await scanIds(host, upper, s, `${ve.label}: ${key}`);
+    const scan = await scanIds(host, upper, s, ve.label, key);
     rec = { ...rec, kept: scan.kept };
     await setShift(ctx, rec);
   }

@@ -31,9 +31,9 @@ const UNSAFE = /[,:\\\n]/;
 /** The mount of the overlay at `target`; throws BAD_VALUE for a path overlayfs cannot take. */
 export function overlayMount(target: string, layers: OverlayLayers, label: string): MountSpec {
   for (const [what, path] of Object.entries(layers)) {
-    if (!path.startsWith('/')) throw vzError('BAD_VALUE', `${label}: overlay ${what}dir ${path} is not absolute`);
+    if (!path.startsWith('/')) throw vzError('BAD_VALUE', `${label}: overlay ${what}dir ${path} is not absolute`, { about: label });
     if (UNSAFE.test(path)) {
-      throw vzError('BAD_VALUE', `${label}: overlay ${what}dir ${path} contains a character overlayfs cannot take (, : \\)`, { path });
+      throw vzError('BAD_VALUE', `${label}: overlay ${what}dir ${path} contains a character overlayfs cannot take (, : \\)`, { about: label, path });
     }
   }
   const cwd = commonAncestor([layers.lower, layers.upper, layers.work]);

@@ -37,16 +37,16 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   const { host, ve } = ctx;
   const { root, private: priv, template } = ve.paths;
   const name = ve.config.get(OSTEMPLATE);
-  if (!name) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: OSTEMPLATE is not set in ${ve.paths.conf}`);
+  if (!name) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: OSTEMPLATE is not set in ${ve.paths.conf}`, { about: ve.label });
   const lower = await ctx.service(TEMPLATE_TREES).tree(template, name, ve.label);
   const upper = upperDir(priv);
   if (!(await host.fs.exists(upper))) {
-    throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} has no fs/ directory`, { path: upper });
+    throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} has no fs/ directory`, { about: ve.label, path: upper });
   }
   await host.fs.mkdir(workDir(priv), { recursive: true, mode: 0o700 });
   await host.fs.mkdir(root, { recursive: true });
   if (await host.mounts.isMountPoint(root)) {
-    throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { path: root, hint: `unmount it ('umount ${root}') first` });
+    throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { about: ve.label, path: root, hint: `unmount it ('umount ${root}') first` });
   }
   const idmap = ve.idmap;
   await checkUpperOwner(ctx, upper, idmap?.uid ?? 0);
@@ -67,6 +67,7 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   } catch (e) {
     if (isVzError(e) && e.code === 'UNSUPPORTED') {
       throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID: the template ${lower} cannot be shown through an idmapped mount: ${e.message}`, {
+        about: ve.label,
         ...(e.hint ? { hint: e.hint } : {}), cause: e,
       });
     }
@@ -88,11 +89,13 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<vo
   // VE's root as the host's.
   if (st && st.uid !== uid && !ctx.optionalService(ID_MAPPING)) {
     throw vzError('UNSUPPORTED', `${ctx.ve.label}: the VE's files (${upper}) belong to host uid ${st.uid}, made for a user namespace, but no plugin of this runtime maps the VE's ids`, {
+      about: ctx.ve.label,
       hint: 'add the plugin that makes user namespaces (ns-user) to the composition',
     });
   }
   if (st && st.uid !== uid) {
     throw vzError('BAD_CONFIG', `${ctx.ve.label}: LOCAL_UID is ${uid}, but the VE's files (${upper}) belong to host uid ${st.uid}`, {
+      about: ctx.ve.label,
       hint: 'restore the LOCAL_UID the files were made for, then convert with vzctl set --local_uid ... --save',
     });
   }
@@ -110,6 +113,7 @@ async function checkReachable(ctx: Ctx, root: string, idmap: VeIdMap): Promise<v
     const bit = st?.uid === idmap.uid ? 0o100 : st?.gid === idmap.gid ? 0o010 : 0o001;
     if (st && !(st.mode & bit)) {
       throw vzError('PERMISSION', `${ctx.ve.label}: LOCAL_UID: the VE's root (host uid ${idmap.uid}) cannot reach ${root}: ${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) is not searchable by it`, {
+        about: ctx.ve.label,
         path: dir, hint: `chmod o+x ${dir}, or keep VE_ROOT under directories everyone may pass`,
       });
     }

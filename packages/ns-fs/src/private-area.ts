@@ -38,7 +38,7 @@ export async function createPrivateArea(host: Host, priv: string): Promise<void>
  */
 export async function removePrivateArea(host: Host, priv: string, root: string, label: string): Promise<void> {
   if (await host.mounts.isMountPoint(root)) {
-    throw vzError('MOUNTED', `${label}: ${root} is still mounted; not removing ${priv}`, { path: root, hint: 'unmount it first' });
+    throw vzError('MOUNTED', `${label}: ${root} is still mounted; not removing ${priv}`, { about: label, path: root, hint: 'unmount it first' });
   }
   // HostFs.remove stops at mount points below, instead of deleting what is mounted there.
   if (await host.fs.exists(priv)) await host.fs.remove(priv, { recursive: true });

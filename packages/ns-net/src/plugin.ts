@@ -45,6 +45,7 @@ function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): 
     const host = resolveNetif(ctx.ve.ctid, n).hostIfname;
     if (host.length > MAX_IFNAME) {
       throw netError('VETH_ERROR', `${ctx.ve.label}: the host device name ${host} for ${n.ifname} is longer than ${MAX_IFNAME} characters`, {
+        about: ctx.ve.label,
         hint: `give one: --netif_add ${n.ifname},,NAME`,
       });
     }
@@ -53,7 +54,7 @@ function checkNetifNames(ctx: HookContext<NetState>, netifs: readonly NetIf[]): 
 
 function pidOf(ctx: NetCtx): number {
   const pid = ctx.ve.initPid;
-  if (pid === undefined) throw vzError('VE_NOT_RUNNING', `${ctx.ve.label} is not running`);
+  if (pid === undefined) throw vzError('VE_NOT_RUNNING', `${ctx.ve.label} is not running`, { about: ctx.ve.label });
   return pid;
 }
 
@@ -70,9 +71,9 @@ async function wireAddresses(ctx: NetCtx, pid: number, addrs: readonly VeAddress
   await addAddresses(ctx, pid, addrs, await neighbourDevs(ctx, ctx.ve.config.get(NEIGHBOUR_DEVS)));
 }
 
-async function updateAddresses(ctx: NetCtx, c: ConfigChange): Promise<void> {
-  const before = (c.before as VeAddress[] | undefined) ?? [];
-  const after = (c.after as VeAddress[] | undefined) ?? [];
+async function updateAddresses(ctx: NetCtx, c: ConfigChange<VeAddress[]>): Promise<void> {
+  const before = c.before ?? [];
+  const after = c.after ?? [];
   const same = (a: VeAddress, b: VeAddress) => formatVeAddress(a) === formatVeAddress(b);
   const gone = before.filter((b) => !after.some((a) => same(a, b)));
   const added = after.filter((a) => !before.some((b) => same(a, b)));
@@ -81,9 +82,9 @@ async function updateAddresses(ctx: NetCtx, c: ConfigChange): Promise<void> {
   await wireAddresses(ctx, pid, added);
 }
 
-async function updateNetifs(ctx: NetCtx, c: ConfigChange): Promise<void> {
-  const before = (c.before as NetIf[] | undefined) ?? [];
-  const after = (c.after as NetIf[] | undefined) ?? [];
+async function updateNetifs(ctx: NetCtx, c: ConfigChange<NetIf[]>): Promise<void> {
+  const before = c.before ?? [];
+  const after = c.after ?? [];
   const key = (n: NetIf) => JSON.stringify(resolveNetif(ctx.ve.ctid, n));
   const pid = pidOf(ctx);
   for (const n of before.filter((b) => !after.some((a) => key(a) === key(b)))) await removeNetif(ctx, n);
@@ -123,11 +124,11 @@ export const nsNetPlugin = definePlugin<NetState>({
     },
 
     async update(ctx, changes) {
-      for (const c of changes) {
-        if (c.key.name === IP_ADDRESS.name) await updateAddresses(ctx, c);
-        else if (c.key.name === NETIF.name) await updateNetifs(ctx, c);
-      }
-      if (changes.some((c) => c.key.name === NAMESERVER.name || c.key.name === SEARCHDOMAIN.name)) await applyDns(ctx);
+      const addresses = changes.of(IP_ADDRESS);
+      if (addresses) await updateAddresses(ctx, addresses);
+      const netifs = changes.of(NETIF);
+      if (netifs) await updateNetifs(ctx, netifs);
+      if (changes.has(NAMESERVER, SEARCHDOMAIN)) await applyDns(ctx);
     },
 
     async cleanup(ctx) {

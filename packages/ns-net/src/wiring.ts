@@ -36,7 +36,7 @@ async function net<T>(ctx: NetCtx, what: string, fn: () => Promise<T>, code: Net
   try {
     return await fn();
   } catch (e) {
-    throw wrapError(e, `${ctx.ve.label}: ${what}`, code, code === 'ENV_CREATE' ? undefined : NET_EXITS[code]);
+    throw wrapError(e, `${ctx.ve.label}: ${what}`, { code, ...(code === 'ENV_CREATE' ? {} : { exit: NET_EXITS[code] }), about: ctx.ve.label });
   }
 }
 
@@ -58,7 +58,7 @@ export async function ensureVenet(ctx: NetCtx, pid: number): Promise<void> {
   if (await ctx.host.net.link('host', host)) {
     if (current(ctx).devs.includes(host)) return;
     // Not ours: the same CTID of another vzkit root (VZKIT_ROOT) on this host.
-    throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${host} already exists and is not this VE's`);
+    throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${host} already exists and is not this VE's`, { about: ctx.ve.label });
   }
   const mac = stableMac(ctx.ve.ctid, 'venet');
   await record(ctx, (s) => ({ ...s, devs: [...new Set([...s.devs, host])] }));
@@ -81,7 +81,7 @@ async function enableIpv6(ctx: NetCtx, host: string): Promise<void> {
     try {
       await ctx.host.net.checkSources('host', 'venet');
     } catch (e) {
-      throw wrapError(e, `${ctx.ve.label}: IPv6 addresses need the host to check packet sources`, 'CANT_ADDIP', NET_EXITS.CANT_ADDIP);
+      throw wrapError(e, `${ctx.ve.label}: IPv6 addresses need the host to check packet sources`, { code: 'CANT_ADDIP', exit: NET_EXITS.CANT_ADDIP, about: ctx.ve.label });
     }
     checked.add(ctx.host);
   }
@@ -137,7 +137,7 @@ async function checkFree(ctx: NetCtx, addrs: readonly VeAddress[]): Promise<Set<
   const ours = new Set<string>();
   for (const a of addrs) {
     const r = await ctx.host.net.routeMatch('host', a.ip);
-    if (r?.local) throw netError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${r.dev ?? 'local'})`);
+    if (r?.local) throw netError('IP_INUSE', `${ctx.ve.label}: ${a.ip} is an address of the host (${r.dev ?? 'local'})`, { about: ctx.ve.label });
     if (!r || r.dst !== hostRouteOf(a)) continue;
     if (r.dev === host) {
       ours.add(r.dst);
@@ -146,7 +146,7 @@ async function checkFree(ctx: NetCtx, addrs: readonly VeAddress[]): Promise<Set<
     const other = /^venet(\d+)$/.exec(r.dev ?? '')?.[1];
     throw netError('IP_INUSE', other
       ? `${ctx.ve.label}: address ${a.ip} is in use by CT ${other}`
-      : `${ctx.ve.label}: the host already routes ${a.ip} to ${r.dev ?? r.gateway ?? 'elsewhere'}`);
+      : `${ctx.ve.label}: the host already routes ${a.ip} to ${r.dev ?? r.gateway ?? 'elsewhere'}`, { about: ctx.ve.label });
   }
   return ours;
 }
@@ -190,9 +190,9 @@ export async function removeAddresses(ctx: NetCtx, pid: number, addrs: readonly 
 export async function addNetif(ctx: NetCtx, pid: number, n: NetIf): Promise<void> {
   const r = resolveNetif(ctx.ve.ctid, n);
   if (r.bridge !== undefined && (await ctx.host.net.link('host', r.bridge))?.kind !== 'bridge') {
-    throw netError('VETH_ERROR', `${ctx.ve.label}: bridge ${r.bridge} for ${r.ifname} does not exist on the host`);
+    throw netError('VETH_ERROR', `${ctx.ve.label}: bridge ${r.bridge} for ${r.ifname} does not exist on the host`, { about: ctx.ve.label });
   }
-  if (await ctx.host.net.link('host', r.hostIfname)) throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`);
+  if (await ctx.host.net.link('host', r.hostIfname)) throw netError('VETH_ERROR', `${ctx.ve.label}: host device ${r.hostIfname} for ${r.ifname} already exists`, { about: ctx.ve.label });
   await record(ctx, (s) => ({ ...s, devs: [...new Set([...s.devs, r.hostIfname])] }));
   await net(ctx, `create ${r.hostIfname}/${r.ifname}`, () => ctx.host.net.addVeth('host', { name: r.hostIfname, peer: r.ifname, peerNs: { pid }, mac: r.hostMac, peerMac: r.mac }), 'VETH_ERROR');
   if (r.bridge !== undefined) await net(ctx, `add ${r.hostIfname} to ${r.bridge}`, () => ctx.host.net.setLink('host', r.hostIfname, { master: r.bridge! }), 'VETH_ERROR');

@@ -60,6 +60,7 @@ async function takenIds(ctx: HookContext, before: ConfigView | undefined): Promi
 
 function exhausted(ctx: HookContext): Error {
   return vzError('RESOURCE', `${ctx.ve.label}: LOCAL_UID=auto: no free range of ${IDMAP_SIZE} host ids is left (every one meets another VE, a host account or another user's subordinate ids)`, {
+    about: ctx.ve.label,
     hint: 'destroy VEs you no longer need, or give --local_uid by hand',
   });
 }

@@ -30,7 +30,7 @@ async function validate(ctx: HookContext): Promise<void> {
   const gid = config.get(LOCAL_GID);
   // LOCAL_UID=0 turns the namespace off (vzctl's `--local_uid 0`), whatever LOCAL_GID vz.conf gives.
   if (uid && config.has(LOCAL_GID) && gid === 0) {
-    throw vzError('BAD_VALUE', `${label}: LOCAL_GID=0 with LOCAL_UID=${uid}: the VE's root group would be the host's root group`);
+    throw vzError('BAD_VALUE', `${label}: LOCAL_GID=0 with LOCAL_UID=${uid}: the VE's root group would be the host's root group`, { about: label });
   }
   // `auto` is checked once it is a number (create and conversions choose it after validate).
   const idmap = ctx.ve.idmap;
@@ -40,6 +40,7 @@ async function validate(ctx: HookContext): Promise<void> {
     if (clash) {
       const key = kind === 'uid' ? 'LOCAL_UID' : 'LOCAL_GID';
       throw vzError('BAD_VALUE', `${label}: ${key}=${base}: the host's ${kind === 'uid' ? 'user' : 'group'} '${clash.name}' (${kind} ${clash.id}) lies in the VE's range ${base}-${base + IDMAP_SIZE - 1}`, {
+        about: label,
         hint: `choose a range no host account uses, or ${key}=auto`,
       });
     }
@@ -52,11 +53,13 @@ async function checkKernel(ctx: HookContext): Promise<void> {
   const off = 'start it as a VE of the host root (vzctl set --local_uid 0 --save), knowing its root is the host\'s';
   if (!(await host.fs.exists(MAX_USER_NAMESPACES))) {
     throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID is set, but this kernel has no user namespaces (${MAX_USER_NAMESPACES} is missing)`, {
+      about: ve.label,
       hint: `a kernel with CONFIG_USER_NS, or ${off}`,
     });
   }
   if ((await host.fs.readFile(MAX_USER_NAMESPACES)).trim() === '0') {
     throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID is set, but user namespaces are turned off on this host (user.max_user_namespaces = 0)`, {
+      about: ve.label,
       hint: `sysctl -w user.max_user_namespaces=15000, or ${off}`,
     });
   }

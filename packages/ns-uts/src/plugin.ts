@@ -21,7 +21,7 @@ async function setLiveHostname(ctx: HookContext, name: string): Promise<void> {
   const r = await ctx.exec({ argv: ['hostname', name], stdio: 'pipe', timeoutMs: 30_000 });
   if (r.code !== 0) {
     const why = (r.stderr ?? '').trim().split('\n').pop() || `exit status ${r.code}`;
-    throw vzError('EXEC_FAILED', `${ctx.ve.label}: 'hostname ${name}' inside the VE failed: ${why}`);
+    throw vzError('EXEC_FAILED', `${ctx.ve.label}: 'hostname ${name}' inside the VE failed: ${why}`, { about: ctx.ve.label });
   }
 }
 
@@ -35,7 +35,7 @@ export const nsUtsPlugin = definePlugin({
       const name = ctx.ve.config.get(HOSTNAME);
       if (name === undefined) return;
       const problem = hostnameProblem(name);
-      if (problem) throw utsError('BAD_HOSTNAME', `${ctx.ve.label}: invalid hostname '${name}' (--hostname): ${problem}`);
+      if (problem) throw utsError('BAD_HOSTNAME', `${ctx.ve.label}: invalid hostname '${name}' (--hostname): ${problem}`, { about: ctx.ve.label });
     },
 
     async prepare(ctx, plan) {
@@ -50,14 +50,11 @@ export const nsUtsPlugin = definePlugin({
     },
 
     async update(ctx, changes) {
-      for (const c of changes) {
-        if (c.key.name !== HOSTNAME.name) continue;
-        const name = c.after as string | undefined;
-        // Removing HOSTNAME leaves the running VE's hostname as it is (vzctl does the same).
-        if (name === undefined) continue;
-        await setLiveHostname(ctx, name);
-        await writeEtcHostname(ctx, name);
-      }
+      const name = changes.of(HOSTNAME)?.after;
+      // Removing HOSTNAME leaves the running VE's hostname as it is (vzctl does the same).
+      if (name === undefined) return;
+      await setLiveHostname(ctx, name);
+      await writeEtcHostname(ctx, name);
     },
   },
 });

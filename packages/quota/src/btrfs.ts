@@ -25,21 +25,21 @@ export function parseQgroupShow(text: string): { referenced: number; limit: numb
   return undefined;
 }
 
-async function btrfs(host: Host, args: string[], what: string, code: QuotaErrorCode): Promise<string> {
-  return (await runTool(host, ['btrfs', ...args], { what, code })).stdout;
+async function btrfs(ctx: QuotaCtx, args: string[], what: string, code: QuotaErrorCode): Promise<string> {
+  return (await runTool(ctx.host, ['btrfs', ...args], { what: `${ctx.ve.label}: ${what}`, code, about: ctx.ve.label })).stdout;
 }
 
 /** Quotas must be on for the whole filesystem before a qgroup limit does anything. */
 async function ensureQuotasOn(ctx: QuotaCtx, path: string): Promise<void> {
   const r = await ctx.host.processes.run(['btrfs', 'qgroup', 'show', path], { env: { LC_ALL: 'C' } });
   if (r.code === 0) return;
-  await btrfs(ctx.host, ['quota', 'enable', path], `${ctx.ve.label}: turn btrfs quotas on`, 'QUOTA_INIT');
+  await btrfs(ctx, ['quota', 'enable', path], 'turn btrfs quotas on', 'QUOTA_INIT');
   ctx.log.warn(`btrfs quotas were off on the filesystem of ${path}: turned on (btrfs quota enable), which every subvolume there now pays for`);
 }
 
 /** The qgroup's limit: `kb` 1 KiB blocks, or none. */
 async function setLimitKb(ctx: QuotaCtx, kb: number | undefined, code: QuotaErrorCode): Promise<void> {
-  await btrfs(ctx.host, ['qgroup', 'limit', kb === undefined ? 'none' : String(kb * 1024), ctx.ve.paths.private], `${ctx.ve.label}: DISKSPACE ${kb ?? 'none'}`, code);
+  await btrfs(ctx, ['qgroup', 'limit', kb === undefined ? 'none' : String(kb * 1024), ctx.ve.paths.private], `DISKSPACE ${kb ?? 'none'}`, code);
 }
 
 async function setLimit(ctx: QuotaCtx, limits: QuotaLimits, code: QuotaErrorCode): Promise<void> {
@@ -75,12 +75,12 @@ export const btrfsBackend: QuotaBackend = {
     const priv = ctx.ve.paths.private;
     await ctx.host.fs.mkdir(dirname(priv), { recursive: true });
     try {
-      await btrfs(ctx.host, ['subvolume', 'create', priv], `${ctx.ve.label}: make the subvolume ${priv}`, 'QUOTA_INIT');
+      await btrfs(ctx, ['subvolume', 'create', priv], `make the subvolume ${priv}`, 'QUOTA_INIT');
       await ctx.host.fs.chmod(priv, 0o700);
       await ensureQuotasOn(ctx, priv);
       await setLimit(ctx, limits, 'QUOTA_INIT');
     } catch (e) {
-      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: btrfs quota`);
+      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: btrfs quota`, ctx.ve.label);
     }
     return { backend: 'btrfs' };
   },
@@ -103,7 +103,7 @@ export const btrfsBackend: QuotaBackend = {
   },
 
   async usage(ctx): Promise<QuotaUsage | undefined> {
-    const out = await btrfs(ctx.host, ['qgroup', 'show', '-rF', '--raw', '--sync', ctx.ve.paths.private], `${ctx.ve.label}: read the qgroup`, 'QUOTA_USAGE');
+    const out = await btrfs(ctx, ['qgroup', 'show', '-rF', '--raw', '--sync', ctx.ve.paths.private], 'read the qgroup', 'QUOTA_USAGE');
     const q = parseQgroupShow(out);
     if (!q) return undefined;
     return { spaceUsed: Math.ceil(q.referenced / 1024), inodesUsed: undefined, spaceLimit: q.limit === undefined ? undefined : q.limit / 1024, inodesLimit: undefined };
@@ -114,7 +114,7 @@ export const btrfsBackend: QuotaBackend = {
     // Normally ns-fs has removed the subvolume already (rmdir of an empty one deletes it);
     // after a killed create it may still be here. Kernels since 6.7 drop its qgroup with it.
     if (await ctx.host.fs.exists(priv)) {
-      await btrfs(ctx.host, ['subvolume', 'delete', priv], `${ctx.ve.label}: delete the subvolume ${priv}`, 'QUOTA_OFF');
+      await btrfs(ctx, ['subvolume', 'delete', priv], `delete the subvolume ${priv}`, 'QUOTA_OFF');
     }
   },
 };

@@ -182,9 +182,9 @@ type Outcome = 'done' | 'already' | 'none';
 
 /** Makes the stopped VE's disk from its config; `already` when it has one. */
 async function init(ctx: QuotaCtx, status: VeStatus, exitRunning: number): Promise<Outcome> {
-  if (status !== 'stopped') throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: its quota is running (the VE is ${status}): init works on a stopped VE`, { exit: exitRunning });
+  if (status !== 'stopped') throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: its quota is running (the VE is ${status}): init works on a stopped VE`, { about: ctx.ve.label, exit: exitRunning });
   const limits = quotaLimits(ctx.ve.config);
-  if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKSPACE is not set`, { hint: `vzctl set ${ctx.ve.ctid} --diskspace SOFT:HARD --save` });
+  if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKSPACE is not set`, { about: ctx.ve.label, hint: `vzctl set ${ctx.ve.ctid} --diskspace SOFT:HARD --save` });
   await settle(ctx);
   if (await readRecord(ctx)) return 'already';
   await moveOnto(ctx, limits, { record: false });
@@ -201,7 +201,7 @@ async function on(ctx: QuotaCtx, status: VeStatus, makeDisk: boolean): Promise<O
   let record = await readRecord(ctx);
   if (!record) {
     if (!makeDisk) return 'none';
-    if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKSPACE is not set`, { hint: `vzctl set ${ctx.ve.ctid} --diskspace SOFT:HARD --save` });
+    if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKSPACE is not set`, { about: ctx.ve.label, hint: `vzctl set ${ctx.ve.ctid} --diskspace SOFT:HARD --save` });
     record = await moveOnto(ctx, limits, { record: false });
   }
   if (record.backend === 'image') await imageBackend.attach(ctx, record, limits, { record: false });
@@ -215,6 +215,7 @@ async function off(ctx: QuotaCtx, status: VeStatus, exitRunning: number): Promis
   if (!record) return 'none';
   if (status !== 'stopped') {
     throw vzError('QUOTA_BUSY', `${ctx.ve.label}: the VE is ${status} on its disk (${record.backend} backend): its quota cannot be off while the VE uses it`, {
+      about: ctx.ve.label,
       exit: exitRunning, hint: `stop it first (vzctl stop ${ctx.ve.ctid})`,
     });
   }
@@ -256,13 +257,13 @@ async function vzquota(api: CommandApi, cmd: 'init' | 'on' | 'off' | 'drop' | 's
         case 'init': return init(ctx, status, VZQUOTA_EXIT.running);
         case 'on': {
           const r = await on(ctx, status, false);
-          if (r === 'none') throw vzError('QUOTA_NONE', `${ctx.ve.label} has no disk quota yet: vzquota init ${ctid} makes it`, { exit: VZQUOTA_EXIT.noQuota });
-          if (r === 'already') throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: quota is already running (the VE is ${status})`, { exit: VZQUOTA_EXIT.running });
+          if (r === 'none') throw vzError('QUOTA_NONE', `${ctx.ve.label} has no disk quota yet: vzquota init ${ctid} makes it`, { about: ctx.ve.label, exit: VZQUOTA_EXIT.noQuota });
+          if (r === 'already') throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: quota is already running (the VE is ${status})`, { about: ctx.ve.label, exit: VZQUOTA_EXIT.running });
           return r;
         }
         case 'off': {
           const r = await off(ctx, status, VZQUOTA_EXIT.syscall);
-          if (r === 'none') throw vzError('QUOTA_NOT_RUNNING', `${ctx.ve.label}: quota is not running`, { exit: VZQUOTA_EXIT.notRunning });
+          if (r === 'none') throw vzError('QUOTA_NOT_RUNNING', `${ctx.ve.label}: quota is not running`, { about: ctx.ve.label, exit: VZQUOTA_EXIT.notRunning });
           return r;
         }
         case 'drop': return drop(ctx, status);
@@ -277,9 +278,9 @@ async function vzquota(api: CommandApi, cmd: 'init' | 'on' | 'off' | 'drop' | 's
 /** The disk goes and the files come off it; refused while the VE uses it, `-f` or not. */
 async function drop(ctx: QuotaCtx, status: VeStatus): Promise<Outcome> {
   const record = await readRecord(ctx);
-  if (!record) throw vzError('QUOTA_NONE', `${ctx.ve.label} has no disk quota`, { exit: VZQUOTA_EXIT.noQuota });
+  if (!record) throw vzError('QUOTA_NONE', `${ctx.ve.label} has no disk quota`, { about: ctx.ve.label, exit: VZQUOTA_EXIT.noQuota });
   if (status !== 'stopped') {
-    throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: quota is running (the VE is ${status}) and the VE's files live on its disk: stop it first`, { exit: VZQUOTA_EXIT.running });
+    throw vzError('QUOTA_RUNNING', `${ctx.ve.label}: quota is running (the VE is ${status}) and the VE's files live on its disk: stop it first`, { about: ctx.ve.label, exit: VZQUOTA_EXIT.running });
   }
   await settle(ctx);
   await moveOff(ctx, record, { record: false });

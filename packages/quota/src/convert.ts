@@ -67,6 +67,7 @@ export async function settle(ctx: QuotaCtx): Promise<void> {
   if (await layersLinked(ctx.host, priv)) {
     if (await ctx.host.fs.exists(image)) {
       throw quotaError('QUOTA_ON', `${ctx.ve.label}: ${upper} links to the VE's disk image, but its record ${join(priv, 'quota.json')} is gone`, {
+        about: ctx.ve.label,
         path: upper, hint: `write it again ('{"backend":"image","mode":"exact"}', or "room" if the image is bigger than DISKSPACE) before anything else`,
       });
     }
@@ -87,15 +88,17 @@ export async function moveOnto(ctx: QuotaCtx, limits: QuotaLimits, opts: MountOp
   const label = ctx.ve.label;
   const hasFiles = (await ctx.host.fs.stat(upper))?.type === 'dir';
   if (hasFiles) {
-    const u = await treeUsage(ctx.host, upper, `${label}: measure the VE's files`, 'QUOTA_INIT');
+    const u = await treeUsage(ctx.host, upper, `${label}: measure the VE's files`, 'QUOTA_INIT', label);
     const unchanged = 'nothing was changed';
     if (u.kb > space.hard) {
       throw quotaError('QUOTA_INIT', `${label}: DISKSPACE ${space.soft}:${space.hard}: the VE's files take ${u.kb} KiB, more than the hard limit; ${unchanged}`, {
+        about: label,
         hint: `raise it (vzctl set ${ctx.ve.ctid} --diskspace ${Math.ceil(u.kb * 1.2)} --save) or remove files`,
       });
     }
     if (limits.inodes && u.inodes > limits.inodes.hard) {
       throw quotaError('QUOTA_INIT', `${label}: DISKINODES ${limits.inodes.soft}:${limits.inodes.hard}: the VE has ${u.inodes} files and directories, more than the hard limit; ${unchanged}`, {
+        about: label,
         hint: `raise it (vzctl set ${ctx.ve.ctid} --diskinodes ${Math.ceil(u.inodes * 1.2)} --save) or remove files`,
       });
     }
@@ -105,6 +108,7 @@ export async function moveOnto(ctx: QuotaCtx, limits: QuotaLimits, opts: MountOp
     // A directory cannot become a subvolume in place; an image works on btrfs too.
     if (ctx.ve.config.raw('QUOTA_BACKEND') === 'btrfs') {
       throw quotaError('QUOTA_INIT', `${label}: QUOTA_BACKEND=btrfs: the private area ${priv} is a plain directory, made without a quota, and a directory cannot become a btrfs subvolume in place`, {
+        about: label,
         hint: 'set QUOTA_BACKEND=auto (or image) in its config: the VE gets a disk image instead',
       });
     }
@@ -162,11 +166,12 @@ export async function moveOff(ctx: QuotaCtx, record: QuotaRecord, opts: MountOpt
   }
   if (await layersLinked(ctx.host, priv)) {
     await mountDisk(ctx, record, { space: undefined, inodes: undefined, grace: 0, ugid: 0 }, opts);
-    const u = await treeUsage(ctx.host, join(priv, DISK_DIR, UPPER), `${label}: measure the VE's files`, 'QUOTA_OFF');
+    const u = await treeUsage(ctx.host, join(priv, DISK_DIR, UPPER), `${label}: measure the VE's files`, 'QUOTA_OFF', label);
     const st = await ctx.host.fs.statfs(priv);
     const freeKb = (st.blocksAvailable * st.blockSize) / 1024;
     if (u.kb > freeKb) {
       throw quotaError('QUOTA_OFF', `${label}: the VE's files (${u.kb} KiB) do not fit in the ${Math.floor(freeKb)} KiB left on the filesystem of ${priv}`, {
+        about: label,
         hint: 'free space there, or keep the quota (DISKSPACE)',
       });
     }

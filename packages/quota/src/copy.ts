@@ -28,8 +28,8 @@ export function copyArgv(from: string, to: string): string[] {
   return ['cp', '-R', '--no-dereference', '--preserve=mode,ownership,timestamps,links,xattr', '--sparse=always', `${from}/.`, `${to}/`];
 }
 
-export async function copyTree(host: Host, from: string, to: string, what: string, code: QuotaErrorCode): Promise<void> {
-  await runTool(host, copyArgv(from, to), { what, code, timeoutMs: 6 * 3600_000 });
+export async function copyTree(host: Host, from: string, to: string, what: string, code: QuotaErrorCode, about?: string): Promise<void> {
+  await runTool(host, copyArgv(from, to), { what, code, about, timeoutMs: 6 * 3600_000 });
 }
 
 /** What the files below `dir` take: 1 KiB blocks allocated and inodes (du -s, one filesystem). */
@@ -38,16 +38,16 @@ export interface TreeUsage {
   inodes: number;
 }
 
-function firstNumber(text: string, what: string, code: QuotaErrorCode): number {
+function firstNumber(text: string, what: string, code: QuotaErrorCode, about?: string): number {
   const n = Number(/^\s*(\d+)/.exec(text)?.[1]);
-  if (!Number.isFinite(n)) throw quotaError(code, `${what}: du printed no number`);
+  if (!Number.isFinite(n)) throw quotaError(code, `${what}: du printed no number`, { about });
   return n;
 }
 
-export async function treeUsage(host: Host, dir: string, what: string, code: QuotaErrorCode): Promise<TreeUsage> {
-  const kb = await runTool(host, ['du', '-s', '-x', '-k', dir], { what, code });
-  const inodes = await runTool(host, ['du', '-s', '-x', '--inodes', dir], { what, code });
-  return { kb: firstNumber(kb.stdout, what, code), inodes: firstNumber(inodes.stdout, what, code) };
+export async function treeUsage(host: Host, dir: string, what: string, code: QuotaErrorCode, about?: string): Promise<TreeUsage> {
+  const kb = await runTool(host, ['du', '-s', '-x', '-k', dir], { what, code, about });
+  const inodes = await runTool(host, ['du', '-s', '-x', '--inodes', dir], { what, code, about });
+  return { kb: firstNumber(kb.stdout, what, code, about), inodes: firstNumber(inodes.stdout, what, code, about) };
 }
 
 /**
@@ -55,6 +55,6 @@ export async function treeUsage(host: Host, dir: string, what: string, code: Quo
  * copy go, the copy must be on disk. For a loop-mounted image the flush reaches the
  * image file, which the loop driver syncs.
  */
-export async function syncFs(host: Host, path: string, what: string, code: QuotaErrorCode): Promise<void> {
-  await runTool(host, ['sync', '-f', path], { what, code });
+export async function syncFs(host: Host, path: string, what: string, code: QuotaErrorCode, about?: string): Promise<void> {
+  await runTool(host, ['sync', '-f', path], { what, code, about });
 }

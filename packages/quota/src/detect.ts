@@ -75,7 +75,7 @@ export async function backendOf(ctx: QuotaCtx, record: QuotaRecord | undefined):
   try {
     return (await chooseBackend(ctx.host, ctx.ve.paths.private, ctx.ve.config.get(QUOTA_BACKEND) ?? 'auto')).backend;
   } catch (e) {
-    if (e instanceof BackendUnavailable) throw vzError('UNSUPPORTED', `${ctx.ve.label}: QUOTA_BACKEND=${ctx.ve.config.get(QUOTA_BACKEND)}: ${e.message}`);
+    if (e instanceof BackendUnavailable) throw vzError('UNSUPPORTED', `${ctx.ve.label}: QUOTA_BACKEND=${ctx.ve.config.get(QUOTA_BACKEND)}: ${e.message}`, { about: ctx.ve.label });
     throw e;
   }
 }

@@ -45,10 +45,10 @@ export function parseDumpe2fs(text: string): Superblock | undefined {
   };
 }
 
-export async function readSuperblock(host: Host, image: string, what: string, code: QuotaErrorCode): Promise<Superblock> {
-  const r = await runTool(host, ['dumpe2fs', '-h', image], { what, code });
+export async function readSuperblock(host: Host, image: string, what: string, code: QuotaErrorCode, about?: string): Promise<Superblock> {
+  const r = await runTool(host, ['dumpe2fs', '-h', image], { what, code, about });
   const sb = parseDumpe2fs(r.stdout);
-  if (!sb) throw quotaError(code, `${what}: dumpe2fs -h ${image} printed no superblock`);
+  if (!sb) throw quotaError(code, `${what}: dumpe2fs -h ${image} printed no superblock`, { about });
   return sb;
 }
 
@@ -71,13 +71,13 @@ export function mkfsArgv(image: string, plan: ImagePlan, blocks: number, opts: {
  * plan's, to the block (mkfs, measure the overhead, make it again the right size: a few
  * milliseconds each on an empty sparse file).
  */
-export async function makeImage(host: Host, image: string, plan: ImagePlan, opts: { label: string; quota: boolean; what: string }): Promise<Superblock> {
+export async function makeImage(host: Host, image: string, plan: ImagePlan, opts: { label: string; quota: boolean; what: string; about?: string }): Promise<Superblock> {
   let blocks = plan.imageBlocks;
   for (let attempt = 0; ; attempt++) {
     await host.fs.writeFile(image, '', { mode: 0o600 });
     await host.fs.truncate(image, blocks * BLOCK_SIZE);
-    await runTool(host, mkfsArgv(image, plan, blocks, opts), { what: opts.what, code: 'QUOTA_INIT' });
-    const sb = await readSuperblock(host, image, opts.what, 'QUOTA_INIT');
+    await runTool(host, mkfsArgv(image, plan, blocks, opts), { what: opts.what, code: 'QUOTA_INIT', about: opts.about });
+    const sb = await readSuperblock(host, image, opts.what, 'QUOTA_INIT', opts.about);
     const next = nextImageBlocks(plan.visible, sb.blockCount, sb.overhead);
     if (next === undefined || attempt >= 4) return sb;
     blocks = next;
@@ -89,16 +89,16 @@ export async function makeImage(host: Host, image: string, plan: ImagePlan, opts
  * full check resize2fs insists on. A shrink below what the files take fails in
  * resize2fs and leaves the image as it was.
  */
-export async function resizeOffline(host: Host, image: string, visible: number, what: string): Promise<Superblock> {
-  await runTool(host, ['e2fsck', '-f', '-p', image], { what, code: 'QUOTA_SET', ok: [1] });
-  let sb = await readSuperblock(host, image, what, 'QUOTA_SET');
+export async function resizeOffline(host: Host, image: string, visible: number, what: string, about?: string): Promise<Superblock> {
+  await runTool(host, ['e2fsck', '-f', '-p', image], { what, code: 'QUOTA_SET', ok: [1], about });
+  let sb = await readSuperblock(host, image, what, 'QUOTA_SET', about);
   for (let attempt = 0; attempt < 4; attempt++) {
     const next = nextImageBlocks(visible, sb.blockCount, sb.overhead);
     if (next === undefined) break;
     if (next > sb.blockCount) await host.fs.truncate(image, next * BLOCK_SIZE);
-    await runTool(host, ['resize2fs', image, String(next)], { what, code: 'QUOTA_SET' });
+    await runTool(host, ['resize2fs', image, String(next)], { what, code: 'QUOTA_SET', about });
     if (next < sb.blockCount) await host.fs.truncate(image, next * BLOCK_SIZE);
-    sb = await readSuperblock(host, image, what, 'QUOTA_SET');
+    sb = await readSuperblock(host, image, what, 'QUOTA_SET', about);
   }
   return sb;
 }
@@ -108,7 +108,7 @@ export async function resizeOffline(host: Host, image: string, visible: number, 
  * device (LOOP_SET_CAPACITY), then the filesystem (resize2fs on the device, which needs
  * CAP_SYS_RESOURCE). `mountpoint` is where statfs reads the result.
  */
-export async function growOnline(host: Host, image: string, device: string, mountpoint: string, visible: number, what: string): Promise<void> {
+export async function growOnline(host: Host, image: string, device: string, mountpoint: string, visible: number, what: string, about?: string): Promise<void> {
   for (let attempt = 0; attempt < 4; attempt++) {
     const st = await host.fs.statfs(mountpoint);
     if (st.blocks >= visible) return;
@@ -116,6 +116,6 @@ export async function growOnline(host: Host, image: string, device: string, moun
     const blocks = Math.floor(size / BLOCK_SIZE) + (visible - st.blocks);
     await host.fs.truncate(image, blocks * BLOCK_SIZE);
     await host.mounts.refreshLoop(device);
-    await runTool(host, ['resize2fs', device, String(blocks)], { what, code: 'QUOTA_SET' });
+    await runTool(host, ['resize2fs', device, String(blocks)], { what, code: 'QUOTA_SET', about });
   }
 }

@@ -31,12 +31,13 @@ export function quotaError(code: QuotaErrorCode, message: string, opts: Omit<VzE
  * A failure of a host step (mkfs, mount, a btrfs command) reported under a quota code,
  * keeping the kernel's errno and path; failures that already carry a quota code stay.
  */
-export function asQuotaError(e: unknown, code: QuotaErrorCode, context: string): VzError {
+export function asQuotaError(e: unknown, code: QuotaErrorCode, context: string, about?: string): VzError {
   if (isVzError(e) && e.code in QUOTA_EXITS) return e;
   const inner = isVzError(e) ? e : wrapError(e, 'host');
   return vzError(code, `${context}: ${inner.message}`, {
     exit: QUOTA_EXITS[code],
     cause: e,
+    about,
     ...(inner.errno ? { errno: inner.errno } : {}),
     ...(inner.path ? { path: inner.path } : {}),
     ...(inner.hint ? { hint: inner.hint } : {}),

@@ -52,12 +52,12 @@ function usageOf(sb: Superblock): { blocks: number; inodes: number } {
 export async function mountDisk(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits, opts: MountOptions): Promise<void> {
   const { image, disk } = paths(ctx);
   const what = `${ctx.ve.label}: mount the disk image ${image}`;
-  if (!(await ctx.host.fs.exists(image))) throw quotaError('QUOTA_ON', `${what}: it does not exist`, { path: image });
+  if (!(await ctx.host.fs.exists(image))) throw quotaError('QUOTA_ON', `${what}: it does not exist`, { path: image, about: ctx.ve.label });
   // The VE's files live on the image whatever the config says now.
   if (!limits.space) ctx.log.warn('DISKSPACE is not set (or DISK_QUOTA=no), but the VE\'s files live on its disk image: it keeps its size');
   // Stopped, the image may take a DISKSPACE saved since: offline resize2fs needs no capability.
   const hard = limits.space?.hard;
-  const sb = await readSuperblock(ctx.host, image, what, 'QUOTA_ON');
+  const sb = await readSuperblock(ctx.host, image, what, 'QUOTA_ON', ctx.ve.label);
   const visible = sb.blockCount - sb.overhead;
   const inodes = limits.inodes?.hard;
   // DISKINODES saved since the image was made: its inode count cannot follow.
@@ -67,21 +67,21 @@ export async function mountDisk(ctx: QuotaCtx, record: QuotaRecord, limits: Quot
   const want = hard === undefined ? visible : record.mode === 'room' ? roomBlocks(limitBlocks(hard)) : limitBlocks(hard);
   if (visible < want || (record.mode !== 'room' && visible > want)) {
     try {
-      await resizeOffline(ctx.host, image, want, `${ctx.ve.label}: resize the disk image to DISKSPACE`);
+      await resizeOffline(ctx.host, image, want, `${ctx.ve.label}: resize the disk image to DISKSPACE`, ctx.ve.label);
     } catch (e) {
-      const err = asQuotaError(e, 'QUOTA_SET', `${ctx.ve.label}: DISKSPACE ${hard}`);
+      const err = asQuotaError(e, 'QUOTA_SET', `${ctx.ve.label}: DISKSPACE ${hard}`, ctx.ve.label);
       if (visible < want) throw err;
       // The files need more than the new limit: the VE still starts, on its old size.
       ctx.log.warn(`the disk image keeps its ${(visible * BLOCK_SIZE) / 1024} KiB: ${err.message}`);
     }
   }
   await ctx.host.fs.mkdir(disk, { recursive: true, mode: 0o700 });
-  if (await ctx.host.mounts.isMountPoint(disk)) throw quotaError('QUOTA_ON', `${what}: ${disk} is already a mount point`, { path: disk, hint: `unmount it ('umount ${disk}') first` });
+  if (await ctx.host.mounts.isMountPoint(disk)) throw quotaError('QUOTA_ON', `${what}: ${disk} is already a mount point`, { path: disk, about: ctx.ve.label, hint: `unmount it ('umount ${disk}') first` });
   if (opts.record) await ctx.state.set({ mounted: disk });
   try {
     await ctx.host.mounts.mount({ source: image, target: disk, fstype: 'ext4', loop: true, flags: ['nodev', 'nosuid'], ...(record.ugid && limits.ugid > 0 ? { data: 'usrquota,grpquota' } : {}) });
   } catch (e) {
-    throw asQuotaError(e, 'QUOTA_ON', what);
+    throw asQuotaError(e, 'QUOTA_ON', what, ctx.ve.label);
   }
   if (record.mode === 'room' && limits.space) await imageBackend.apply(ctx, record, limits, limits);
 }
@@ -93,7 +93,7 @@ export async function unmountDisk(ctx: QuotaCtx): Promise<void> {
   try {
     await ctx.host.mounts.umount(disk);
   } catch (e) {
-    throw asQuotaError(e, 'QUOTA_OFF', `${ctx.ve.label}: unmount the disk image`);
+    throw asQuotaError(e, 'QUOTA_OFF', `${ctx.ve.label}: unmount the disk image`, ctx.ve.label);
   }
 }
 
@@ -128,9 +128,9 @@ export const imageBackend: QuotaBackend = {
     await ctx.host.fs.mkdir(priv, { recursive: true, mode: 0o700 });
     const plan = imagePlan(mode, space.hard, limits.inodes?.hard);
     try {
-      await makeImage(ctx.host, image, plan, { label: `vzkit-${ctx.ve.ctid}`.slice(0, 16), quota: limits.ugid > 0, what: `${ctx.ve.label}: make the disk image ${image}` });
+      await makeImage(ctx.host, image, plan, { label: `vzkit-${ctx.ve.ctid}`.slice(0, 16), quota: limits.ugid > 0, what: `${ctx.ve.label}: make the disk image ${image}`, about: ctx.ve.label });
     } catch (e) {
-      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: make the disk image ${image}`);
+      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: make the disk image ${image}`, ctx.ve.label);
     }
     return { backend: 'image', mode, ugid: limits.ugid > 0 };
   },
@@ -147,7 +147,7 @@ export const imageBackend: QuotaBackend = {
       try {
         await ctx.host.mounts.umount(st.mounted);
       } catch (e) {
-        throw asQuotaError(e, 'QUOTA_OFF', `${ctx.ve.label}: unmount the disk image`);
+        throw asQuotaError(e, 'QUOTA_OFF', `${ctx.ve.label}: unmount the disk image`, ctx.ve.label);
       }
     }
     await ctx.state.clear();
@@ -157,7 +157,7 @@ export const imageBackend: QuotaBackend = {
     const { image, disk } = paths(ctx);
     const what = `${ctx.ve.label}: DISKSPACE ${limits.space!.soft}:${limits.space!.hard}`;
     const device = await deviceOf(ctx.host, disk);
-    if (!device) throw quotaError('QUOTA_SET', `${what}: the disk image is not mounted`);
+    if (!device) throw quotaError('QUOTA_SET', `${what}: the disk image is not mounted`, { about: ctx.ve.label });
     const limit = limitBlocks(limits.space!.hard);
     const st = await ctx.host.fs.statfs(disk);
     const used = st.blocks - st.blocksFree;
@@ -166,31 +166,34 @@ export const imageBackend: QuotaBackend = {
       if (limit > st.blocks) {
         if (!(await canGrowOnline(ctx.host))) {
           throw quotaError('QUOTA_SET', `${what}: beyond the ${(st.blocks * BLOCK_SIZE) / 2 ** 20} MiB the image has room for, and growing it online needs CAP_SYS_RESOURCE`, {
+            about: ctx.ve.label,
             hint: `save it (--save) and restart the VE: the image grows at the next start`,
           });
         }
-        await growOnline(ctx.host, image, device, disk, roomBlocks(limit), what).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what); });
+        await growOnline(ctx.host, image, device, disk, roomBlocks(limit), what, ctx.ve.label).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what, ctx.ve.label); });
       }
       const now = await ctx.host.fs.statfs(disk);
-      await setReserved(ctx.host, device, reservedClusters(now.blocks, limit)).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what); });
+      await setReserved(ctx.host, device, reservedClusters(now.blocks, limit)).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what, ctx.ve.label); });
       if (used > limit) ctx.log.warn(`${limits.space!.hard} KiB is below the ${Math.ceil((used * BLOCK_SIZE) / 1024)} KiB in use: nothing more can be written until files are removed`);
       return;
     }
     if (limit < st.blocks) {
       throw quotaError('QUOTA_SET', `${what}: an ext4 image cannot shrink while it is mounted`, {
+        about: ctx.ve.label,
         hint: 'save it (--save) and restart the VE: the image shrinks at the next start if its files fit',
       });
     }
     if (limit === st.blocks) return;
     if (!(await canGrowOnline(ctx.host))) {
       throw quotaError('QUOTA_SET', `${what}: growing the image online needs CAP_SYS_RESOURCE, which this vzctl lacks`, {
+        about: ctx.ve.label,
         hint: 'save it (--save) and restart the VE: the image grows at the next start',
       });
     }
     try {
-      await growOnline(ctx.host, image, device, disk, limit, what);
+      await growOnline(ctx.host, image, device, disk, limit, what, ctx.ve.label);
     } catch (e) {
-      throw asQuotaError(e, 'QUOTA_SET', what);
+      throw asQuotaError(e, 'QUOTA_SET', what, ctx.ve.label);
     }
   },
 
@@ -202,7 +205,7 @@ export const imageBackend: QuotaBackend = {
     const st = await ctx.host.fs.statfs(disk);
     // Usable space: the soft limit while held; back at the hard limit (or the filesystem, if smaller) after.
     const target = softKb !== undefined ? limitBlocks(softKb) : Math.min(limitBlocks(limits.space.hard), st.blocks);
-    await setReserved(ctx.host, device, reservedClusters(st.blocks, target)).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what); });
+    await setReserved(ctx.host, device, reservedClusters(st.blocks, target)).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what, ctx.ve.label); });
   },
 
   async usage(ctx, record, running): Promise<QuotaUsage | undefined> {
@@ -218,7 +221,7 @@ export const imageBackend: QuotaBackend = {
       };
     }
     if (!(await ctx.host.fs.exists(image))) return undefined;
-    const sb = await readSuperblock(ctx.host, image, `${ctx.ve.label}: read the disk image`, 'QUOTA_USAGE');
+    const sb = await readSuperblock(ctx.host, image, `${ctx.ve.label}: read the disk image`, 'QUOTA_USAGE', ctx.ve.label);
     const u = usageOf(sb);
     return {
       spaceUsed: (u.blocks * sb.blockSize) / 1024,

@@ -43,13 +43,13 @@ async function makeDir(host: Host, path: string, mode: number): Promise<void> {
 }
 
 /** `from`'s files and attributes into `to`, through `to.partial`: `to` exists only complete. */
-async function copyComplete(host: Host, from: string, to: string, what: string, code: 'QUOTA_ON' | 'QUOTA_INIT' | 'QUOTA_OFF'): Promise<void> {
+async function copyComplete(host: Host, from: string, to: string, what: string, code: 'QUOTA_ON' | 'QUOTA_INIT' | 'QUOTA_OFF', about?: string): Promise<void> {
   const partial = `${to}${PARTIAL}`;
   if (await host.fs.exists(partial)) await host.fs.remove(partial, { recursive: true });
   await makeDir(host, partial, 0o700);
-  await copyTree(host, from, partial, what, code);
+  await copyTree(host, from, partial, what, code, about);
   // On disk before the name says complete: the original goes after that.
-  await syncFs(host, partial, what, code);
+  await syncFs(host, partial, what, code, about);
   await host.fs.rename(partial, to);
 }
 
@@ -75,7 +75,7 @@ export async function linkLayers(host: Host, priv: string, label: string): Promi
       await host.fs.remove(here);
       st = undefined;
     } else if (st && st.type !== 'dir') {
-      throw quotaError('QUOTA_ON', `${label}: ${here} is neither a directory nor a link`, { path: here });
+      throw quotaError('QUOTA_ON', `${label}: ${here} is neither a directory nor a link`, { about: label, path: here });
     }
     if (st) {
       if (layer.keep) await copyOnto(host, priv, label);
@@ -103,7 +103,7 @@ export async function copyOnto(host: Host, priv: string, label: string, code: 'Q
   const inDisk = join(priv, DISK_DIR, UPPER);
   if (await host.fs.exists(inDisk)) return;
   if ((await host.fs.readdir(here)).length === 0) await makeDir(host, inDisk, 0o755);
-  else await copyComplete(host, here, inDisk, `${label}: move ${here} onto its disk`, code);
+  else await copyComplete(host, here, inDisk, `${label}: move ${here} onto its disk`, code, label);
 }
 
 /**
@@ -127,7 +127,7 @@ export async function restoreMoved(host: Host, priv: string): Promise<void> {
 export async function copyOff(host: Host, priv: string, label: string): Promise<void> {
   const off = join(priv, `${UPPER}${OFF}`);
   if (await host.fs.exists(off)) return;
-  await copyComplete(host, join(priv, DISK_DIR, UPPER), off, `${label}: move the VE's files off its disk`, 'QUOTA_OFF');
+  await copyComplete(host, join(priv, DISK_DIR, UPPER), off, `${label}: move the VE's files off its disk`, 'QUOTA_OFF', label);
 }
 
 /** Whether the complete copy off the disk is there. */
@@ -146,7 +146,7 @@ export async function unlinkOff(host: Host, priv: string, label: string): Promis
     if (layer.keep) {
       const off = `${here}${OFF}`;
       if (!(await host.fs.exists(off))) continue;
-      if (st?.type === 'dir') throw quotaError('QUOTA_OFF', `${label}: both ${here} and ${off} are directories: keep the one with the VE's files and remove the other`, { path: here });
+      if (st?.type === 'dir') throw quotaError('QUOTA_OFF', `${label}: both ${here} and ${off} are directories: keep the one with the VE's files and remove the other`, { about: label, path: here });
       if (st) await host.fs.remove(here);
       await host.fs.rename(off, here);
     } else {

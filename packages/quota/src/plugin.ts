@@ -8,7 +8,7 @@
  * reverse, so the root is unmounted first).
  */
 import { join } from 'node:path';
-import { definePlugin, vzError, type ConfigChange, type LaunchPlan } from '@vzkit/core';
+import { definePlugin, vzError, type LaunchPlan } from '@vzkit/core';
 import { readRecord, recordPath, writeRecord, type BackendName, type QuotaBackend, type QuotaCtx, type QuotaRecord, type QuotaState, type QuotaUsage } from './backend.js';
 import { QUOTA_COMMANDS, QUOTA_PLUGIN_NAME } from './commands.js';
 import { moveOff, moveOnto, settle } from './convert.js';
@@ -98,7 +98,7 @@ async function usageFor(ctx: QuotaCtx, backend: QuotaBackend, record: QuotaRecor
     return on || offline ? await backend.usage(ctx, record, true) : undefined;
   } catch (e) {
     // A listing shows what it can; vzquota show says why it could not.
-    if (offline) throw asQuotaError(e, 'QUOTA_USAGE', `${ctx.ve.label}: read the disk usage`);
+    if (offline) throw asQuotaError(e, 'QUOTA_USAGE', `${ctx.ve.label}: read the disk usage`, ctx.ve.label);
     ctx.log.debug(`usage: ${(e as Error).message}`);
     return undefined;
   }
@@ -118,10 +118,10 @@ export const quotaPlugin = definePlugin<QuotaState>({
     async validate(ctx) {
       const limits = quotaLimits(ctx.ve.config);
       if (!limits.space && limits.inodes) {
-        throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKINODES needs DISKSPACE: set both, or neither (--diskinodes unlimited)`);
+        throw quotaError('DISKSPACE_NOT_SET', `${ctx.ve.label}: DISKINODES needs DISKSPACE: set both, or neither (--diskinodes unlimited)`, { about: ctx.ve.label });
       }
       if (limits.space && limits.space.hard < MIN_DISKSPACE_KB) {
-        throw vzError('BAD_VALUE', `${ctx.ve.label}: DISKSPACE hard limit ${limits.space.hard} is below the smallest disk, ${MIN_DISKSPACE_KB} (1 MiB)`);
+        throw vzError('BAD_VALUE', `${ctx.ve.label}: DISKSPACE hard limit ${limits.space.hard} is below the smallest disk, ${MIN_DISKSPACE_KB} (1 MiB)`, { about: ctx.ve.label });
       }
       if (limits.ugid > 0) await checkUgid(ctx, limits);
       // A backend asked for by name is checked before create makes anything.
@@ -161,7 +161,7 @@ export const quotaPlugin = definePlugin<QuotaState>({
       if (record.backend === 'image' && limits.ugid > 0 && !record.ugid) {
         // Turning the second level on (at a start, as OpenVZ has it): ext4's quota feature, offline.
         const image = join(ctx.ve.paths.private, IMAGE_FILE);
-        await runTool(ctx.host, ['tune2fs', '-O', 'quota', '-Q', 'usrquota,grpquota', image], { what: `${ctx.ve.label}: turn user/group quotas on in ${image}`, code: 'QUOTA_UGID' });
+        await runTool(ctx.host, ['tune2fs', '-O', 'quota', '-Q', 'usrquota,grpquota', image], { what: `${ctx.ve.label}: turn user/group quotas on in ${image}`, code: 'QUOTA_UGID', about: ctx.ve.label });
         record = { ...record, ugid: true };
         await writeRecord(ctx, record);
       }
@@ -208,27 +208,27 @@ export const quotaPlugin = definePlugin<QuotaState>({
         if (limits.space) ctx.log.warn('DISKSPACE is saved for the next start: the VE has no disk of its own yet, and its files move onto one then');
         return;
       }
-      const touched = (k: { name: string }) => (changes as ConfigChange[]).some((c) => c.key.name === k.name);
-      if (!touched(DISKSPACE) && !touched(DISKINODES) && !touched(QUOTATIME)) return;
+      if (!changes.has(DISKSPACE, DISKINODES, QUOTATIME)) return;
       // Taking the quota away is not live (DISKSPACE's rule): the files move off at the next start.
       if (!limits.space) return;
       const backend = BACKENDS[record.backend];
-      if (touched(DISKINODES) && record.backend === 'image') {
+      if (changes.has(DISKINODES) && record.backend === 'image') {
         const usage = await backend.usage(ctx, record, true);
         const want = limits.inodes?.hard;
         throw quotaError('QUOTA_SET', `${ctx.ve.label}: DISKINODES ${want ?? ''}: the disk image holds ${usage?.inodesLimit ?? 'a fixed number of'} inodes, fixed when it was made (more come only as DISKSPACE grows, a block group at a time)`, {
+          about: ctx.ve.label,
           hint: 'leave DISKINODES as it is, or recreate the VE with the new value',
         });
       }
       const before = { ...limits };
-      for (const c of changes as ConfigChange[]) {
-        if (c.key.name === DISKSPACE.name) before.space = c.before as QuotaLimits['space'];
-        if (c.key.name === DISKINODES.name) before.inodes = c.before as QuotaLimits['inodes'];
-      }
+      const space = changes.of(DISKSPACE);
+      if (space) before.space = space.before;
+      const inodes = changes.of(DISKINODES);
+      if (inodes) before.inodes = inodes.before;
       await backend.apply(ctx, record, limits, before);
       // The new limits decide the soft limit's hold afresh (a higher soft limit may end it).
       await observe(ctx, record, limits, undefined, true);
-      if (JSON.stringify(before) !== JSON.stringify(limits)) warnLimits(ctx, backend, record, { ...limits, ...(touched(DISKINODES) ? {} : { inodes: undefined }) });
+      if (JSON.stringify(before) !== JSON.stringify(limits)) warnLimits(ctx, backend, record, { ...limits, ...(changes.has(DISKINODES) ? {} : { inodes: undefined }) });
     },
 
     async stats(ctx, running, want) {

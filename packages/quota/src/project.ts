@@ -44,13 +44,13 @@ export function parseRepquota(text: string, id: number): QuotaUsage | undefined 
 
 async function limit(ctx: QuotaCtx, id: number, limits: QuotaLimits, code: QuotaErrorCode): Promise<void> {
   const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
-  if (!mnt) throw quotaError(code, `${ctx.ve.label}: no mount holds ${ctx.ve.paths.private}`);
+  if (!mnt) throw quotaError(code, `${ctx.ve.label}: no mount holds ${ctx.ve.paths.private}`, { about: ctx.ve.label });
   const s = limits.space!;
   const i = limits.inodes ?? { soft: 0, hard: 0 };
   const what = `${ctx.ve.label}: project quota ${id}`;
-  await runTool(ctx.host, ['setquota', '-P', String(id), String(s.soft), String(s.hard), String(i.soft), String(i.hard), mnt.target], { what, code });
+  await runTool(ctx.host, ['setquota', '-P', String(id), String(s.soft), String(s.hard), String(i.soft), String(i.hard), mnt.target], { what, code, about: ctx.ve.label });
   // Grace periods of a quota type are the filesystem's, not the project's.
-  await runTool(ctx.host, ['setquota', '-P', '-t', String(limits.grace), String(limits.grace), mnt.target], { what, code });
+  await runTool(ctx.host, ['setquota', '-P', '-t', String(limits.grace), String(limits.grace), mnt.target], { what, code, about: ctx.ve.label });
 }
 
 export const projectBackend: QuotaBackend = {
@@ -67,7 +67,7 @@ export const projectBackend: QuotaBackend = {
       await projectTree(ctx, id, 'QUOTA_INIT');
       await limit(ctx, id, limits, 'QUOTA_INIT');
     } catch (e) {
-      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: project quota`);
+      throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: project quota`, ctx.ve.label);
     }
     return { backend: 'project', project: id };
   },
@@ -91,7 +91,7 @@ export const projectBackend: QuotaBackend = {
   async usage(ctx, record) {
     const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
     if (!mnt) return undefined;
-    const r = await runTool(ctx.host, ['repquota', '-P', '-p', '-n', mnt.target], { what: `${ctx.ve.label}: read the project quota`, code: 'QUOTA_USAGE' });
+    const r = await runTool(ctx.host, ['repquota', '-P', '-p', '-n', mnt.target], { what: `${ctx.ve.label}: read the project quota`, code: 'QUOTA_USAGE', about: ctx.ve.label });
     return parseRepquota(r.stdout, record.project ?? ctx.ve.ctid);
   },
 
@@ -109,15 +109,15 @@ export const projectBackend: QuotaBackend = {
 async function projectTree(ctx: QuotaCtx, id: number, code: QuotaErrorCode): Promise<void> {
   const priv = ctx.ve.paths.private;
   const what = `${ctx.ve.label}: project ${id} on ${priv}`;
-  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'd', '-exec', 'chattr', '-p', String(id), id === 0 ? '-P' : '+P', '{}', '+'], { what, code });
-  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'f', '-exec', 'chattr', '-p', String(id), '{}', '+'], { what, code });
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'd', '-exec', 'chattr', '-p', String(id), id === 0 ? '-P' : '+P', '{}', '+'], { what, code, about: ctx.ve.label });
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'f', '-exec', 'chattr', '-p', String(id), '{}', '+'], { what, code, about: ctx.ve.label });
 }
 
 /** The project's limits go (zero is none); the files went with the private area, or stay. */
 async function dropLimits(ctx: QuotaCtx, id: number): Promise<void> {
   const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
   // The limits stay in the filesystem's quota file otherwise.
-  if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF' });
+  if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF', about: ctx.ve.label });
 }
 
 /**

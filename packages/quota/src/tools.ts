@@ -15,6 +15,8 @@ const PACKAGE_OF: Record<string, string> = {
 export interface ToolRun {
   /** What the step is for, as the error says it: `CT 101: make the disk image`. */
   what: string;
+  /** The VE's label when `what` begins with it (VzErrorOptions.about). */
+  about?: string;
   code: QuotaErrorCode;
   /** Exit statuses that are not failures (e2fsck's 1: errors corrected). */
   ok?: readonly number[];
@@ -29,13 +31,13 @@ export async function runTool(host: Host, argv: string[], step: ToolRun): Promis
   } catch (e) {
     if (isVzError(e) && e.errno === 'ENOENT') {
       const pkg = PACKAGE_OF[argv[0]!];
-      throw quotaError(step.code, `${step.what}: ${argv[0]} is not installed`, { cause: e, ...(pkg ? { hint: `install ${pkg}` } : {}) });
+      throw quotaError(step.code, `${step.what}: ${argv[0]} is not installed`, { cause: e, about: step.about, ...(pkg ? { hint: `install ${pkg}` } : {}) });
     }
-    throw quotaError(step.code, `${step.what}: ${argv[0]}: ${(e as Error).message}`, { cause: e });
+    throw quotaError(step.code, `${step.what}: ${argv[0]}: ${(e as Error).message}`, { cause: e, about: step.about });
   }
   if (r.code !== 0 && !(step.ok ?? []).includes(r.code)) {
     const said = lastLine(r.stderr) ?? lastLine(r.stdout) ?? '';
-    throw quotaError(step.code, `${step.what}: ${argv[0]} exited with ${r.code}${said ? `: ${said}` : ''}`);
+    throw quotaError(step.code, `${step.what}: ${argv[0]} exited with ${r.code}${said ? `: ${said}` : ''}`, { about: step.about });
   }
   return r;
 }

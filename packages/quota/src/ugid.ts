@@ -50,23 +50,25 @@ export function ugidOps(root: string, disk: string, device: string, major: numbe
 /** The second level needs the image backend and a kernel with quota support; `set` says so when they are missing. */
 export async function checkUgid(ctx: QuotaCtx, limits: QuotaLimits): Promise<void> {
   const label = ctx.ve.label;
-  if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${label}: QUOTAUGIDLIMIT needs a first-level quota: DISKSPACE is not set`);
+  if (!limits.space) throw quotaError('DISKSPACE_NOT_SET', `${label}: QUOTAUGIDLIMIT needs a first-level quota: DISKSPACE is not set`, { about: label });
   if (ctx.ve.idmap) {
     // quotactl(2) on a filesystem the host mounted takes the host's CAP_SYS_ADMIN, which a
     // user-namespaced root lacks; a device node for its quota tools cannot be made there either.
     throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not available to an unprivileged VE (LOCAL_UID=${ctx.ve.idmap.uid})`, {
+      about: label,
       hint: 'set QUOTAUGIDLIMIT=0 (the VE-wide DISKSPACE/DISKINODES limits still apply), or use a VE of the host root (--local_uid 0), whose root is the host\'s',
     });
   }
   const backend = await backendOf(ctx, await readRecord(ctx));
   if (backend !== 'image') {
     throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not supported by the ${backend} backend (its uids are the host's)`, {
+      about: label,
       hint: 'set QUOTAUGIDLIMIT=0, or give the VE an image (QUOTA_BACKEND=image at create)',
     });
   }
   const kernel = await kernelQuotaSupport(ctx.host);
   if (!kernel.ok) {
-    throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not supported by this host: ${kernel.why}`, { hint: 'set QUOTAUGIDLIMIT=0' });
+    throw vzError('UNSUPPORTED', `${label}: QUOTAUGIDLIMIT: user/group quotas inside the VE are not supported by this host: ${kernel.why}`, { about: label, hint: 'set QUOTAUGIDLIMIT=0' });
   }
 }
 
@@ -75,7 +77,7 @@ export async function prepareUgid(ctx: QuotaCtx, record: QuotaRecord, limits: Qu
   if (record.backend !== 'image' || !record.ugid || limits.ugid === 0) return;
   const disk = join(ctx.ve.paths.private, DISK_DIR);
   const device = (await ctx.host.mounts.list()).find((e) => e.target === disk)?.source;
-  if (!device) throw quotaError('QUOTA_UGID', `${ctx.ve.label}: the disk image is not mounted`);
+  if (!device) throw quotaError('QUOTA_UGID', `${ctx.ve.label}: the disk image is not mounted`, { about: ctx.ve.label });
   const [major, minor] = await deviceNumbers(ctx.host, device);
   await ctx.host.fs.mkdir(join(disk, UGID_DIR), { recursive: true, mode: 0o700 });
   // After every prepare: ns-fs's /dev must be there first.

@@ -26,7 +26,7 @@ export function createTemplatePlugin(settings: TemplateSettings = {}): Plugin {
       async create(ctx, opts) {
         const name = opts.ostemplate ?? ctx.ve.config.get(OSTEMPLATE);
         if (name === undefined) {
-          throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`);
+          throw vzError('OSTEMPLATE_NOT_SET', `${ctx.ve.label}: no OS template given (--ostemplate) and no DEF_OSTEMPLATE in vz.conf`, { about: ctx.ve.label });
         }
         const dir = ctx.ve.paths.template;
         await ensureTemplate(ctx.host, dir, name, {

@@ -12,6 +12,7 @@ export function templateTrees(host: Host): TemplateTrees {
       const tree = templatePath(dir, name);
       if (!(await isTemplateComplete(host, dir, name))) {
         throw vzError('TEMPLATE_NOT_FOUND', `${label}: OS template '${name}' not found in ${dir}`, {
+          about: label,
           path: tree, hint: `the template is made at 'vzctl create'; check ${tree}`,
         });
       }

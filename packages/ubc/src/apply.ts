@@ -80,7 +80,7 @@ export async function applyLive(ctx: HookContext, up: UbcPlan, inside: readonly 
       (e: unknown) => (e instanceof Error ? e.message.replace(/^[^:]*: /, '') : String(e)),
     );
     if (why !== undefined) {
-      throw vzError('UBC_SET_FAILED', `${ve.label}: changing ${inside.map(describe).join(', ')} inside the VE failed: ${why}`, { exit: 1 });
+      throw vzError('UBC_SET_FAILED', `${ve.label}: changing ${inside.map(describe).join(', ')} inside the VE failed: ${why}`, { about: ve.label, exit: 1 });
     }
   }
 }

@@ -4,7 +4,7 @@
  * accounted only, or unsupported here (see ./stats.ts for the list). Its tools: vzubc,
  * and for capacity planning vzsplit, vzmemcheck, vzcalc and vzcfgvalidate.
  */
-import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type ConfigChange, type HookContext } from '@vzkit/core';
+import { definePlugin, isVzError, vzError, wrapError, type BarrierLimit, type HookContext } from '@vzkit/core';
 import './events.js';
 import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
@@ -56,6 +56,7 @@ const SCANNED = ['numfile', 'numtcpsock', 'numothersock', 'lockedpages', 'privvm
 function setFailed(ctx: HookContext<UbcState, Slot>, e: unknown) {
   const inner = isVzError(e) ? e : wrapError(e, 'host');
   return vzError('UBC_SET_FAILED', `${ctx.ve.label}: setting beancounters: ${inner.message}`, {
+    about: ctx.ve.label,
     exit: 1, cause: e, ...(inner.errno ? { errno: inner.errno } : {}), ...(inner.path ? { path: inner.path } : {}),
   });
 }
@@ -76,7 +77,7 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
   hooks: {
     validate(ctx) {
       const problem = limitsProblem(configuredLimits(ctx.ve.config), ctx.host.system.pageSize, ctx.ve.config.get(AVNUMPROC));
-      if (problem) throw vzError('BAD_VALUE', `${ctx.ve.label}: ${problem}`);
+      if (problem) throw vzError('BAD_VALUE', `${ctx.ve.label}: ${problem}`, { about: ctx.ve.label });
     },
 
     async prepare(ctx, plan) {
@@ -107,17 +108,17 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
       // ctx.ve.config is what the VE gets now (earlier unsaved changes included); `changes` say what it had.
       const after = configuredLimits(ctx.ve.config);
       const before = new Map(after);
-      for (const c of changes as ConfigChange<BarrierLimit>[]) {
-        const name = c.key.name.toLowerCase();
-        if (!UBC_KEYS.has(name)) continue;
+      for (const [name, key] of UBC_KEYS) {
+        const c = changes.of(key);
+        if (!c) continue;
         if (c.before === undefined) before.delete(name);
         else before.set(name, c.before);
       }
       const reach = ctx.state.get()?.reach ?? { ipc: false };
-      const changed = (key: string | undefined) => changes.some((c) => c.key.name === key);
+      const changed = (key: string | undefined) => key !== undefined && changes.has(key);
       // Made from inside the VE: IPC sysctls and /dev/shm, devpts. Applied again (--reset_ub)
       // only where a value is or was set: an unlimited one left unlimited needs no remount.
-      const setAgain = (key: string) => changes.some((c) => c.key.name === key && (c.before !== undefined || c.after !== undefined));
+      const setAgain = (key: string) => { const c = changes.of(key); return c !== undefined && (c.before !== undefined || c.after !== undefined); };
       const want = { shm: setAgain('SHMPAGES'), pty: setAgain('NUMPTY') };
       // Only the rlimits whose keys changed: the VE's processes may have lowered the others themselves.
       const touched = (up: UbcPlan): UbcPlan => ({ ...up, rlimits: up.rlimits.filter((r) => changed(RLIMIT_KEYS[r.resource])) });

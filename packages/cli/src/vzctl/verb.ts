@@ -38,7 +38,7 @@ export async function parseVerbArgs(verb: Verb, argv: string[], rt: Runtime): Pr
   } catch (e) {
     // A bad flag is still about a CT: name it, as every other refusal does.
     const id = argv.find((a) => /^\d+$/.test(a));
-    throw id !== undefined && isVzError(e) ? wrapError(e, `CT ${id}`) : e;
+    throw id !== undefined && isVzError(e) ? wrapError(e, `CT ${id}`, { about: `CT ${id}` }) : e;
   }
   const ctid = await ctidOf(args.positionals, command, rt);
   return { ctid, args };

@@ -14,7 +14,7 @@ import { faultPoint } from '../fault.js';
 import type { ConfigChange, Conversion, Plugin } from '../plugin.js';
 import { newState } from '../state.js';
 import type { VeConfig } from '../config.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { runHook, validateAll, withHook } from './hooks.js';
 import { Failures, umountAll } from './teardown.js';
 
@@ -54,6 +54,7 @@ export async function convertVe(ve: Ve, overrides: Map<string, string | undefine
     const running = ve.state.phase !== 'mounted';
     const what = offline.map((n) => ve.core.registry.keys.get(n)!).map((k) => (k.flag ? `--${k.flag}` : k.name)).join(', ');
     throw vzError(running ? 'VE_RUNNING' : 'MOUNTED', `${ve.label} is ${running ? 'running' : 'mounted'}: ${what} changes the VE's files and needs it stopped and unmounted`, {
+      about: ve.label,
       hint: `vzctl ${running ? 'stop' : 'umount'} ${ve.ctid} first`,
     });
   }
@@ -85,7 +86,7 @@ export async function convertVe(ve: Ve, overrides: Map<string, string | undefine
     await ve.saveState();
     const changes = changesOf(ve, before, after, chosen.keys());
     await runConverts(ve, { from: before, to: after, changes, undo: false });
-    const f = new Failures();
+    const f = new Failures(ve.label);
     await umountAll(ve, f);
     f.throwIfAny();
     // A copy: the loaded config keeps saying what is on disk until the rename.
@@ -98,8 +99,8 @@ export async function convertVe(ve: Ve, overrides: Map<string, string | undefine
     return changes.map((c) => c.key.name);
   } catch (e) {
     ve.config = before;
-    const f = new Failures();
-    await f.run(`${ve.label}: undo the change`, () => undoConversion(ve));
+    const f = new Failures(ve.label);
+    await f.run('undo the change', () => undoConversion(ve));
     f.throwIfAny(e);
     throw e;
   }
@@ -139,7 +140,7 @@ export async function undoConversion(ve: Ve): Promise<void> {
       }
     }
   }
-  const f = new Failures();
+  const f = new Failures(ve.label);
   await umountAll(ve, f);
   f.throwIfAny();
   await ve.store.remove();

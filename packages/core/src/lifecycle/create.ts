@@ -12,7 +12,7 @@ import { CONFIGFILE, DEF_OSTEMPLATE, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_R
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
-import { loadVe, readGlobalConfig, type Core, type Ve } from './core.js';
+import { loadVe, readGlobalConfig, type Core, type Ve } from './ve.js';
 import { loadSample, sampleNames } from './samples.js';
 import { runHook, validateAll, withHook } from './hooks.js';
 import { checkNameFree } from './names.js';
@@ -36,7 +36,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
       const { reconcile } = await import('./reconcile.js');
       await reconcile(ve);
     }
-    if (ve.exists) throw vzError('VE_EXISTS', `${ve.label} already exists (config ${ve.paths.conf})`, { exit: 44 });
+    if (ve.exists) throw vzError('VE_EXISTS', `${ve.label} already exists (config ${ve.paths.conf})`, { about: ve.label, exit: 44 });
     const global = ve.config;
     const sampleName = req.config ?? global.get(CONFIGFILE);
     let file = ConfigFile.empty();
@@ -50,6 +50,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
         // than no VE. Only the built-in default may be missing (a composition without limits).
         const from = req.config !== undefined ? '' : ` (CONFIGFILE in ${core.paths.globalConf})`;
         throw vzError('SAMPLE_NOT_FOUND', `${ve.label}: sample config ${sample.path}${from} not found`, {
+          about: ve.label,
           exit: 82, hint: `the samples here: ${(await sampleNames(core)).join(', ') || 'none'}`,
         });
       }
@@ -67,7 +68,7 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     await checkNameFree(ve);
     // Bad input changes nothing: everything above only read.
     if (await ve.core.host.fs.exists(ve.paths.private)) {
-      throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { hint: 'remove it or choose another --private' });
+      throw vzError('PRIVATE_EXISTS', `${ve.label}: private area ${ve.paths.private} already exists`, { about: ve.label, hint: 'remove it or choose another --private' });
     }
     core.events.emit('ve:creating', ctid);
     ve.state = newState(ctid, 'creating', 'create');
@@ -93,8 +94,8 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
       await writeFileAtomic(ve.paths.conf, file.toString());
       faultPoint('create', 'config');
     } catch (e) {
-      const f = new Failures();
-      await f.run(`${ve.label}: undo create`, () => rollbackCreate(ve));
+      const f = new Failures(ve.label);
+      await f.run('undo create', () => rollbackCreate(ve));
       f.throwIfAny(e);
     }
     await ve.store.remove();
@@ -115,9 +116,9 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
 export async function rollbackCreate(ve: Ve): Promise<void> {
   const st = ve.state;
   const names = st?.prepared ?? [];
-  const f = new Failures();
+  const f = new Failures(ve.label);
   for (const p of ve.core.registry.plugins.filter((x) => names.includes(x.name)).reverse()) {
-    await f.run(`${ve.label}: remove (${p.name})`, () => runHook(ve, p, 'destroy'));
+    await f.run(`remove (${p.name})`, () => runHook(ve, p, 'destroy'));
   }
   if (f.errors.length === 0) {
     await rm(ve.paths.conf, { force: true });

@@ -2,14 +2,14 @@
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { withHook } from './hooks.js';
 import { rollbackCreate } from './create.js';
 import { umountVe } from './mount.js';
 
 export async function destroyVe(ve: Ve): Promise<void> {
   if (ve.state && ve.state.phase !== 'mounted') {
-    throw vzError('VE_RUNNING', `${ve.label} is running: stop it first`, { hint: `vzctl stop ${ve.ctid}` });
+    throw vzError('VE_RUNNING', `${ve.label} is running: stop it first`, { about: ve.label, hint: `vzctl stop ${ve.ctid}` });
   }
   if (ve.state?.phase === 'mounted') await umountVe(ve);
   ve.state = newState(ve.ctid, 'destroying', 'destroy');
@@ -19,7 +19,7 @@ export async function destroyVe(ve: Ve): Promise<void> {
   try {
     await rollbackCreate(ve);
   } catch (e) {
-    throw vzError('DESTROY_FAILED', `${ve.label}: destroy failed: ${(e as Error).message}`, { cause: e });
+    throw vzError('DESTROY_FAILED', `${ve.label}: destroy failed: ${(e as Error).message}`, { about: ve.label, cause: e });
   }
   // The parent of the VEs' groups goes with the last VE (it stays while any VE runs or starts).
   const parent = ve.cgroup.slice(0, ve.cgroup.lastIndexOf('/'));

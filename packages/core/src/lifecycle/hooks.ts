@@ -2,7 +2,7 @@
 import { VzError, vzError, wrapError } from '../errors.js';
 import { checkFeaturesDeclared, FEATURES } from '../features.js';
 import type { Plugin, PluginHooks } from '../plugin.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 
 export type HookName = keyof PluginHooks;
 
@@ -18,8 +18,8 @@ export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...ar
     return await fn.call(p.hooks, ve.hookContext(p), ...args);
   } catch (e) {
     // Plugins name the CT themselves; only anonymous failures get the plugin as context.
-    if (e instanceof VzError && e.message.startsWith(ve.label)) throw e;
-    throw wrapError(e, `${ve.label}: ${p.name.replace(/^@vzkit\//, '')} ${hook}`);
+    if (e instanceof VzError && e.about === ve.label) throw e;
+    throw wrapError(e, `${ve.label}: ${p.name.replace(/^@vzkit\//, '')} ${hook}`, { about: ve.label });
   } finally {
     // Where a command's time goes, per plugin and hook (`vzctl --verbose`).
     ve.core.log.debug(`${p.name} ${hook}: ${(performance.now() - t0).toFixed(1)} ms`);
@@ -28,8 +28,7 @@ export async function runHook(ve: Ve, p: Plugin<any, any>, hook: HookName, ...ar
 
 /**
  * Runs fn and logs how long it took (`vzctl --verbose`): the steps of an operation that
- * are not one plugin's hook (the launch, killing the VE, removing its cgroup) and the
- * teardown hooks, which run outside {@link runHook}.
+ * are not one plugin's hook (the launch, killing the VE, removing its cgroup).
  */
 export async function debugTimed<T>(ve: Ve, what: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -54,6 +53,6 @@ async function checkFeatures(ve: Ve): Promise<void> {
   for (const [name, on] of Object.entries(settings ?? {})) {
     const { decl, plugin } = declared.get(name)!;
     const why = await decl.check?.(ve.hookContext(plugin), on);
-    if (why) throw vzError('UNSUPPORTED', `${ve.label}: FEATURES ${name}:${on ? 'on' : 'off'}: ${why}`);
+    if (why) throw vzError('UNSUPPORTED', `${ve.label}: FEATURES ${name}:${on ? 'on' : 'off'}: ${why}`, { about: ve.label });
   }
 }

@@ -1,6 +1,6 @@
 /** Read-only views: status, stats and the list behind vzlist. */
 import type { ListRow, StatRow, VeStatus } from '../plugin.js';
-import { configuredCtids, loadVe, type Core, type Ve } from './core.js';
+import { configuredCtids, loadVe, type Core, type Ve } from './ve.js';
 import { runHook, withHook } from './hooks.js';
 import { liveStatus } from './reconcile.js';
 

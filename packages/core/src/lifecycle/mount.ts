@@ -2,7 +2,7 @@
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { runHook, withHook } from './hooks.js';
 import { Failures, umountAll } from './teardown.js';
 
@@ -21,14 +21,14 @@ export async function mountPlugins(ve: Ve, op: string): Promise<void> {
 }
 
 export async function mountVe(ve: Ve): Promise<void> {
-  if (ve.state?.phase === 'mounted') throw vzError('MOUNTED', `${ve.label} is already mounted`);
-  if (ve.state) throw vzError('VE_RUNNING', `${ve.label} is running`);
+  if (ve.state?.phase === 'mounted') throw vzError('MOUNTED', `${ve.label} is already mounted`, { about: ve.label });
+  if (ve.state) throw vzError('VE_RUNNING', `${ve.label} is running`, { about: ve.label });
   ve.state = newState(ve.ctid, 'mounting', 'mount');
   await ve.saveState();
   try {
     await mountPlugins(ve, 'mount');
   } catch (e) {
-    const f = new Failures();
+    const f = new Failures(ve.label);
     await umountAll(ve, f);
     if (f.errors.length === 0) {
       await ve.store.remove();
@@ -43,9 +43,9 @@ export async function mountVe(ve: Ve): Promise<void> {
 
 export async function umountVe(ve: Ve): Promise<void> {
   const st = ve.state;
-  if (!st) throw vzError('NOT_MOUNTED', `${ve.label} is not mounted`);
-  if (st.phase !== 'mounted') throw vzError('VE_RUNNING', `${ve.label} is running: stop it first`);
-  const f = new Failures();
+  if (!st) throw vzError('NOT_MOUNTED', `${ve.label} is not mounted`, { about: ve.label });
+  if (st.phase !== 'mounted') throw vzError('VE_RUNNING', `${ve.label} is running: stop it first`, { about: ve.label });
+  const f = new Failures(ve.label);
   await umountAll(ve, f);
   f.throwIfAny();
   await ve.store.remove();
@@ -62,6 +62,7 @@ async function checkPrivateArea(ve: Ve): Promise<void> {
   // A symlink to the real place (another disk) is an administrator's choice.
   if (st?.type === 'dir' || (st?.type === 'symlink' && (await ve.core.host.fs.exists(priv)))) return;
   throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} ${st ? 'is not a directory' : 'does not exist'}`, {
+    about: ve.label,
     path: priv, hint: 'restore it, or set VE_PRIVATE in the VE\'s config to where it is',
   });
 }

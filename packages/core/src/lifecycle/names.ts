@@ -4,8 +4,8 @@
  */
 import { NAME } from '../core-keys.js';
 import { vzError } from '../errors.js';
-import type { Ve } from './core.js';
-import { readConfigFile } from './core.js';
+import type { Ve } from './ve.js';
+import { readConfigFile } from './ve.js';
 import { configuredCtids } from './inspect.js';
 
 /** Throws NAME_IN_USE when another VE's config has the NAME `ve`'s config now gives. */
@@ -16,7 +16,7 @@ export async function checkNameFree(ve: Ve): Promise<void> {
     if (ctid === ve.ctid) continue;
     const file = await readConfigFile(`${ve.core.paths.confDir}/${ctid}.conf`, `CT ${ctid}`).catch(() => undefined);
     if (file?.get(NAME.name) === name) {
-      throw vzError('NAME_IN_USE', `${ve.label}: name ${name} is already used by CT ${ctid}`, { exit: 131, hint: 'choose another --name' });
+      throw vzError('NAME_IN_USE', `${ve.label}: name ${name} is already used by CT ${ctid}`, { about: ve.label, exit: 131, hint: 'choose another --name' });
     }
   }
 }

@@ -4,7 +4,7 @@
  * A VE whose init is gone is cleaned up and shown stopped; an operation that was killed
  * half-way (its lock holder is dead) is undone or finished.
  */
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { teardown, umountAll, Failures } from './teardown.js';
 import { rollbackCreate } from './create.js';
 import { undoConversion } from './convert.js';
@@ -36,7 +36,7 @@ export async function reconcile(ve: Ve): Promise<void> {
       (await teardown(ve, { umount: true })).throwIfAny();
       return;
     case 'mounting': {
-      const f = new Failures();
+      const f = new Failures(ve.label);
       await umountAll(ve, f);
       f.throwIfAny();
       await ve.store.remove();

@@ -7,11 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigFile } from '../config-file.js';
 import { vzError } from '../errors.js';
-import { readConfigFile, type Core } from './core.js';
+import { readConfigFile, type Core } from './ve.js';
 
 /** Where the sample NAME is looked for, and its text when it exists. */
 export async function loadSample(core: Core, name: string, label: string): Promise<{ path: string; file: ConfigFile | undefined }> {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw vzError('BAD_VALUE', `${label}: invalid sample config name '${name}'`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw vzError('BAD_VALUE', `${label}: invalid sample config name '${name}'`, { about: label });
   const path = join(core.paths.confDir, `ve-${name}.conf-sample`);
   // readConfigFile checks the syntax and names the file at fault; parse again to keep an editable copy.
   if (await readConfigFile(path, label)) return { path, file: ConfigFile.parse(await readFile(path, 'utf8')) };

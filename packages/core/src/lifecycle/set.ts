@@ -10,9 +10,9 @@ import { parseKeyValue } from '../config.js';
 import { NAME, ORIGIN_SAMPLE } from '../core-keys.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
+import { appliesLive, ConfigChanges, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { convertVe } from './convert.js';
 import { runHook, validateAll } from './hooks.js';
 import { checkNameFree } from './names.js';
@@ -68,20 +68,20 @@ export function resolveEdits(ve: Ve, edits: SetEdit[], forced = new Set<string>(
   for (const e of edits) {
     if ('reapply' in e) {
       const key = registry.keys.get(e.reapply);
-      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown parameter ${e.reapply}`);
+      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown parameter ${e.reapply}`, { about: ve.label });
       // What the config files say, without what a `set` without --save put in force.
       overrides.set(key.name, ve.config.withoutOverrides().raw(key.name));
       forced.add(key.name);
     } else if ('key' in e) {
       const key = registry.keys.get(e.key);
-      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown parameter ${e.key}`);
-      if (e.value !== undefined) parseKeyValue(key, e.value, ve.label);
+      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown parameter ${e.key}`, { about: ve.label });
+      if (e.value !== undefined) parseKeyValue(key, e.value, ve.label, ve.label);
       overrides.set(key.name, e.value);
     } else {
       const key = registry.flags.get(e.flag);
-      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown option --${e.flag}`);
+      if (!key) throw vzError('BAD_PARAM', `${ve.label}: unknown option --${e.flag}`, { about: ve.label });
       if (key.flag === e.flag) {
-        parseKeyValue(key, e.arg, ve.label);
+        parseKeyValue(key, e.arg, ve.label, ve.label);
         overrides.set(key.name, e.arg);
       } else {
         const edit = key.editFlags!.find((x) => x.flag === e.flag)!;
@@ -90,7 +90,7 @@ export function resolveEdits(ve: Ve, edits: SetEdit[], forced = new Set<string>(
           next = edit.apply(view.get(key), e.arg);
         } catch (err) {
           if (err instanceof ValueError) {
-            throw vzError(err.code ?? 'BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`, err.exit !== undefined ? { exit: err.exit } : {});
+            throw vzError(err.code ?? 'BAD_VALUE', `${ve.label}: invalid value for --${e.flag}: ${err.message}`, { ...err.exit !== undefined ? { exit: err.exit } : {}, about: ve.label });
           }
           throw err;
         }
@@ -108,6 +108,7 @@ async function sampleEdits(ve: Ve, name: string, save: boolean): Promise<{ edits
   const sample = await loadSample(ve.core, name, ve.label);
   if (!sample.file) {
     throw vzError('APPLY_CONFIG', `${ve.label}: sample config file not found: ${sample.path}`, {
+      about: ve.label,
       exit: 109, hint: `the samples here: ${(await sampleNames(ve.core)).join(', ') || 'none'}`,
     });
   }
@@ -127,7 +128,7 @@ async function sampleEdits(ve: Ve, name: string, save: boolean): Promise<{ edits
 
 export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Promise<SetResult> {
   const { registry } = ve.core;
-  if (opts.restart && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: --setmode restart doesn't make sense without --save flag`);
+  if (opts.restart && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: --setmode restart doesn't make sense without --save flag`, { about: ve.label });
   let ignored: string[] = [];
   if (opts.applyConfig !== undefined) {
     const fromSample = await sampleEdits(ve, opts.applyConfig, opts.save ?? false);
@@ -142,7 +143,7 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   }
   for (const name of overrides.keys()) {
     const key = registry.keys.get(name)!;
-    if (key.saveOnly && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: ${key.flag ? `--${key.flag}` : name} needs --save`);
+    if (key.saveOnly && !opts.save) throw vzError('BAD_PARAM', `${ve.label}: ${key.flag ? `--${key.flag}` : name} needs --save`, { about: ve.label });
   }
   if ([...overrides.keys()].some((n) => registry.keys.get(n)!.offline)) {
     const changed = await convertVe(ve, overrides);
@@ -172,15 +173,15 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
     ve.config = before;
     const k = registry.keys.get(transient[0]!)!;
     const flag = k.flag ?? k.editFlags?.[0]?.flag;
-    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: ${flag ? `--${flag}` : k.name} acts on a running VE`, { hint: `start it first: vzctl start ${ve.ctid}` });
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: ${flag ? `--${flag}` : k.name} acts on a running VE`, { about: ve.label, hint: `start it first: vzctl start ${ve.ctid}` });
   }
   if (!running && forced.size) {
     ve.config = before;
-    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: there is nothing to apply its configuration to`, { hint: `its configuration applies when it starts: vzctl start ${ve.ctid}` });
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: there is nothing to apply its configuration to`, { about: ve.label, hint: `its configuration applies when it starts: vzctl start ${ve.ctid}` });
   }
   if (!running && !opts.save) {
     ve.config = before;
-    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: nothing was applied or saved`, { hint: 'add --save to change its configuration' });
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running: nothing was applied or saved`, { about: ve.label, hint: 'add --save to change its configuration' });
   }
   const result: SetResult = { applied: [], deferred: [], saved: false, restarted: false, ignored };
   if (running) {
@@ -189,7 +190,7 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
     for (const p of registry.plugins) {
       const mine = live.filter((c) => registry.keyOwner.get(c.key.name) === p.name || p.watches?.includes(c.key.name));
       if (!mine.length) continue;
-      if (p.hooks.update) await runHook(ve, p, 'update', mine);
+      if (p.hooks.update) await runHook(ve, p, 'update', new ConfigChanges(mine));
       faultPoint('set', `update:${p.name}`);
     }
     result.applied = live.map((c) => c.key.name);

@@ -9,7 +9,7 @@ import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { LaunchPlan } from '../plan.js';
 import { newState } from '../state.js';
-import type { Ve } from './core.js';
+import type { Ve } from './ve.js';
 import { debugTimed, runHook, validateAll, withHook } from './hooks.js';
 import { mountPlugins } from './mount.js';
 import { teardown } from './teardown.js';
@@ -24,9 +24,9 @@ export interface StartOptions {
 
 export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> {
   const { core } = ve;
-  if (ve.state && ve.state.phase !== 'mounted') throw vzError('VE_RUNNING', `${ve.label} is already running`);
+  if (ve.state && ve.state.phase !== 'mounted') throw vzError('VE_RUNNING', `${ve.label} is already running`, { about: ve.label });
   if (ve.config.get(DISABLED) && !opts.force) {
-    throw vzError('START_DISABLED', `${ve.label} is disabled (DISABLED=yes)`, { hint: 'use --force to start it anyway' });
+    throw vzError('START_DISABLED', `${ve.label} is disabled (DISABLED=yes)`, { about: ve.label, hint: 'use --force to start it anyway' });
   }
   await validateAll(ve);
   const wasMounted = ve.state?.phase === 'mounted';
@@ -60,6 +60,7 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     const idmap = ve.context().idmap;
     if (idmap && !spec.namespaces.includes('user')) {
       throw vzError('UNSUPPORTED', `${ve.label}: its ids map to host ids from ${idmap.uid}, but no plugin of this runtime gives the VE a user namespace`, {
+        about: ve.label,
         hint: 'add the plugin that makes user namespaces (ns-user) to the composition',
       });
     }

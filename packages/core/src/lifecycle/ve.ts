@@ -1,6 +1,7 @@
 /**
- * The internals every verb shares: the loaded pieces of one VE (config, paths, state,
- * lock) and the scoped context each plugin's hooks receive.
+ * The Ve every verb works on: one VE's loaded pieces (config, paths, state, lock), how
+ * it is loaded, and the scoped context each plugin's hooks receive; with the Core they
+ * share (host, registries, paths, events, log).
  */
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -46,7 +47,7 @@ function parseConfigText(text: string, path: string, label: string): ConfigFile 
   try {
     return ConfigFile.parse(text);
   } catch (e) {
-    if (e instanceof ConfigParseError) throw vzError('BAD_CONFIG', `${label}: ${path} ${e.message}`, { cause: e });
+    if (e instanceof ConfigParseError) throw vzError('BAD_CONFIG', `${label}: ${path} ${e.message}`, { about: label, cause: e });
     throw e;
   }
 }
@@ -124,7 +125,7 @@ export class Ve {
       state: {
         get: () => ve.state?.plugins[plugin.name],
         async set(value) {
-          if (!ve.state) throw vzError('SYSTEM', `${ve.label}: plugin ${plugin.name} recorded state outside an operation`);
+          if (!ve.state) throw vzError('SYSTEM', `${ve.label}: plugin ${plugin.name} recorded state outside an operation`, { about: ve.label });
           ve.state.plugins[plugin.name] = value;
           await ve.saveState();
         },
@@ -208,7 +209,7 @@ export async function loadVe(core: Core, ctid: number, opts: { mustExist: boolea
   const confPath = join(core.paths.confDir, `${ctid}.conf`);
   const file = await readConfigFile(confPath, label);
   if (!file && opts.mustExist) {
-    throw vzError('VE_NOT_FOUND', `${label} does not exist (no config file ${confPath})`, { hint: `create it with 'vzctl create ${ctid}'` });
+    throw vzError('VE_NOT_FOUND', `${label} does not exist (no config file ${confPath})`, { about: label, hint: `create it with 'vzctl create ${ctid}'` });
   }
   const config = new VeConfig(label, { global, ve: file ?? ConfigFile.empty() }, core.registry.keys, { global: core.paths.globalConf, ve: confPath });
   const ve = new Ve(core, ctid, config, file !== undefined);
@@ -227,7 +228,7 @@ export const EXEC_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 export async function execIn(ve: Ve, spec: Omit<ExecSpec, 'pid' | 'namespaces' | 'cgroup' | 'env'> & { env?: string[] }) {
   const st = ve.state;
   if (!st?.pid || (st.phase !== 'running' && st.phase !== 'stopping' && st.phase !== 'starting')) {
-    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`);
+    throw vzError('VE_NOT_RUNNING', `${ve.label} is not running`, { about: ve.label });
   }
   return ve.core.host.launcher.exec({
     cwd: '/',
