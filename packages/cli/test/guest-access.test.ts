@@ -16,15 +16,21 @@
  * Plugins also may not import node:fs or node:child_process at all (ARCHITECTURE.md):
  * the Host is their only way to the kernel.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-/** Packages whose sources are checked: every plugin, and the CLI. core defines the API; linux implements it. */
-const CHECKED = readdirSync(join(repo, 'packages')).filter((p) => p !== 'core' && p !== 'linux');
+/**
+ * Source directories checked: every plugin's, the CLI's, and the examples' (a plugin
+ * written from docs/plugins.md obeys the same rule). core defines the API; linux implements it.
+ */
+const CHECKED = [
+  ...readdirSync(join(repo, 'packages')).filter((p) => p !== 'core' && p !== 'linux').map((p) => join(repo, 'packages', p, 'src')),
+  ...readdirSync(join(repo, 'examples')).map((e) => join(repo, 'examples', e, 'src')),
+].filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory());
 
 interface Allowed {
   file: string;
@@ -136,7 +142,7 @@ function program(extra?: { path: string; text: string }): ts.Program {
       else if (e.name.endsWith('.ts')) roots.push(join(dir, e.name));
     }
   };
-  for (const p of CHECKED) walk(join(repo, 'packages', p, 'src'));
+  for (const dir of CHECKED) walk(dir);
   const opts = { ...options, noEmit: true, composite: false, declaration: false, declarationMap: false, sourceMap: false };
   const host = ts.createCompilerHost(opts);
   if (extra) {
@@ -151,7 +157,7 @@ function program(extra?: { path: string; text: string }): ts.Program {
 
 function analyse(prog: ts.Program): { findings: Finding[]; edges: Edge[] } {
   const checker = prog.getTypeChecker();
-  const files = prog.getSourceFiles().filter((f) => CHECKED.some((p) => f.fileName.startsWith(join(repo, 'packages', p, 'src'))));
+  const files = prog.getSourceFiles().filter((f) => CHECKED.some((dir) => f.fileName.startsWith(`${dir}/`)));
   const tainted = new Set<ts.Symbol>();
   const taintedFns = new Set<ts.Symbol>();
 
