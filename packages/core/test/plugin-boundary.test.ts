@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const packages = fileURLToPath(new URL('../../', import.meta.url));
-/** Not plugins: the kernel, the Host implementations (real and fake), the tools that compose them. */
-const NOT_PLUGINS = new Set(['core', 'linux', 'cli', 'fake-host']);
+/** Not plugins: the kernel, the Host implementations (real and fake), the tools and the daemon that compose them. */
+const NOT_PLUGINS = new Set(['core', 'linux', 'cli', 'fake-host', 'vzkitd']);
 const FORBIDDEN = [/^@vzkit\/linux(\/|$)/, /^(node:)?fs(\/promises)?$/, /^(node:)?child_process$/];
 
 function sources(dir: string): string[] {

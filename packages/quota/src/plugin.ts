@@ -22,6 +22,7 @@ import { OFFLINE_USAGE, quotaRows, trackedGrace } from './stats.js';
 import { runTool } from './tools.js';
 import { checkUgid, prepareUgid } from './ugid.js';
 import { vzquotaShow, vzquotaStat } from './vzquota.js';
+import { QUOTA_METRICS } from './metrics.js';
 
 export const QUOTA_PLUGIN = '@vzkit/quota';
 
@@ -66,6 +67,7 @@ export const quotaPlugin = definePlugin<QuotaState>({
   // A conversion's files live on the VE's disk.
   watches: [LOCAL_UID.name, LOCAL_GID.name],
   commands: [vzquotaStat, vzquotaShow],
+  metrics: QUOTA_METRICS,
   hooks: {
     async validate(ctx) {
       const limits = quotaLimits(ctx.ve.config);
