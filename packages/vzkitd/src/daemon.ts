@@ -134,7 +134,7 @@ export class Daemon {
       try {
         // A scrape that just ran did the sampling's work.
         if (Date.now() - this.metrics.lastPass > this.opts.sampleIntervalMs / 2) await this.supervisor.tick();
-        else this.supervisor.observe();
+        else await this.supervisor.observe();
         const ctx = { host: this.rt.host, paths: this.paths, events: this.rt.events, log: this.opts.log };
         for (const p of this.rt.plugins) await p.upkeep?.tick(ctx).catch((e: unknown) => this.opts.log.warn(`${p.name}: ${e instanceof Error ? e.message : String(e)}`));
       } catch (e) {
@@ -151,7 +151,7 @@ export class Daemon {
     const changed = () => {
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => {
-        void this.inventory.refresh().then(() => this.supervisor.observe(), () => undefined);
+        void this.supervisor.observe().catch(() => undefined);
       }, 100);
       this.#debounce.unref();
     };

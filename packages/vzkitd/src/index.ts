@@ -8,6 +8,7 @@ export { Daemon, type DaemonOptions } from './daemon.js';
 export { main } from './main.js';
 export { parseSettings, USAGE, type Settings } from './options.js';
 export { ROUTES, BULK_OPS, type ApiRoute, type Handler } from './api/routes.js';
+export { Api, type ApiServices, type ApiRequest, type Reply } from './api/handlers.js';
 export { Router, type RouteDecl, type Match, type Method } from './http/router.js';
 export { statusOf, errorBody, asVzError, type ErrorBody } from './http/errors.js';
 export { argvFromBody } from './api/body.js';

@@ -177,11 +177,12 @@ export class Supervisor {
         this.#stopped(e.ctid);
       });
     }
-    this.observe();
+    await this.observe();
   }
 
   /** Turns what the files show now into events where the stream said otherwise. */
-  observe(): void {
+  async observe(): Promise<void> {
+    await this.d.inventory.refresh();
     const ids = new Set([...this.d.inventory.ves.keys(), ...this.#shown.keys()]);
     for (const ctid of ids) {
       const now = shownOf(this.d.inventory.ves.get(ctid));
@@ -223,7 +224,7 @@ export class Supervisor {
       }
       await this.d.inventory.load(e.ctid);
     }
-    this.observe();
+    await this.observe();
   }
 
   /**

@@ -122,7 +122,12 @@ export class Api {
     const v = findVerb(verb);
     if (!v) throw vzError('SYSTEM', `internal error: no vzctl verb ${verb}`);
     const rt = await this.s.describeRuntime(quiet);
-    return [verb, ctid, ...argvFromBody(body ?? {}, v.flags(rt))];
+    try {
+      return [verb, ctid, ...argvFromBody(body ?? {}, v.flags(rt))];
+    } catch (e) {
+      // As vzctl says it: the line names the CT.
+      throw isVzError(e) ? vzError(e.code, `CT ${ctid}: ${e.message}`, { exit: e.exit, ...(e.hint ? { hint: e.hint } : {}) }) : e;
+    }
   }
 
   // --- handlers, by the route table's names ------------------------------------
