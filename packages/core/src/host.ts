@@ -321,8 +321,9 @@ export interface CgroupManager {
    * The same counters as {@link stats} for many groups in one pass, for a daemon that
    * samples every VE often (a metrics scrape): files are read synchronously (they never
    * wait on a disk) and kept open between calls where the descriptor budget allows, so a
-   * counter costs one pread. Groups that cannot be read are left out; descriptors of
-   * groups not asked for again are closed.
+   * counter costs one pread. Limits (`max`) change only when vzkit writes them and are
+   * read again only every few calls: use {@link stats} for a limit just written. Groups
+   * that cannot be read are left out; descriptors of groups not asked for again are closed.
    */
   sample(groups: readonly CgroupRef[]): Promise<Map<CgroupRef, CgroupStats>>;
   pids(group: CgroupRef): Promise<number[]>;

@@ -27,6 +27,6 @@ export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu'
 
 /** Time the group spent throttled by its quota, in nanoseconds (undefined without cpu.stat). */
 export function throttledNs(dir: string, read: CgroupRead = readNow): number | undefined {
-  const text = read(join(dir, 'cpu.stat'));
+  const text = read(`${dir}/cpu.stat`);
   return text === undefined ? undefined : parseKeyedNumbers(text)['throttled_time'];
 }

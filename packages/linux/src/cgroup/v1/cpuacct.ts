@@ -4,5 +4,5 @@ import { numberIn, readNow, type CgroupRead } from '../cgroupfs.js';
 
 /** Total CPU time of the group and its descendants, in nanoseconds. */
 export function cpuUsageNs(dir: string, read: CgroupRead = readNow): number {
-  return numberIn(read, join(dir, 'cpuacct.usage'));
+  return numberIn(read, `${dir}/cpuacct.usage`);
 }

@@ -75,14 +75,14 @@ async function setLimitAndSwap(dir: string, max: number | null | undefined, swap
 
 /** The group's memory counters; `read` is how files are read (afresh, or by a sampler). */
 export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['memory']> {
-  const usage = numberIn(read, join(dir, 'memory.usage_in_bytes'));
-  const max = numberIn(read, join(dir, LIMIT));
+  const usage = numberIn(read, `${dir}/memory.usage_in_bytes`);
+  const max = numberIn(read, `${dir}/${LIMIT}`);
   const stats: NonNullable<CgroupStats['memory']> = {
     usage,
-    maxUsage: numberIn(read, join(dir, 'memory.max_usage_in_bytes')),
+    maxUsage: numberIn(read, `${dir}/memory.max_usage_in_bytes`),
     max: max === Infinity ? null : max,
-    failcnt: numberIn(read, join(dir, 'memory.failcnt')),
-    stat: parseKeyedNumbers(requiredText(read, join(dir, 'memory.stat'))),
+    failcnt: numberIn(read, `${dir}/memory.failcnt`),
+    stat: parseKeyedNumbers(requiredText(read, `${dir}/memory.stat`)),
   };
   const memsw = counter(dir, 'memory.memsw.', read);
   if (memsw !== undefined) {
@@ -102,7 +102,7 @@ export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullabl
   }
   const tcp = counter(dir, 'memory.kmem.tcp.', read);
   if (tcp !== undefined) stats.tcp = tcp;
-  const oom = read(join(dir, 'memory.oom_control'));
+  const oom = read(`${dir}/memory.oom_control`);
   const oomKills = oom === undefined ? undefined : parseKeyedNumbers(oom)['oom_kill'];
   if (oomKills !== undefined) stats.oomKills = oomKills;
   return stats;
@@ -114,14 +114,14 @@ export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullabl
  * other file is read where it exists and left out where it does not.
  */
 export function counter(dir: string, prefix: string, read: CgroupRead = readNow): CgroupCounter | undefined {
-  const usage = optionalNumberIn(read, join(dir, `${prefix}usage_in_bytes`));
+  const usage = optionalNumberIn(read, `${dir}/${prefix}usage_in_bytes`);
   if (usage === undefined) return undefined;
   const out: CgroupCounter = { usage };
-  const maxUsage = optionalNumberIn(read, join(dir, `${prefix}max_usage_in_bytes`));
+  const maxUsage = optionalNumberIn(read, `${dir}/${prefix}max_usage_in_bytes`);
   if (maxUsage !== undefined) out.maxUsage = maxUsage;
-  const failcnt = optionalNumberIn(read, join(dir, `${prefix}failcnt`));
+  const failcnt = optionalNumberIn(read, `${dir}/${prefix}failcnt`);
   if (failcnt !== undefined) out.failcnt = failcnt;
-  const limit = optionalNumberIn(read, join(dir, `${prefix}limit_in_bytes`));
+  const limit = optionalNumberIn(read, `${dir}/${prefix}limit_in_bytes`);
   if (limit !== undefined) out.max = limit === Infinity ? null : limit;
   return out;
 }

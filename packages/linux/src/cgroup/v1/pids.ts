@@ -9,16 +9,16 @@ export async function setPids(dir: string, res: NonNullable<CgroupResources['pid
 }
 
 export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {
-  const max = requiredText(read, join(dir, 'pids.max')).trim();
+  const max = requiredText(read, `${dir}/pids.max`).trim();
   // pids.events counts forks refused by this group's limit as `max N`.
-  const events = read(join(dir, 'pids.events'));
+  const events = read(`${dir}/pids.events`);
   const out: NonNullable<CgroupStats['pids']> = {
-    current: numberIn(read, join(dir, 'pids.current')),
+    current: numberIn(read, `${dir}/pids.current`),
     max: max === 'max' ? null : Number(max),
     failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
   };
   // The high-water mark, on kernels that keep one.
-  const peak = read(join(dir, 'pids.peak'));
+  const peak = read(`${dir}/pids.peak`);
   if (peak !== undefined) out.peak = Number(peak.trim());
   return out;
 }

@@ -30,7 +30,7 @@ export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu'
 
 /** CPU time used and time throttled, in nanoseconds; undefined without cpu.stat. */
 export function cpuStats(dir: string, read: CgroupRead = readNow): CgroupStats['cpu'] {
-  const text = read(join(dir, 'cpu.stat'));
+  const text = read(`${dir}/cpu.stat`);
   if (text === undefined) return undefined;
   const stat = parseKeyedNumbers(text);
   const out: NonNullable<CgroupStats['cpu']> = { usageNs: (stat['usage_usec'] ?? 0) * 1000 };

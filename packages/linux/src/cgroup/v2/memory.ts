@@ -50,29 +50,29 @@ export function kernelBytes(stat: Record<string, number>): number | undefined {
 
 /** The group's memory counters; `read` is how files are read (afresh, or by a sampler). */
 export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['memory']> {
-  const usage = numberIn(read, join(dir, 'memory.current'));
-  const events = parseKeyedNumbers(read(join(dir, 'memory.events')) ?? '');
-  const stat = parseKeyedNumbers(requiredText(read, join(dir, 'memory.stat')));
+  const usage = numberIn(read, `${dir}/memory.current`);
+  const events = parseKeyedNumbers(read(`${dir}/memory.events`) ?? '');
+  const stat = parseKeyedNumbers(requiredText(read, `${dir}/memory.stat`));
   const stats: NonNullable<CgroupStats['memory']> = {
     usage,
-    maxUsage: optionalNumberIn(read, join(dir, 'memory.peak')) ?? usage,
-    max: limitIn(read, join(dir, 'memory.max')),
+    maxUsage: optionalNumberIn(read, `${dir}/memory.peak`) ?? usage,
+    max: limitIn(read, `${dir}/memory.max`),
     // `max`: times usage hit memory.max (and reclaim or the OOM killer had to act).
     failcnt: events['max'] ?? 0,
     stat,
   };
   if (events['oom_kill'] !== undefined) stats.oomKills = events['oom_kill'];
 
-  const swapUsage = optionalNumberIn(read, join(dir, 'memory.swap.current'));
+  const swapUsage = optionalNumberIn(read, `${dir}/memory.swap.current`);
   if (swapUsage !== undefined) {
     stats.swapUsage = swapUsage;
     const swap: CgroupCounter = { usage: swapUsage };
-    const peak = optionalNumberIn(read, join(dir, 'memory.swap.peak'));
+    const peak = optionalNumberIn(read, `${dir}/memory.swap.peak`);
     if (peak !== undefined) swap.maxUsage = peak;
-    const swapEvents = read(join(dir, 'memory.swap.events'));
+    const swapEvents = read(`${dir}/memory.swap.events`);
     const fail = swapEvents === undefined ? undefined : parseKeyedNumbers(swapEvents)['fail'];
     if (fail !== undefined) swap.failcnt = fail;
-    if (read(join(dir, 'memory.swap.max')) !== undefined) swap.max = limitIn(read, join(dir, 'memory.swap.max'));
+    if (read(`${dir}/memory.swap.max`) !== undefined) swap.max = limitIn(read, `${dir}/memory.swap.max`);
     stats.swap = swap;
   }
 

@@ -10,13 +10,13 @@ export async function setPids(dir: string, res: NonNullable<CgroupResources['pid
 
 export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {
   // pids.events counts forks refused by this group's limit (or an ancestor's) as `max N`.
-  const events = read(join(dir, 'pids.events'));
+  const events = read(`${dir}/pids.events`);
   const out: NonNullable<CgroupStats['pids']> = {
-    current: numberIn(read, join(dir, 'pids.current')),
-    max: limitIn(read, join(dir, 'pids.max')),
+    current: numberIn(read, `${dir}/pids.current`),
+    max: limitIn(read, `${dir}/pids.max`),
     failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
   };
-  const peak = read(join(dir, 'pids.peak'));
+  const peak = read(`${dir}/pids.peak`);
   if (peak !== undefined) out.peak = Number(peak.trim());
   return out;
 }
