@@ -166,11 +166,11 @@ export async function benchVzkitd({ runs = 20, bulk = 100, log = console.log } =
       bulkRun(`vzctl start LIST --parallel ${p} (no vzkitd)`, 'vzkit', `vzctl start ${list} --parallel ${p}`, [...vzctl, 'start', list, '--parallel', String(p)], local);
       bulkRun(`vzctl stop LIST --fast --parallel ${p} (no vzkitd)`, 'vzkit', `vzctl stop ${list} --fast --parallel ${p}`, [...vzctl, 'stop', list, '--fast', '--parallel', String(p)], local);
     }
-    bulkRun('vzctl start LIST forwarded to vzkitd (parallel 4)', 'vzkitd', `vzctl start ${list}`, [...vzctl, 'start', list], env);
+    bulkRun('vzctl start LIST forwarded to vzkitd (parallel 4)', 'vzkitd', `vzctl start ${list} --parallel 4`, [...vzctl, 'start', list, '--parallel', '4'], env);
     // The scrape at N real VEs, while they run.
     log(`scrape /metrics at ${bulk} running VEs`);
     scrape = { real: { ves: bulk, ...(await scrapeCpu(d.socket, runs)) } };
-    bulkRun('vzctl stop LIST --fast, vzkitd running (stop runs in vzctl itself; parallel 4)', 'vzkit', `vzctl stop ${list} --fast`, [...vzctl, 'stop', list, '--fast'], env);
+    bulkRun('vzctl stop LIST --fast, vzkitd running (stop runs in vzctl itself; parallel 4)', 'vzkit', `vzctl stop ${list} --fast --parallel 4`, [...vzctl, 'stop', list, '--fast', '--parallel', '4'], env);
     {
       const t0 = process.hrtime.bigint();
       await api('POST', '/v1/bulk/start?wait=1', { ctids: list, parallel: 4 });
@@ -233,7 +233,7 @@ export async function benchVzkitd({ runs = 20, bulk = 100, log = console.log } =
     bulk: { ves: bulk, rows: bulkRows },
     scrape,
     target: {
-      bulk: crunStart && best ? { rule: `${bulk} VEs started in one command vs crun's ${bulk} serial starts (first step: at most 2x)`, vzkitS: best.seconds, crunS: crunStart.seconds, ratio: round(best.seconds / crunStart.seconds * 10) / 10 } : null,
+      bulk: crunStart && best ? { rule: `${bulk} VEs started in one command vs crun's ${bulk} serial starts (first step: at most 2x)`, vzkitS: best.seconds, crunS: crunStart.seconds, ratio: Math.round((best.seconds / crunStart.seconds) * 10) / 10 } : null,
       scrape: { rule: 'a scrape of 1000 running VEs costs under 200 ms of CPU', recordedMs: scrape.recorded?.warmCpuMs?.median ?? null, met: (scrape.recorded?.warmCpuMs?.median ?? Infinity) < 200 },
     },
   };

@@ -39,8 +39,10 @@ export class EventHub {
   }
 
   publish(type: string, args: unknown[]): void {
+    // The first argument of an event is its CT, or undefined for a host-wide one (`warning`).
     const [first, ...rest] = args;
-    const e: HubEvent = { id: this.#next++, type, time: new Date().toISOString(), ...(typeof first === 'number' ? { ctid: first, args: rest } : { args }) };
+    const ctSlot = typeof first === 'number' || (first === undefined && args.length > 1);
+    const e: HubEvent = { id: this.#next++, type, time: new Date().toISOString(), ...(typeof first === 'number' ? { ctid: first } : {}), args: ctSlot ? rest : args };
     this.#recent.push(e);
     if (this.#recent.length > KEPT) this.#recent.shift();
     for (const l of this.#listeners) l(e);

@@ -42,6 +42,7 @@ export class Inventory {
   readonly ves = new Map<number, VeEntry>();
   #globalStamp: string | undefined;
   #refreshing: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
 
   constructor(private readonly rt: Runtime, private readonly paths: VzPaths) {}
 
@@ -49,9 +50,20 @@ export class Inventory {
     return join(this.paths.run, String(ctid), 'state.json');
   }
 
-  /** Brings the view in line with the files; concurrent callers share one pass. */
+  /**
+   * Brings the view in line with the files as they are now: a caller that comes while a
+   * pass runs waits for the next one (the running pass may have read a file before the
+   * change the caller knows of); callers that come meanwhile share that next pass.
+   */
   refresh(): Promise<void> {
-    this.#refreshing ??= this.#refresh().finally(() => {
+    if (this.#refreshing) {
+      this.#queued ??= this.#refreshing.then(() => {
+        this.#queued = undefined;
+        return this.refresh();
+      });
+      return this.#queued;
+    }
+    this.#refreshing = this.#refresh().finally(() => {
       this.#refreshing = undefined;
     });
     return this.#refreshing;

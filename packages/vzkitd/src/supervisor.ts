@@ -94,12 +94,13 @@ export class Supervisor {
   /** The reaper reaped `pid` (started at `startTime` clock ticks) with wait status `status`. */
   async onExit(pid: number, startTime: number, status: number): Promise<void> {
     await this.d.inventory.refresh();
-    const entry = this.d.inventory.byInit(pid, startTime);
+    const found = this.d.inventory.byInit(pid, startTime);
     // Not a VE's init (another orphan), or already cleaned up by whoever caused the end.
-    if (!entry) return;
-    const ctid = entry.ctid;
+    if (!found) return;
+    const ctid = found.ctid;
+    const entry = await this.d.inventory.load(ctid);
     // An operation was on the VE (stopping, a restart): it caused the end and finishes it.
-    if (entry.state?.phase !== 'running') return;
+    if (entry?.state?.pid !== pid || entry.state.phase !== 'running') return;
     const end = initEnd(status);
     await this.#serial(ctid, async () => {
       if (!(await this.#cleanUp(ctid, pid))) return;

@@ -4,6 +4,7 @@
  * and supervision of a guest's reboot and halt as the reaper reports them.
  */
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from './harness.js';
 
@@ -174,5 +175,51 @@ describe('supervision of guest reboot and halt (reaper reports)', () => {
     await other.stop(101, { fast: true });
     await t.daemon.supervisor.observe();
     expect(types).toEqual(['ve:started', 've:stopped']);
+  });
+});
+
+describe('boot and upkeep', () => {
+  it('starts the ONBOOT VEs once per host boot, highest BOOTORDER first, with an event each', async () => {
+    t = await startTestDaemon();
+    await create(101, 102, 103, 104);
+    for (const [id, order] of [[101, 1], [102, 5], [103, undefined]] as const) {
+      expect((await t.call('PATCH', `/v1/ves/${id}`, { onboot: true, ...(order ? { bootorder: order } : {}), save: true })).status).toBe(200);
+    }
+    const { root, fake } = t;
+    await t.stop({ keep: true });
+    const booted: string[] = [];
+    t = await startTestDaemon({ root, fake, boot: true });
+    t.daemon.hub.subscribe((e) => {
+      if (e.type === 'vzkitd:boot') booted.push(`${e.ctid} ${e.args.join(' ')}`);
+    });
+    for (let i = 0; i < 100 && booted.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(booted).toEqual(['102 true', '101 true', '103 true']);
+    expect((await t.daemon.rt.status(104)).running).toBe(false);
+    // The same boot again (vzkitd restarted): the marker in the run directory says it ran.
+    await t.call('POST', '/v1/bulk/stop?wait=1', { ctids: '101-104', fast: true });
+    await t.stop({ keep: true });
+    t = await startTestDaemon({ root, fake, boot: true });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await t.daemon.rt.status(102)).running).toBe(false);
+  });
+
+  it('starts lxcfs again when it died while VEs use it, and says which VEs keep the dead views', async () => {
+    t = await startTestDaemon();
+    await create(101);
+    await t.call('POST', '/v1/ves/101/start?wait=1');
+    const pidfile = join(t.root, 'run/vzkit/lxcfs/lxcfs.pid');
+    const first = Number((await t.fake.fs.readFile(pidfile)).trim());
+    await t.fake.processes.signal(first, 'SIGKILL');
+    const warnings: string[] = [];
+    t.daemon.hub.subscribe((e) => e.type === 'warning' && warnings.push(String(e.args[0])));
+    await t.daemon.tick();
+    const second = Number((await t.fake.fs.readFile(pidfile)).trim());
+    expect(second).not.toBe(first);
+    expect(await t.fake.processes.alive(second)).toBe(true);
+    expect(t.fake.hostMounts().filter((m) => m.fstype === 'fuse.lxcfs')).toHaveLength(1);
+    expect(warnings).toEqual(['lxcfs had stopped and was started again; VEs 101 get errors reading the /proc files lxcfs gave them (meminfo, cpuinfo, ...) until they restart']);
+    // Nothing to do the next time.
+    await t.daemon.tick();
+    expect(warnings).toHaveLength(1);
   });
 });

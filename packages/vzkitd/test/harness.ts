@@ -69,14 +69,17 @@ export interface TestDaemon {
   socket: string;
   warnings: string[];
   call(method: string, path: string, body?: unknown): Promise<Answer>;
-  stop(): Promise<void>;
+  /** Stops the VEs and the daemon; `keep` leaves the VEs and the root (a restart of vzkitd). */
+  stop(opts?: { keep?: boolean }): Promise<void>;
 }
 
-export async function startTestDaemon(opts: { plugins?: Plugin<any, any>[]; sampleIntervalMs?: number } = {}): Promise<TestDaemon> {
-  const root = await mkdtemp(join(tmpdir(), 'vzkitd-test-'));
-  const fake = new FakeHost();
-  await fake.fs.writeFile(HOST_BUSYBOX, fakeBusybox(), { mode: 0o755 });
-  installFakeLxcfs(fake);
+export async function startTestDaemon(opts: { plugins?: Plugin<any, any>[]; sampleIntervalMs?: number; boot?: boolean; root?: string; fake?: FakeHost } = {}): Promise<TestDaemon> {
+  const root = opts.root ?? (await mkdtemp(join(tmpdir(), 'vzkitd-test-')));
+  const fake = opts.fake ?? new FakeHost();
+  if (!opts.fake) {
+    await fake.fs.writeFile(HOST_BUSYBOX, fakeBusybox(), { mode: 0o755 });
+    installFakeLxcfs(fake);
+  }
   const plugins = opts.plugins ?? defaultPlugins({});
   const warnings: string[] = [];
   const log: Logger = { info() {}, debug() {}, warn: (m) => warnings.push(m) };
@@ -84,7 +87,7 @@ export async function startTestDaemon(opts: { plugins?: Plugin<any, any>[]; samp
     root,
     env: {},
     sampleIntervalMs: opts.sampleIntervalMs ?? 3_600_000,
-    boot: false,
+    boot: opts.boot ?? false,
     parallel: 2,
     log,
     compose: async ({ log: l }) => createRuntime({ host: fake, plugins, paths: resolvePaths(root), log: l, cgroupParent: '@self/vzkitd-test' }),
@@ -93,7 +96,8 @@ export async function startTestDaemon(opts: { plugins?: Plugin<any, any>[]; samp
   return {
     root, fake, daemon, socket, warnings,
     call: (method, path, body) => call(socket, method, path, body),
-    async stop() {
+    async stop(o = {}) {
+      if (o.keep) return daemon.stop(1000);
       for (const ctid of await daemon.rt.ctids()) {
         if ((await daemon.rt.status(ctid)).running) await daemon.rt.stop(ctid, { fast: true });
       }
