@@ -13,7 +13,7 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 describe('parseSettings', () => {
   it('takes the defaults, then vzkitd.conf under the root, then the flags', async () => {
-    expect(parseSettings([], { VZKIT_ROOT: dir })).toMatchObject({ root: dir, sampleIntervalMs: 10_000, boot: false, parallel: 4, reaper: true, tcp: undefined });
+    expect(parseSettings([], { VZKIT_ROOT: dir })).toMatchObject({ root: dir, sampleIntervalMs: 10_000, boot: false, parallel: 8, reaper: true, tcp: undefined });
     await writeFile(join(dir, 'vzkitd.conf'), 'SAMPLE_INTERVAL="2"\nBOOT="yes"\nPARALLEL="8"\n');
     expect(parseSettings(['--config', join(dir, 'vzkitd.conf'), '--parallel', '6', '--no-reaper'], {}))
       .toMatchObject({ sampleIntervalMs: 2000, boot: true, parallel: 6, reaper: false });
