@@ -10,7 +10,10 @@
  * so keeps every init it ever adopted. It reaps whatever it is given and tells the worker
  * on fd 3 of the worker: one line `exit PID STARTTIME STATUS` per reaped process (start
  * time in clock ticks after boot, read while the process was a zombie; STATUS the raw
- * wait status), queued while no worker runs.
+ * wait status), queued while no worker runs. A worker killed before it read what the
+ * pipe held would lose those lines, so every new worker is sent the last HIST_MAX
+ * reports again first: a report is about a pid and its start time, which the worker
+ * matches against its VEs' records, so one it has already acted on matches nothing.
  *
  * One instance per LOCKFILE (flock held for life; the file holds the pid). The worker is
  * started again after it dies (backoff up to 10 s) unless it exited 0 (it was asked to
@@ -46,6 +49,10 @@ static char queue[QUEUE_MAX][LINE_MAX_LEN];
 static size_t q_head, q_len;
 static unsigned long q_lost;
 
+#define HIST_MAX 1024
+static char hist[HIST_MAX][LINE_MAX_LEN];
+static size_t h_head, h_len;
+
 static void enqueue(const char *line)
 {
 	if (q_len == QUEUE_MAX) {
@@ -55,6 +62,26 @@ static void enqueue(const char *line)
 	}
 	snprintf(queue[(q_head + q_len) % QUEUE_MAX], LINE_MAX_LEN, "%s", line);
 	q_len++;
+}
+
+/* A new report: kept for the next worker too, and queued for this one. */
+static void report(const char *line)
+{
+	if (h_len == HIST_MAX) {
+		h_head = (h_head + 1) % HIST_MAX;
+		h_len--;
+	}
+	snprintf(hist[(h_head + h_len) % HIST_MAX], LINE_MAX_LEN, "%s", line);
+	h_len++;
+	enqueue(line);
+}
+
+/* A new worker gets the recent reports again (the pipe of the last one may have held some). */
+static void replay(void)
+{
+	q_head = q_len = 0;
+	for (size_t i = 0; i < h_len; i++)
+		enqueue(hist[(h_head + i) % HIST_MAX]);
 }
 
 /* Writes queued lines while the pipe takes them (each is below PIPE_BUF: whole or nothing). */
@@ -209,6 +236,7 @@ int run_reaper(int argc, char **argv)
 			} else {
 				started = now_ms();
 				restart_at = -1;
+				replay();
 				if (q_lost) {
 					char line[LINE_MAX_LEN];
 					snprintf(line, sizeof line, "lost %lu\n", q_lost);
@@ -252,7 +280,7 @@ int run_reaper(int argc, char **argv)
 				if (pid != worker) {
 					char line[LINE_MAX_LEN];
 					snprintf(line, sizeof line, "exit %d %llu %d\n", pid, st, status);
-					enqueue(line);
+					report(line);
 					continue;
 				}
 				close(wfd);

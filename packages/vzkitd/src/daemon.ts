@@ -99,6 +99,8 @@ export class Daemon {
     this.inventory = new Inventory(this.rt, this.paths);
     this.metrics = new Metrics(this.rt, this.inventory);
     this.supervisor = new Supervisor({ rt: this.rt, newRuntime: (l) => this.newRuntime(l), inventory: this.inventory, metrics: this.metrics, hub: this.hub, log });
+    // The reaper's reports first: it kept those of inits that ended while no worker ran.
+    if (this.opts.reaperFd !== undefined) this.supervisor.listenToReaper(this.opts.reaperFd);
     // What a killed vzkitd (or vzctl) left half done is finished or undone before anything else.
     await this.supervisor.recover();
     let ownCgroup = '';
@@ -121,7 +123,6 @@ export class Daemon {
     }));
     this.server = new ApiServer(new Router<Handler>(ROUTES), api, { socketPath: this.socketPath, ...(this.opts.tcp ? { tcp: this.opts.tcp } : {}) });
     await this.server.listen();
-    if (this.opts.reaperFd !== undefined) this.supervisor.listenToReaper(this.opts.reaperFd);
     this.#timer = setInterval(() => void this.tick(), this.opts.sampleIntervalMs);
     this.#timer.unref();
     this.#watch();

@@ -46,6 +46,8 @@ export class Supervisor {
   readonly #busy = new Map<number, Promise<void>>();
   readonly #reboots = new Map<number, number[]>();
   #reaper: Socket | undefined;
+  /** Pids the reaper reported lately: their ends are onExit's, not the sampling's. */
+  readonly #reported = new Set<number>();
 
   constructor(private readonly d: SupervisorDeps) {
     // Lifecycle events of the daemon's own operations set what was last shown.
@@ -67,6 +69,7 @@ export class Supervisor {
     lines.on('line', (line) => {
       const exit = /^exit (\d+) (\d+) (-?\d+)$/.exec(line);
       if (exit) {
+        this.#remember(Number(exit[1]));
         void this.onExit(Number(exit[1]), Number(exit[2]), Number(exit[3]));
       } else if (line.startsWith('lost ')) {
         // The reaper dropped reports while no worker ran: look at every VE.
@@ -78,6 +81,22 @@ export class Supervisor {
 
   close(): void {
     this.#reaper?.destroy();
+  }
+
+  #remember(pid: number): void {
+    this.#reported.add(pid);
+    if (this.#reported.size > 4096) this.#reported.delete(this.#reported.values().next().value!);
+  }
+
+  /**
+   * Whether a dead init is for the sampling to clean up: not when the reaper reported it
+   * (onExit knows how it ended), nor while a report may still be on its way (the reaper
+   * reaps within milliseconds of the end).
+   */
+  async #unreported(pid: number): Promise<boolean> {
+    if (!this.#reaper) return true;
+    for (let i = 0; i < 10 && !this.#reported.has(pid); i++) await sleep(50);
+    return !this.#reported.has(pid);
   }
 
   /** Runs fn for a VE after whatever supervision is already doing to it. */
@@ -172,6 +191,7 @@ export class Supervisor {
       if (seen.has(e.ctid)) continue;
       const pid = e.state!.pid!;
       if (await this.d.rt.host.processes.alive(pid, e.state!.startTime)) continue;
+      if (!(await this.#unreported(pid))) continue;
       await this.#serial(e.ctid, async () => {
         if (!(await this.#cleanUp(e.ctid, pid))) return;
         this.d.rt.events.emit('vzkitd:exit', e.ctid, 'unknown');
@@ -217,13 +237,20 @@ export class Supervisor {
     for (const e of [...this.d.inventory.ves.values()]) {
       const phase = e.state?.phase;
       if (phase === undefined || phase === 'mounted') continue;
-      if (phase === 'running' && (await this.d.rt.host.processes.alive(e.state!.pid!, e.state!.startTime))) continue;
-      try {
-        await rt.status(e.ctid);
-      } catch (err) {
-        this.d.log.warn(`CT ${e.ctid}: ${err instanceof Error ? err.message : String(err)}`);
+      const pid = e.state!.pid;
+      if (phase === 'running' && pid !== undefined) {
+        if (await this.d.rt.host.processes.alive(pid, e.state!.startTime)) continue;
+        // Ended while no worker ran: the reaper kept its report, and onExit says how.
+        if (!(await this.#unreported(pid))) continue;
       }
-      await this.d.inventory.load(e.ctid);
+      await this.#serial(e.ctid, async () => {
+        try {
+          await rt.status(e.ctid);
+        } catch (err) {
+          this.d.log.warn(`CT ${e.ctid}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        await this.d.inventory.load(e.ctid);
+      });
     }
     await this.observe();
   }

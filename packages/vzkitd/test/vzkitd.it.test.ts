@@ -125,6 +125,35 @@ describe('vzkitd', () => {
     });
   }
 
+  it('a guest that reboots while vzkitd\'s worker is down is back once the reaper has started another', async () => {
+    const id = ctid();
+    expect((await d.api('POST', '/v1/ves?wait=1', { ctid: id, ostemplate: 'busybox' })).status).toBe(200);
+    expect((await d.api('POST', `/v1/ves/${id}/start?wait=1`)).status).toBe(200);
+    const first = (await statePid(cli.root, id))!;
+    const worker = await d.workerPid();
+    // The worker stopped, the guest reboots (vzctl exec runs without vzkitd), the reaper
+    // reaps init and writes its report into a pipe nobody reads; then the worker dies.
+    process.kill(worker, 'SIGSTOP');
+    try {
+      await cli.vzctl(['exec', String(id), 'reboot']);
+      for (let i = 0; i < 200 && (await cli.host.processes.alive(first)); i++) await sleep(50);
+      expect(await cli.host.processes.alive(first)).toBe(false);
+    } finally {
+      process.kill(worker, 'SIGKILL');
+    }
+    expect((await d.ready()).pid).not.toBe(worker);
+    let second: number | undefined;
+    for (let i = 0; i < 200; i++) {
+      second = await statePid(cli.root, id);
+      if (second && second !== first && (await cli.host.processes.alive(second))) break;
+      await sleep(50);
+    }
+    expect(second).not.toBe(first);
+    expect((await cli.vzctl(['status', String(id)])).stdout).toContain('running');
+    expect(await parentOf(second!)).toBe(d.pid);
+    await d.api('POST', `/v1/ves/${id}/stop?wait=1`, { fast: true });
+  });
+
   it('forwards vzctl start to the running vzkitd: same output, and its reaper is the parent', async () => {
     const a = ctid();
     const b = ctid();
@@ -135,6 +164,17 @@ describe('vzkitd', () => {
     expect(await parentOf((await statePid(cli.root, b))!)).toBe(d.pid);
     const again = await cli.vzctl(['start', String(b)]);
     expect(again).toMatchObject({ code: 32, stderr: `vzctl: CT ${b} is already running\n` });
+    // The administrator's way: a reboot inside a VE vzctl started brings it back.
+    const before = (await statePid(cli.root, b))!;
+    await cli.vzctl(['exec', String(b), 'reboot']);
+    let after: number | undefined;
+    for (let i = 0; i < 300; i++) {
+      after = await statePid(cli.root, b);
+      if (after && after !== before && (await cli.host.processes.alive(after))) break;
+      await sleep(50);
+    }
+    expect(after).not.toBe(before);
+    expect((await cli.vzctl(['status', String(b)])).stdout).toContain('running');
     const bulk = await cli.vzctl(['stop', `${a},${b}`, '--fast']);
     expect(bulk.code).toBe(0);
     expect(bulk.stdout).toContain('2 of 2 containers stopped');
