@@ -68,10 +68,10 @@ export class Daemon {
     return this.opts.socketPath ?? `${this.paths.run}/vzkitd.sock`;
   }
 
-  /** A runtime for one operation; its events go to the stream. */
-  async newRuntime(log: Logger): Promise<Runtime> {
+  /** A runtime for one operation; its events go to the stream unless `events: false` (a read). */
+  async newRuntime(log: Logger, opts: { events?: boolean } = {}): Promise<Runtime> {
     const rt = await this.#compose(log, false);
-    this.hub.tap(rt.events);
+    if (opts.events !== false) this.hub.tap(rt.events);
     return rt;
   }
 
@@ -110,7 +110,7 @@ export class Daemon {
       // not Linux (tests on FakeHost)
     }
     const api = (this.#api = new Api({
-      newRuntime: (l) => this.newRuntime(l),
+      newRuntime: (l, o) => this.newRuntime(l, o),
       describeRuntime: (l) => this.#compose(l, true),
       hub: this.hub,
       tasks: this.tasks,

@@ -61,6 +61,11 @@ describe('a scrape on FakeHost', () => {
     await t.daemon.metrics.sample();
     expect(events).toContainEqual(['ubc:failcnt', 101, 'numproc', 4]);
     expect(events).toContainEqual(['ubc:oom', 101, 2, 2]);
+    // A read (vzubc -j through the API) says nothing on the stream: its runtime has no past.
+    const failcnts = () => events.filter((e) => e[0] === 'ubc:failcnt').length;
+    const before = failcnts();
+    expect((await t.call('GET', '/v1/ves/101/beancounters')).status).toBe(200);
+    expect(failcnts()).toBe(before);
     const second = await t.call('GET', '/metrics');
     expect(second.text).toContain('vzkit_beancounter_failcnt{ctid="101",name="web1",resource="numproc"} 4\n');
     expect(second.text).toContain('vzkit_net_transmit_bytes_total{ctid="101",name="web1",dev="venet0",host_dev="venet101"} 1500\n');

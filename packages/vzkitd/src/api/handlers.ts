@@ -20,8 +20,12 @@ import { BULK_OPS, type ApiRoute, type Handler } from './routes.js';
 
 /** What the handlers need of the daemon. */
 export interface ApiServices {
-  /** A runtime for one operation, on the daemon's host, its bus tapped into the hub. */
-  newRuntime(log: Logger): Promise<Runtime>;
+  /**
+   * A runtime for one operation, on the daemon's host, its bus tapped into the hub; for a
+   * read, untapped (`events: false`): a read's runtime has seen nothing before, so what
+   * its plugins announce on reading (ubc's fail counts) would be old news on the stream.
+   */
+  newRuntime(log: Logger, opts?: { events?: boolean }): Promise<Runtime>;
   /** A runtime that only describes the composition (help, declarations). */
   describeRuntime(log: Logger): Promise<Runtime>;
   hub: EventHub;
@@ -62,11 +66,14 @@ function failure(e: unknown, messages?: string[]): Reply {
 
 export class Api {
   readonly factory: RuntimeFactory;
+  /** The same for reads (vzlist, vzubc, vzquota): their runtimes' events stay off the stream. */
+  readonly readFactory: RuntimeFactory;
   /** Forwarded commands running now (a stop of vzkitd waits for them). */
   forwarded = 0;
 
   constructor(private readonly s: ApiServices) {
     this.factory = (req) => (req.hostNeeded ? s.newRuntime(req.log) : s.describeRuntime(req.log));
+    this.readFactory = (req) => (req.hostNeeded ? s.newRuntime(req.log, { events: false }) : s.describeRuntime(req.log));
   }
 
   async handle(r: ApiRequest): Promise<Reply> {
@@ -108,7 +115,7 @@ export class Api {
 
   /** The CTID a path names (a CTID or a NAME). */
   async #ctid(r: ApiRequest): Promise<number> {
-    return (await this.s.newRuntime(quiet)).resolveId(r.params['id']!);
+    return (await this.s.newRuntime(quiet, { events: false })).resolveId(r.params['id']!);
   }
 
   #stdin(r: ApiRequest): string {
@@ -168,17 +175,17 @@ export class Api {
     const io = new CapturedIo();
     const o = r.query.get('o');
     const running = r.query.get('running');
-    await runVzlist(['-j', ...(running === '1' || running === 'true' ? [] : ['-a']), ...(o ? ['-o', o] : [])], io, this.factory, { rethrow: true });
+    await runVzlist(['-j', ...(running === '1' || running === 'true' ? [] : ['-a']), ...(o ? ['-o', o] : [])], io, this.readFactory, { rethrow: true });
     return { status: 200, json: JSON.parse(io.text('out')) };
   }
 
   async getVe(r: ApiRequest): Promise<Reply> {
-    const rt = await this.s.newRuntime(quiet);
+    const rt = await this.s.newRuntime(quiet, { events: false });
     const ctid = await rt.resolveId(r.params['id']!);
     const config = await rt.config(ctid);
     const st = await rt.status(ctid);
     const io = new CapturedIo();
-    await runVzlist(['-a', '-j', String(ctid)], io, this.factory, { rethrow: true });
+    await runVzlist(['-a', '-j', String(ctid)], io, this.readFactory, { rethrow: true });
     const [row] = JSON.parse(io.text('out')) as unknown[];
     const keys: Record<string, string> = {};
     for (const k of rt.configKeys) {
@@ -251,13 +258,13 @@ export class Api {
       throw vzError('UNSUPPORTED', `no plugin of this composition provides ${tool.name}`);
     }
     const io = new CapturedIo();
-    await runTool(tool.name, tool.argv.map((a) => (a === '{id}' ? String(ctid) : a)), io, this.factory, { rethrow: true });
+    await runTool(tool.name, tool.argv.map((a) => (a === '{id}' ? String(ctid) : a)), io, this.readFactory, { rethrow: true });
     return { status: 200, json: JSON.parse(io.text('out')) };
   }
 
   async stats(r: ApiRequest): Promise<Reply> {
     const ctid = await this.#ctid(r);
-    const rt = await this.s.newRuntime(quiet);
+    const rt = await this.s.newRuntime(quiet, { events: false });
     return { status: 200, json: await rt.stats(ctid) };
   }
 
