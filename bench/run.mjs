@@ -13,6 +13,7 @@ import { benchFairsched } from './fairsched.mjs';
 import { benchNet } from './net.mjs';
 import { benchTemplates } from './templates.mjs';
 import { benchQuota } from './quota.mjs';
+import { benchVzkitd } from './vzkitd.mjs';
 import { buildReport, plotFiles, renderMarkdown, stampOf } from './lib/report.mjs';
 import { snapshotCli } from './lib/sandbox.mjs';
 
@@ -42,6 +43,7 @@ const plan = {
   net: () => benchNet({ runs: quick ? 5 : 30, seconds: quick ? 2 : 10, log }),
   templates: () => benchTemplates({ ves: quick ? 2 : 10, settleMs: quick ? 3000 : 5000, log }),
   quota: () => benchQuota({ runs: quick ? 5 : 15, writeMb: quick ? 128 : 256, writes: quick ? 3 : 5, log }),
+  vzkitd: () => benchVzkitd({ runs: quick ? 5 : 20, bulk: quick ? 20 : 100, log }),
 };
 
 snapshotCli();

@@ -134,11 +134,11 @@ fi
 
 # --- commands on PATH --------------------------------------------------------
 # Administrators expect vzctl, vzlist, vzubc, vzcpucheck, vztmpl, vzquota, vz and the companion tools (vzpid,
-# vzps, vztop, vzsplit, vzmemcheck, vzcalc, vzcfgvalidate) on PATH; each wrapper
+# vzps, vztop, vzsplit, vzmemcheck, vzcalc, vzcfgvalidate), and vzkitd, on PATH; each wrapper
 # pins one checkout and its Node. A throwaway clone (CI, a fresh-clone check) does not take
 # them over from a checkout that still exists.
 install_wrapper() {
-  local cmd=$1 target="/usr/local/bin/$1" js="$here/packages/cli/dist/$1.js" owner
+  local cmd=$1 target="/usr/local/bin/$1" js="${2:-$here/packages/cli/dist/$1.js}" owner
   local marker="# vzkit wrapper for $here"
   if [ -e "$target" ]; then
     owner=$(sed -n 's/^# vzkit wrapper for //p' "$target")
@@ -146,7 +146,7 @@ install_wrapper() {
       log "not replacing $target: it is not a vzkit wrapper"
       return
     fi
-    if [ "$owner" != "$here" ] && [ -f "$owner/packages/cli/dist/$cmd.js" ] && [ "${VZKIT_FORCE_PATH_INSTALL:-}" != 1 ]; then
+    if [ "$owner" != "$here" ] && [ -f "$owner/${js#"$here/"}" ] && [ "${VZKIT_FORCE_PATH_INSTALL:-}" != 1 ]; then
       log "$target stays with $owner (VZKIT_FORCE_PATH_INSTALL=1 to point it here)"
       return
     fi
@@ -166,6 +166,12 @@ if [ "$(id -u)" = 0 ] && [ "${VZKIT_NO_PATH_INSTALL:-}" != 1 ]; then
     for c in $commands; do install_wrapper "$c"; done
   else
     log "packages/cli/dist lacks$missing: no wrappers installed"
+  fi
+  # The host daemon (docs/vzkitd.md); its systemd unit is in packages/cli/contrib.
+  if [ -f packages/vzkitd/dist/vzkitd.js ]; then
+    install_wrapper vzkitd "$here/packages/vzkitd/dist/vzkitd.js"
+  else
+    log "packages/vzkitd/dist lacks vzkitd.js: no vzkitd wrapper installed"
   fi
 fi
 

@@ -11,6 +11,7 @@ import { renderFairsched, fairschedSvg } from '../fairsched.mjs';
 import { renderNet } from '../net.mjs';
 import { renderTemplates } from '../templates.mjs';
 import { renderQuota } from '../quota.mjs';
+import { renderVzkitd } from '../vzkitd.mjs';
 
 export const REPORT_VERSION = 2;
 
@@ -25,6 +26,7 @@ export const SECTIONS = {
   net: { title: 'network (venet)', render: renderNet, file: 'bench/net.mjs' },
   templates: { title: 'template sharing (Debian VEs)', render: renderTemplates, file: 'bench/templates.mjs' },
   quota: { title: 'disk quota', render: renderQuota, file: 'bench/quota.mjs' },
+  vzkitd: { title: 'vzkitd: API beside vzctl, bulk start and stop, metrics scrape', render: renderVzkitd, file: 'bench/vzkitd.mjs' },
 };
 
 /** `2026-12-01T17:00:00.000Z` → `2026-12-01-17-00-00`, the results' file names. */

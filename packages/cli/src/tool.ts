@@ -8,10 +8,10 @@ import { commandHelp, columns } from './help.js';
 import { Printer, type CliIo } from './io.js';
 import { reportFailure } from './report.js';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-factory.js';
-import { runCommand } from './vzctl/main.js';
+import { runCommand, type RunOptions } from './vzctl/main.js';
 
 /** Runs `tool` with argv (without the program name); resolves with the exit status. */
-export async function runTool(tool: string, argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory): Promise<number> {
+export async function runTool(tool: string, argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory, opts: RunOptions = {}): Promise<number> {
   const out = new Printer(io, tool);
   try {
     const runtime = (hostNeeded: boolean) => runtimeFactory({ root: undefined, log: out.logger(), hostNeeded });
@@ -34,6 +34,7 @@ export async function runTool(tool: string, argv: string[], io: CliIo, runtimeFa
     const rt = await runtime(true);
     return await runCommand(rt.commands.find((c) => c.tool === tool && c.name === name)!, rt, args, out);
   } catch (e) {
+    if (opts.rethrow) throw e;
     return reportFailure(e, out);
   }
 }

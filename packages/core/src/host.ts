@@ -317,6 +317,15 @@ export interface CgroupManager {
   attach(group: CgroupRef, pid: number): Promise<void>;
   set(group: CgroupRef, resources: CgroupResources): Promise<void>;
   stats(group: CgroupRef): Promise<CgroupStats>;
+  /**
+   * The same counters as {@link stats} for many groups in one pass, for a daemon that
+   * samples every VE often (a metrics scrape): files are read synchronously (they never
+   * wait on a disk) and kept open between calls where the descriptor budget allows, so a
+   * counter costs one pread. Limits (`max`) change only when vzkit writes them and are
+   * read again only every few calls: use {@link stats} for a limit just written. Groups
+   * that cannot be read are left out; descriptors of groups not asked for again are closed.
+   */
+  sample(groups: readonly CgroupRef[]): Promise<Map<CgroupRef, CgroupStats>>;
   pids(group: CgroupRef): Promise<number[]>;
   freeze(group: CgroupRef): Promise<void>;
   thaw(group: CgroupRef): Promise<void>;
@@ -531,6 +540,18 @@ export interface NetRoute {
   scope?: 'link' | 'universe' | 'host';
 }
 
+/** Traffic counters of one link (IFLA_STATS64), as seen from its own namespace. */
+export interface LinkStats {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+  rxDropped: number;
+  txDropped: number;
+  rxErrors: number;
+  txErrors: number;
+}
+
 export interface RouteMatch extends NetRoute {
   /** `ip` is an address of the namespace itself (a route of type local). */
   local: boolean;
@@ -553,6 +574,11 @@ export interface VethSpec {
  */
 export interface NetService {
   links(ns: NetnsRef): Promise<NetLink[]>;
+  /**
+   * Traffic counters of every link of the namespace, by name, in one request (an
+   * RTM_GETSTATS dump on Linux): a scrape reads all VEs' host-side links at once.
+   */
+  linkStats(ns: NetnsRef): Promise<Map<string, LinkStats>>;
   /** One link by name, without listing the others; undefined when there is none. */
   link(ns: NetnsRef, name: string): Promise<NetLink | undefined>;
   /**

@@ -19,7 +19,7 @@ export * from './ctid.js';
 export { PluginRegistry, ContextRegistry } from './registry.js';
 export { orderPlugins } from './plugin-order.js';
 export * from './runtime.js';
-export type { VeState, StatePhase } from './state.js';
+export { StateStore, type VeState, type StatePhase } from './state.js';
 export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
 export { armFault, faultPoint } from './fault.js';
 export { FileLock, type LockFs, type LockHolder, type LockOptions } from './lock.js';

@@ -5,7 +5,7 @@
  * declarations.
  */
 import type { ValueType } from './values.js';
-import type { CgroupRef, ExecResult, ExecSpec, Host } from './host.js';
+import type { CgroupRef, CgroupStats, ExecResult, ExecSpec, Host } from './host.js';
 import type { LaunchPlan } from './plan.js';
 import type { EventBus } from './events.js';
 import type { VePaths } from './paths.js';
@@ -459,6 +459,75 @@ export interface Plugin<S = unknown, Slot = unknown> {
   readonly samples?: readonly SampleConfig[];
   /** The OpenVZ features (FEATURES) this plugin implements. */
   readonly features?: readonly FeatureDecl[];
+  /** The Prometheus families it exports through vzkitd, and the sampling of its counters. */
+  readonly metrics?: PluginMetrics;
+  /** Host-wide upkeep a long-running vzkitd does between operations (a helper daemon kept up). */
+  readonly upkeep?: PluginUpkeep;
+}
+
+/** What an upkeep may use: the host, the root's paths, the bus, a logger. */
+export interface UpkeepContext {
+  readonly host: Host;
+  readonly paths: import('./paths.js').VzPaths;
+  readonly events: EventBus;
+  readonly log: Logger;
+}
+
+/**
+ * Work no single vzctl has a moment for, done by vzkitd at each sampling interval: lxcfs
+ * restarts the instance of the root when it died while VEs use it. Must be cheap when
+ * there is nothing to do, and idempotent.
+ */
+export interface PluginUpkeep {
+  tick(ctx: UpkeepContext): Promise<void>;
+}
+
+/** A Prometheus metric family (`vzkit_beancounter_held`) a plugin exports. */
+export interface MetricFamily {
+  /** `vzkit_<area>_<what>`, with `_total` for counters and the unit in the name (`_bytes`, `_seconds`). */
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+}
+
+/**
+ * One running VE as a metrics scrape sees it. The caller (vzkitd) keeps these between
+ * scrapes while nothing changes — the config is parsed once, not at every scrape — and
+ * reads every VE's cgroup counters in one pass before the plugins' `collect`.
+ */
+export interface MetricsVe {
+  readonly ctid: number;
+  /** NAME, when set. */
+  readonly name: string | undefined;
+  /** The VE's config as in force (values of a `set` without --save included). */
+  readonly config: ConfigView;
+  readonly cgroup: CgroupRef;
+  readonly initPid: number;
+  /** The VE's cgroup counters for this scrape; undefined when they could not be read. */
+  readonly cgroupStats: CgroupStats | undefined;
+  /** The plugins' persistent state of this run (what their hooks recorded with `ctx.state.set`), by plugin name. */
+  readonly pluginStates: Readonly<Record<string, unknown>>;
+}
+
+/** Adds one sample of `family` for `ve`; labels beyond ctid and name (`resource`, `dev`). */
+export type MetricEmit = (family: string, ve: MetricsVe, value: number, labels?: Readonly<Record<string, string>>) => void;
+
+/** What `collect` may use besides the VEs: the host, and the bus for the plugin's own events. */
+export interface MetricsContext {
+  readonly host: Host;
+  readonly events: EventBus;
+}
+
+/**
+ * The metrics a plugin exports (vzkitd's `GET /metrics`), and the sampling that feeds its
+ * events (`ubc:failcnt`): `collect` runs once per scrape or sample with every running
+ * VE, so a plugin reads what it needs in one pass (one netlink dump for all links, not
+ * one per VE). It must stay cheap — no program runs, no walk of a VE's processes: a
+ * scrape of a thousand VEs has some 200 ms of CPU in all.
+ */
+export interface PluginMetrics {
+  readonly families: readonly MetricFamily[];
+  collect(ctx: MetricsContext, ves: readonly MetricsVe[], emit: MetricEmit): void | Promise<void>;
 }
 
 export interface SampleConfig {

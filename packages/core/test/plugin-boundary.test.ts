@@ -11,10 +11,10 @@ import { describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 /**
- * Not plugins: the kernel, the Host implementations (real and fake), the tools that
- * compose them (vzctl; vzunshare, which makes its temporary root and loads LinuxHost).
+ * Not plugins: the kernel, the Host implementations (real and fake), the tools and the
+ * daemon that compose them (vzctl, vzkitd; vzunshare, which makes its temporary root and loads LinuxHost).
  */
-const NOT_PLUGINS = new Set(['packages/core', 'packages/linux', 'packages/cli', 'packages/fake-host', 'examples/unshare']);
+const NOT_PLUGINS = new Set(['packages/core', 'packages/linux', 'packages/cli', 'packages/fake-host', 'packages/vzkitd', 'examples/unshare']);
 const FORBIDDEN = [/^@vzkit\/linux(\/|$)/, /^(node:)?fs(\/promises)?$/, /^(node:)?child_process$/];
 
 function sources(dir: string): string[] {

@@ -9,3 +9,4 @@ export { CPUUNITS, CPULIMIT, CPUS, CPUMASK, FAIRSCHED_KEYS, MIN_CPUUNITS, MAX_CP
 export { planCpu, chooseCpus, unitsToWeight, limitPercent, cpuProblem, PERIOD_US, type CpuPlan, type CpuSettings } from './mapping.js';
 export { parseCpuList, formatCpuList } from './cpulist.js';
 export { nodePower } from './vzcpucheck.js';
+export { FAIRSCHED_METRICS } from './metrics.js';

@@ -7,6 +7,7 @@ import { CPULIMIT, CPUMASK, CPUS, CPUUNITS, FAIRSCHED_KEYS } from './config.js';
 import { formatCpuList } from './cpulist.js';
 import { cpuProblem, limitPercent, planCpu, type CpuSettings } from './mapping.js';
 import { vzcpucheckCommand } from './vzcpucheck.js';
+import { FAIRSCHED_METRICS } from './metrics.js';
 
 export const FAIRSCHED_PLUGIN = '@vzkit/fairsched';
 
@@ -72,6 +73,7 @@ export const fairschedPlugin = definePlugin({
   configKeys: FAIRSCHED_KEYS,
   listFields: FIELDS,
   commands: [vzcpucheckCommand],
+  metrics: FAIRSCHED_METRICS,
   hooks: {
     validate(ctx) {
       const problem = cpuProblem(settingsOf(ctx.ve.config), onlineCpus(ctx));

@@ -4,7 +4,7 @@
  * routes, proxy neighbours and net sysctls in net, id maps in user. The mount namespace
  * (a mount table) is in fake-mount-table.ts.
  */
-import type { IdMapping, Namespace, NetAddress, NetLink, NetRoute } from '@vzkit/core';
+import type { IdMapping, LinkStats, Namespace, NetAddress, NetLink, NetRoute } from '@vzkit/core';
 import { fault } from './fake-errors.js';
 
 export class NsBase {
@@ -87,6 +87,8 @@ export class FakeLink {
   noarp = false;
   master: string | undefined;
   peer: FakeLink | undefined;
+  /** Traffic counters (IFLA_STATS64), moved by FakeNet.transmit. */
+  readonly counters: LinkStats = { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, rxErrors: 0, txErrors: 0 };
 
   constructor(
     readonly ns: NetNs,

@@ -7,7 +7,7 @@
  * is missing (a device included) answers false, as in LinuxHost.
  */
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
-import { vzError, type NetAddress, type NetLink, type NetRoute, type NetService, type NetnsRef, type RouteMatch, type VethSpec } from '@vzkit/core';
+import { vzError, type LinkStats, type NetAddress, type NetLink, type NetRoute, type NetService, type NetnsRef, type RouteMatch, type VethSpec } from '@vzkit/core';
 import { fault, kernelError, KernelFault, type FaultTarget } from './fake-errors.js';
 import type { FakeKernel } from './fake-kernel.js';
 import type { FakeLink, NetNs } from './fake-namespaces.js';
@@ -159,6 +159,29 @@ export class FakeNet implements NetService {
 
   async links(ns: NetnsRef): Promise<NetLink[]> {
     return [...this.nsOf(ns).links.values()].sort((a, b) => a.index - b.index).map((l) => l.view());
+  }
+
+  async linkStats(ns: NetnsRef): Promise<Map<string, LinkStats>> {
+    return new Map([...this.nsOf(ns).links.values()].map((l) => [l.name, { ...l.counters }]));
+  }
+
+  /**
+   * A test's traffic: `packets` frames of `bytes` in all sent out of `dev` in `ns`. As on
+   * a veth pair, what one end sends the other receives while both are up; a frame sent
+   * on a device that is down, or whose peer is down, is dropped (tx_dropped).
+   */
+  transmit(ns: NetnsRef, dev: string, bytes: number, packets = 1): void {
+    const link = this.dev(this.nsOf(ns), dev);
+    if (!link.up || (link.peer && !link.peer.up)) {
+      link.counters.txDropped += packets;
+      return;
+    }
+    link.counters.txBytes += bytes;
+    link.counters.txPackets += packets;
+    if (link.peer) {
+      link.peer.counters.rxBytes += bytes;
+      link.peer.counters.rxPackets += packets;
+    }
   }
 
   async link(ns: NetnsRef, name: string): Promise<NetLink | undefined> {

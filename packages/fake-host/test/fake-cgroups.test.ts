@@ -162,3 +162,14 @@ describe('FakeCgroups io', () => {
     expect(v2.cgroups.read('vzkit/101')?.io?.weight).toBe(128);
   });
 });
+
+describe('sample', () => {
+  it('gives stats() of each group that exists, leaving out the others', async () => {
+    const fake = new FakeHost();
+    await fake.cgroups.create('vzkit/101');
+    fake.cgroups.setUsage('vzkit/101', { memory: 4096 });
+    const m = await fake.cgroups.sample(['vzkit/101', 'vzkit/102']);
+    expect([...m.keys()]).toEqual(['vzkit/101']);
+    expect(m.get('vzkit/101')).toEqual(await fake.cgroups.stats('vzkit/101'));
+  });
+});

@@ -304,3 +304,20 @@ describe('FakeNet: sysctls and faults', () => {
     expect((await fake.net.links('host')).map((l) => l.name)).toEqual(['lo', 'eth0', 'veth102.0']);
   });
 });
+
+describe('link counters', () => {
+  it('counts what a veth end sends as received by its peer, and drops on a link that is down', async () => {
+    const fake = new FakeHost();
+    await fake.net.addVeth('host', { name: 'vh0', peer: 'vp0', peerNs: 'host' });
+    await fake.net.setLink('host', 'vh0', { up: true });
+    fake.net.transmit('host', 'vh0', 1000, 2);
+    expect((await fake.net.linkStats('host')).get('vh0')).toMatchObject({ txDropped: 2, txBytes: 0 });
+    await fake.net.setLink('host', 'vp0', { up: true });
+    fake.net.transmit('host', 'vh0', 1000, 2);
+    fake.net.transmit('host', 'vp0', 300);
+    const stats = await fake.net.linkStats('host');
+    expect(stats.get('vh0')).toMatchObject({ txBytes: 1000, txPackets: 2, rxBytes: 300, rxPackets: 1 });
+    expect(stats.get('vp0')).toMatchObject({ txBytes: 300, rxBytes: 1000, rxPackets: 2 });
+    expect(stats.get('lo')).toMatchObject({ rxBytes: 0 });
+  });
+});

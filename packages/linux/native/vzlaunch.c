@@ -1,8 +1,9 @@
 /*
- * vzlaunch start|exec|idmap|inject
+ * vzlaunch start|exec|idmap|inject, or vzlaunch reaper LOCKFILE PROGRAM [ARG...]
  *
  * Reads its spec from fd 3 and replies on fd 4 (see spec.c and ../README.md); stdin, stdout
- * and stderr belong to the program it runs in `exec` mode.
+ * and stderr belong to the program it runs in `exec` mode. `reaper` (reaper.c) is vzkitd's
+ * parent process and takes no spec.
  */
 #include "vzlaunch.h"
 
@@ -14,12 +15,14 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vzlaunch start|exec|idmap|inject  (spec on fd 3, replies on fd 4)\n");
+	fprintf(stderr, "usage: vzlaunch start|exec|idmap|inject  (spec on fd 3, replies on fd 4)\n       vzlaunch reaper LOCKFILE PROGRAM [ARG...]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "reaper") == 0)
+		return run_reaper(argc, argv);
 	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0 &&
 			  strcmp(argv[1], "inject") != 0))
 		return usage();

@@ -122,6 +122,8 @@ int run_idmap(const struct spec *spec);
 
 /* ---- inject.c */
 int run_inject(const struct spec *spec);
+/* reaper.c: vzkitd's parent, the child subreaper of every VE init started under it. */
+int run_reaper(int argc, char **argv);
 
 /* ---- start.c / join.c / tty.c */
 int run_start(struct reader *r, const struct spec *spec);

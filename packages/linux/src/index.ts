@@ -15,3 +15,5 @@ export { findLauncher, launcherCandidates } from './launcher/find.js';
 export { errnoName, kernelError } from './errno.js';
 export * from './cgroup/index.js';
 export * from './net/index.js';
+export { execUnderReaper, REAPER_ALREADY_RUNNING } from './reaper.js';
+export { KeptFiles } from './cgroup/sampler.js';

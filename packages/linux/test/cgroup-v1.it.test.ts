@@ -126,6 +126,26 @@ describe.skipIf(!canRun)('CgroupV1Manager on this kernel (root)', () => {
     expect(s.cpu?.usageNs).toBeGreaterThanOrEqual(0);
   });
 
+  it('samples with kept descriptors: counters as they move, a removed group left out, one made again read afresh', async () => {
+    await m.create(GROUP);
+    const a = start(['sleep', '60']);
+    await m.attach(GROUP, a.pid!);
+    expect((await m.sample([GROUP])).get(GROUP)?.pids?.current).toBe(1);
+    const b = start(['sleep', '60']);
+    await m.attach(GROUP, b.pid!);
+    const s = (await m.sample([GROUP])).get(GROUP)!;
+    expect(s.pids?.current).toBe(2);
+    expect(s.memory?.usage).toBeGreaterThanOrEqual(0);
+    await m.kill(GROUP);
+    await m.destroy(GROUP);
+    // The kept descriptors now read ENODEV: the group is left out of the pass.
+    expect((await m.sample([GROUP])).size).toBe(0);
+    await m.create(GROUP);
+    const c = start(['sleep', '60']);
+    await m.attach(GROUP, c.pid!);
+    expect((await m.sample([GROUP])).get(GROUP)?.pids?.current).toBe(1);
+  });
+
   it('counts forks refused by pids.max', async () => {
     await m.create(GROUP);
     await m.set(GROUP, { pids: { max: 5 } });

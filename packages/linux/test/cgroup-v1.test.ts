@@ -265,6 +265,21 @@ describe('stats', () => {
     await put(join(dir('cpu'), 'cpu.stat'), 'nr_periods 10\nnr_throttled 2\nthrottled_time 5000\n');
   });
 
+  it('samples many groups in one pass: the figures of stats(), counters read at each pass, limits now and then, groups that do not exist left out', async () => {
+    const first = await m.sample([GROUP, '@self/vzkit-test/102']);
+    expect([...first.keys()]).toEqual([GROUP]);
+    expect(first.get(GROUP)).toEqual(await m.stats(GROUP));
+    await put(join(dir('pids'), 'pids.current'), '4\n');
+    await put(join(dir('pids'), 'pids.max'), '9\n');
+    await put(join(dir('memory'), 'memory.stat'), 'cache 4096\nrss 8192\n');
+    const second = (await m.sample([GROUP])).get(GROUP)!;
+    expect(second.pids).toEqual({ current: 4, max: 5, failcnt: 7 });
+    expect(second.memory?.stat).toEqual({ cache: 4096, rss: 8192 });
+    let later = second;
+    for (let i = 0; i < 16; i++) later = (await m.sample([GROUP])).get(GROUP)!;
+    expect(later.pids?.max).toBe(9);
+  });
+
   it('parses pids, memory and cpu files; leaves out the counters this kernel lacks', async () => {
     expect(await m.stats(GROUP)).toEqual({
       pids: { current: 3, max: 5, failcnt: 7 },

@@ -172,8 +172,17 @@ describe('Rtnl in throwaway network namespaces', () => {
       const ping = spawnSync('nsenter', [`--net=${b.path}`, 'ping', '-c1', '-W1', '198.18.0.1'], { encoding: 'utf8' });
       expect(ping.status, ping.stdout + ping.stderr).toBe(0);
     }
+    const before = { a: ra.linkStats(), names: ra.linkNames() };
     expect(await tcpAcross(a, b, '198.18.0.1', 7801)).toBe('pong');
     expect(await tcpAcross(a, b, 'fd00::1', 7802)).toBe('pong');
+    // The link counters (RTM_GETSTATS): what one end sent, the other received.
+    expect(before.names.get(ve0.index)).toBe('ve0');
+    const sa = ra.linkStats().get(ve0.index)!;
+    const sb = rb.linkStats().get(ve1.index)!;
+    expect(sa.txPackets).toBeGreaterThan(before.a.get(ve0.index)!.txPackets);
+    expect(sb.rxBytes).toBe(sa.txBytes);
+    expect(sb.rxPackets).toBe(sa.txPackets);
+    expect(sa.rxPackets).toBe(sb.txPackets);
 
     // A duplicate is refused with the errno and what was being done.
     const dup = rejection(() => ra.addrAdd(ve0.index, '198.18.0.1/32'));

@@ -89,6 +89,21 @@ async function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Pr
 
 const userFile = (inst: Instance, ctid: number) => join(inst.dir, 'users', String(ctid));
 
+/**
+ * vzkitd's upkeep: the instance of the root is started again when it died while VEs
+ * use it, so that the VEs started next get working views. Those already running keep
+ * binds to the dead mount until they restart (as with LXC); the warning names them.
+ * Nothing happens without users, or while a vzctl holds the instance.
+ */
+export async function keepUp(host: Host, inst: Instance): Promise<string[] | undefined> {
+  const users = await host.fs.readdir(join(inst.dir, 'users')).catch(() => [] as string[]);
+  if (users.length === 0) return undefined;
+  if ((await pidOf(host, inst)) !== undefined && (await mounted(host, inst)) === 'lxcfs') return undefined;
+  if (await unavailable(host)) return undefined;
+  await withLock(host, inst, () => ensureRunning(host, inst));
+  return users;
+}
+
 /** Registers VE `ctid` as a user of the instance, starting it when needed. */
 export function acquire(host: Host, inst: Instance, ctid: number): Promise<void> {
   return withLock(host, inst, async () => {

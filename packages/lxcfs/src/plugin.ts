@@ -7,7 +7,7 @@
  */
 import { definePlugin, featureSetting, vzError, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
-import { acquire, instanceFor, release, unavailable } from './daemon.js';
+import { acquire, instanceFor, keepUp, release, unavailable } from './daemon.js';
 import { MEMINFO, meminfoVirtual, type Meminfo } from './meminfo.js';
 
 export const LXCFS_PLUGIN = '@vzkit/lxcfs';
@@ -106,6 +106,18 @@ async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange<Memin
 }
 
 export const lxcfsPlugin = definePlugin<LxcfsState>({
+  upkeep: {
+    async tick(ctx) {
+      const inst = instanceFor(join(ctx.paths.run, 'any'));
+      const users = await keepUp(ctx.host, inst).catch((e: unknown) => {
+        ctx.log.warn(`lxcfs of ${ctx.paths.run}: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
+      if (users) {
+        ctx.events.emit('warning', undefined, `lxcfs had stopped and was started again; VEs ${users.join(' ')} get errors reading the /proc files lxcfs gave them (meminfo, cpuinfo, ...) until they restart`);
+      }
+    },
+  },
   name: LXCFS_PLUGIN,
   configKeys: [MEMINFO],
   // The binds go over the /proc and /sys that ns-fs mounts in the VE's root.

@@ -12,3 +12,4 @@ export { parseNetifs, formatNetifs, stableMac, defaultHostIfname, type NetIf } f
 export { editResolvConf } from './resolv.js';
 export { venetHostName, type NetState } from './wiring.js';
 export { NET_EXITS, netError, type NetErrorCode } from './errors.js';
+export { NET_METRICS } from './metrics.js';

@@ -13,6 +13,7 @@ import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './c
 import { IPTABLES, NET_FEATURES, NETFILTER, NETFILTER_CALLS, netfilterLevel, unenforced } from './netfilter.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
+import { NET_METRICS } from './metrics.js';
 import {
   addAddresses, addNetif, ensureForwarding, ensureVenet, loopbackUp, neighbourDevs, removeAddresses, removeNetif, unwire,
   type NetCtx, type NetState,
@@ -96,6 +97,7 @@ export const nsNetPlugin = definePlugin<NetState>({
   name: '@vzkit/ns-net',
   configKeys: [IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS, NETFILTER, IPTABLES],
   listFields: [ipField, ...dnsFields, netfilterField],
+  metrics: NET_METRICS,
   features: NET_FEATURES,
   hooks: {
     // Addresses and host device names taken by running VEs are refused where they are

@@ -23,3 +23,4 @@ export { graceText, renderTable, toJson, type QuotaReport } from './report.js';
 export { vzquotaStat, vzquotaShow } from './vzquota.js';
 export { UGID_MOUNT, ugidOps } from './ugid.js';
 export { DISK_DIR, IMAGE_FILE } from './layout.js';
+export { QUOTA_METRICS } from './metrics.js';

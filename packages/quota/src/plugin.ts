@@ -25,6 +25,7 @@ import { OFFLINE_USAGE, quotaRows } from './stats.js';
 import { runTool } from './tools.js';
 import { checkUgid, prepareUgid } from './ugid.js';
 import { vzquotaShow, vzquotaStat } from './vzquota.js';
+import { QUOTA_METRICS } from './metrics.js';
 
 export const QUOTA_PLUGIN = QUOTA_PLUGIN_NAME;
 
@@ -114,6 +115,7 @@ export const quotaPlugin = definePlugin<QuotaState>({
   // A conversion's files live on the VE's disk.
   watches: ['LOCAL_UID', 'LOCAL_GID'],
   commands: [vzquotaStat, vzquotaShow, ...QUOTA_COMMANDS],
+  metrics: QUOTA_METRICS,
   hooks: {
     async validate(ctx) {
       const limits = quotaLimits(ctx.ve.config);

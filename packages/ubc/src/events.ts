@@ -7,6 +7,8 @@ declare module '@vzkit/core' {
   interface VzEvents {
     /** A beancounter's fail count grew (seen when ubc reads the counters: vzubc, vzlist, a daemon's sampling). */
     'ubc:failcnt': [ctid: number, resource: string, failcnt: number];
+    /** The OOM killer killed `kills` processes of the VE since the last sample (`total` in this run); seen by a daemon's sampling. */
+    'ubc:oom': [ctid: number, kills: number, total: number];
   }
 }
 

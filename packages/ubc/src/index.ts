@@ -11,6 +11,7 @@ export { planLimits, type UbcPlan, type RlimitPlan } from './mapping.js';
 export { renderRaw, renderTable, toJson, importance, type VeBeancounters, type TableOptions } from './report.js';
 export { mechanisms, measure, beancounterRows, type Mechanism, type Measured, type HostFacts } from './stats.js';
 export { UBC_SAMPLES } from './samples.js';
+export { UBC_METRICS } from './metrics.js';
 export { parseVzubcArgs, compareWithLastRun, type VzubcOptions } from './vzubc.js';
 export { UbcStore, defaultStoreDir, type UbcSnapshot } from './vzubc-store.js';
 export { splitHost, hostReserve, MIN_VE_MEMORY, type SplitInput, type SplitResult } from './vzsplit.js';

@@ -21,6 +21,7 @@ import { vzsplitCommand } from './vzsplit.js';
 import { vzmemcheckCommand } from './vzmemcheck.js';
 import { vzcalcCommand } from './vzcalc.js';
 import { vzcfgvalidateCommand } from './vzcfgvalidate.js';
+import { UBC_METRICS } from './metrics.js';
 
 export const UBC_PLUGIN = '@vzkit/ubc';
 
@@ -74,6 +75,7 @@ export const ubcPlugin = definePlugin<UbcState, Slot>({
     keys: [...UBC_KEYS.values()].map((k) => k.name),
   }],
   samples: UBC_SAMPLES,
+  metrics: UBC_METRICS,
   hooks: {
     validate(ctx) {
       const problem = limitsProblem(configuredLimits(ctx.ve.config), ctx.host.system.pageSize, ctx.ve.config.get(AVNUMPROC));

@@ -12,8 +12,14 @@ import { defaultRuntimeFactory, type RuntimeFactory } from '../runtime-factory.j
 import { VERSION } from '../version.js';
 import { findVerb, VERBS } from './verbs.js';
 
+/** How an embedder (vzkitd) runs a tool. */
+export interface RunOptions {
+  /** Throw the failure (a VzError) instead of printing its line and resolving with its exit number. */
+  rethrow?: boolean;
+}
+
 /** Runs vzctl with argv (without the program name); resolves with the exit status. */
-export async function runVzctl(argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory): Promise<number> {
+export async function runVzctl(argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory, opts: RunOptions = {}): Promise<number> {
   const out = new Printer(io, 'vzctl');
   try {
     const g = parseArgs(argv, GLOBAL_FLAGS, { command: 'vzctl', stopAfter: 1 });
@@ -56,6 +62,7 @@ export async function runVzctl(argv: string[], io: CliIo, runtimeFactory: Runtim
     const rt = await runtime(true);
     return await runCommand(findCommand(rt, 'vzctl', name)!, rt, args, out);
   } catch (e) {
+    if (opts.rethrow) throw e;
     return reportFailure(e, out);
   }
 }

@@ -1,6 +1,7 @@
 /** `vzctl stop CTID [--fast] [--skip-umount]`. */
 import { hasFlag } from '../args.js';
 import { announced } from './announce.js';
+import { PARALLEL_FLAG, runOnList } from './bulk-verb.js';
 import { parseVerbArgs, type Verb } from './verb.js';
 
 export interface StopRequest {
@@ -12,13 +13,17 @@ export interface StopRequest {
 
 export const stopVerb: Verb = {
   name: 'stop',
-  usage: 'CTID [--fast] [--skip-umount]',
+  usage: 'CTID|LIST [--fast] [--skip-umount] [--parallel N]',
   summary: 'Halt the container (kill what is left after STOP_TIMEOUT) and unmount it',
   flags: () => [
     { name: 'fast', description: 'kill all processes at once instead of a clean halt' },
     { name: 'skip-umount', description: "leave the container's root mounted on the host" },
+    PARALLEL_FLAG,
   ],
-  async run(argv, { rt, out }) {
+  async run(argv, ctx) {
+    const { rt, out } = ctx;
+    const many = await runOnList(this, argv, ctx, 'stopped', (ctid, a) => rt.stop(ctid, { fast: hasFlag(a, 'fast'), skipUmount: hasFlag(a, 'skip-umount') }));
+    if (many !== undefined) return many;
     const { ctid, args } = await parseVerbArgs(this, argv, rt);
     const req: StopRequest = { ctid, fast: hasFlag(args, 'fast'), skipUmount: hasFlag(args, 'skip-umount') };
     await announced(rt, ctid, { 've:stopping': () => out.info('Stopping container ...') },

@@ -14,6 +14,7 @@ import {
 } from './table.js';
 import { reportFailure } from '../report.js';
 import { defaultRuntimeFactory, type RuntimeFactory } from '../runtime-factory.js';
+import type { RunOptions } from '../vzctl/main.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'all', short: 'a', description: 'all containers (default: only running ones)' },
@@ -82,7 +83,7 @@ async function ctidsOf(rt: Runtime, ids: string[]): Promise<number[] | undefined
 }
 
 /** Runs vzlist with argv (without the program name); resolves with the exit status. */
-export async function runVzlist(argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory): Promise<number> {
+export async function runVzlist(argv: string[], io: CliIo, runtimeFactory: RuntimeFactory = defaultRuntimeFactory, opts: RunOptions = {}): Promise<number> {
   const out = new Printer(io, 'vzlist');
   try {
     let a: ParsedArgs;
@@ -142,6 +143,7 @@ export async function runVzlist(argv: string[], io: CliIo, runtimeFactory: Runti
     for (const line of tableLines(fields, rows, { header, noTrim: hasFlag(a, 'no-trim') })) out.out(line);
     return 0;
   } catch (e) {
+    if (opts.rethrow) throw e;
     return reportFailure(e, out);
   }
 }

@@ -76,14 +76,79 @@ export async function readLimit(path: string): Promise<number | null> {
   return n;
 }
 
+/**
+ * How the stats code reads a control file: its text, or undefined when the file does not
+ * exist (a feature this kernel lacks). {@link readNow} opens it afresh; a sampler
+ * (sampler.ts) rereads descriptors it keeps open.
+ */
+export type CgroupRead = (path: string) => string | undefined;
+
+export const readNow: CgroupRead = (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return undefined;
+    const errno = errnoOf(e);
+    throw vzError('SYSTEM', `read ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
+  }
+};
+
+/** The text of a file that must exist. */
+export function requiredText(read: CgroupRead, path: string): string {
+  const text = read(path);
+  if (text === undefined) throw vzError('SYSTEM', `read ${path}: ENOENT`, { errno: 'ENOENT', path });
+  return text;
+}
+
+/** {@link readNumber} through a reader. */
+export function numberIn(read: CgroupRead, path: string): number {
+  const text = requiredText(read, path).trim();
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n)) {
+    throw vzError('SYSTEM', `read ${path}: not a number: ${JSON.stringify(text.slice(0, 40))}`, { path });
+  }
+  return n >= UNLIMITED_THRESHOLD ? Infinity : n;
+}
+
+/** A number file that may be missing (v1's huge "unlimited" as Infinity). */
+export function optionalNumberIn(read: CgroupRead, path: string): number | undefined {
+  return read(path) === undefined ? undefined : numberIn(read, path);
+}
+
+/** {@link readLimit} through a reader. */
+export function limitIn(read: CgroupRead, path: string): number | null {
+  const text = requiredText(read, path).trim();
+  if (text === 'max') return null;
+  const n = Number(text);
+  if (text === '' || !Number.isFinite(n)) {
+    throw vzError('SYSTEM', `read ${path}: not a number or max: ${JSON.stringify(text.slice(0, 40))}`, { path });
+  }
+  return n;
+}
+
 /** Parses `key value` lines (memory.stat, cpu.stat, pids.events, cgroup.events) into numbers. */
 export function parseKeyedNumbers(text: string): Record<string, number> {
+  // By hand rather than split(/\s+/): memory.stat of every VE is parsed at each metrics scrape.
   const out: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (!key || value === undefined) continue;
-    const n = Number(value);
-    if (Number.isFinite(n)) out[key] = n;
+  let at = 0;
+  while (at < text.length) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    let k = at;
+    while (k < end && (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9)) k++;
+    let sp = k;
+    while (sp < end && text.charCodeAt(sp) !== 32 && text.charCodeAt(sp) !== 9) sp++;
+    if (sp > k && sp < end) {
+      let v = sp;
+      while (v < end && (text.charCodeAt(v) === 32 || text.charCodeAt(v) === 9)) v++;
+      let ve = v;
+      while (ve < end && text.charCodeAt(ve) !== 32 && text.charCodeAt(ve) !== 9 && text.charCodeAt(ve) !== 13) ve++;
+      if (ve > v) {
+        const n = Number(text.slice(v, ve));
+        if (Number.isFinite(n)) out[text.slice(k, sp)] = n;
+      }
+    }
+    at = end + 1;
   }
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { vzError, type NetAddress, type NetLink, type NetnsRef, type NetRoute, type NetService, type RouteMatch, type VethSpec } from '@vzkit/core';
+import { vzError, type LinkStats, type NetAddress, type NetLink, type NetnsRef, type NetRoute, type NetService, type RouteMatch, type VethSpec } from '@vzkit/core';
 import { nodeFsError } from '../errno.js';
 import { inNetns } from './netlink-socket.js';
 import { IFF, RT_SCOPE, Rtnl, type Link, type Route } from './rtnl.js';
@@ -81,6 +81,23 @@ export class LinuxNetService implements NetService {
       return all.map((l) => toNetLink(l, names));
     });
   }
+
+  async linkStats(ns: NetnsRef): Promise<Map<string, LinkStats>> {
+    return this.#with(ns, (r) => {
+      const counters = r.linkStats();
+      // Names by index, kept per socket (so per namespace): asked again only when a link is new to us.
+      let names = this.#names.get(r);
+      if (!names || [...counters.keys()].some((i) => !names!.has(i))) this.#names.set(r, (names = r.linkNames()));
+      const out = new Map<string, LinkStats>();
+      for (const [index, c] of counters) {
+        const name = names.get(index);
+        if (name !== undefined) out.set(name, c);
+      }
+      return out;
+    });
+  }
+
+  readonly #names = new WeakMap<Rtnl, Map<number, string>>();
 
   async link(ns: NetnsRef, name: string): Promise<NetLink | undefined> {
     return this.#with(ns, (r) => {

@@ -63,7 +63,35 @@ export const RTM = {
   NEWADDR: 20, DELADDR: 21, GETADDR: 22,
   NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
   NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
+  NEWSTATS: 92, GETSTATS: 94,
 } as const;
+
+/** struct if_stats_msg (linux/if_link.h), 12 bytes: family, pads, ifindex, filter_mask. */
+export const IF_STATS_MSG_LEN = 12;
+/** IFLA_STATS_LINK_64: struct rtnl_link_stats64 (linux/if_link.h). */
+export const IFLA_STATS_LINK_64 = 1;
+
+export function encodeIfStatsMsg(filterMask: number, index = 0): Uint8Array {
+  const b = new Uint8Array(IF_STATS_MSG_LEN);
+  const v = view(b);
+  v.setInt32(4, index, LE);
+  v.setUint32(8, filterMask >>> 0, LE);
+  return b;
+}
+
+/** ifindex of an RTM_NEWSTATS message. */
+export function decodeIfStatsIndex(b: Uint8Array): number {
+  need(b, IF_STATS_MSG_LEN, 'if_stats_msg');
+  return view(b).getInt32(4, LE);
+}
+
+/** The first eight u64 of struct rtnl_link_stats64, as numbers (exact up to 2^53). */
+export function decodeLinkStats64(b: Uint8Array): { rxPackets: number; txPackets: number; rxBytes: number; txBytes: number; rxErrors: number; txErrors: number; rxDropped: number; txDropped: number } {
+  need(b, 64, 'rtnl_link_stats64');
+  const v = view(b);
+  const u = (i: number) => Number(v.getBigUint64(i * 8, LE));
+  return { rxPackets: u(0), txPackets: u(1), rxBytes: u(2), txBytes: u(3), rxErrors: u(4), txErrors: u(5), rxDropped: u(6), txDropped: u(7) };
+}
 
 
 /** enum rt_class_t (linux/rtnetlink.h). */

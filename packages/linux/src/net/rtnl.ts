@@ -12,7 +12,8 @@ const ENODEV = 19;
 import { AF_INET, AF_INET6, AF_UNSPEC, afOf, bytesToIp, bytesToMac, familyOfAf, macToBytes, parsePrefix, type IpFamily } from './netaddr.js';
 import {
   IFA, IFA_F, IFF, IFLA, IFLA_INFO, NDA, NLM_F, NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTM, RTN, RTPROT, VETH_INFO_PEER,
-  IFINFOMSG_LEN, IFADDRMSG_LEN, NDMSG_LEN, RTMSG_LEN,
+  IFINFOMSG_LEN, IFADDRMSG_LEN, NDMSG_LEN, RTMSG_LEN, IF_STATS_MSG_LEN, IFLA_STATS_LINK_64,
+  decodeIfStatsIndex, decodeLinkStats64, encodeIfStatsMsg,
   attrMap, attrS32, attrString, attrU32, attrU8,
   decodeIfAddrMsg, decodeIfInfoMsg, decodeNdMsg, decodeRtMsg,
   encodeIfAddrMsg, encodeIfInfoMsg, encodeNdMsg, encodeRtMsg,
@@ -223,6 +224,31 @@ export class Rtnl {
 
   linkList(): Link[] {
     return this.socket.dump(RTM.GETLINK, encodeIfInfoMsg({ family: AF_UNSPEC }), [], 'list links').map(decodeLink);
+  }
+
+  /** Every link's name by ifindex (one dump; only IFLA_IFNAME is read of each). */
+  linkNames(): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const m of this.socket.dump(RTM.GETLINK, encodeIfInfoMsg({ family: AF_UNSPEC }), [], 'list links')) {
+      const name = attrString(attrMap(m.payload, IFINFOMSG_LEN).get(IFLA.IFNAME));
+      if (name) out.set(decodeIfInfoMsg(m.payload).index, name);
+    }
+    return out;
+  }
+
+  /**
+   * Traffic counters of every link by ifindex: one RTM_GETSTATS dump asking for
+   * IFLA_STATS_LINK_64 alone, a few hundred bytes per link where a link dump carries
+   * every attribute.
+   */
+  linkStats(): Map<number, ReturnType<typeof decodeLinkStats64>> {
+    const out = new Map<number, ReturnType<typeof decodeLinkStats64>>();
+    const mask = 1 << (IFLA_STATS_LINK_64 - 1);
+    for (const m of this.socket.dump(RTM.GETSTATS, encodeIfStatsMsg(mask), [], 'read link counters')) {
+      const raw = attrMap(m.payload, IF_STATS_MSG_LEN).get(IFLA_STATS_LINK_64);
+      if (raw) out.set(decodeIfStatsIndex(m.payload), decodeLinkStats64(raw));
+    }
+    return out;
   }
 
   /** The link called name, or undefined when there is none. */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources } from '@vzkit/core';
-import { parseKeyedNumbers, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { parseKeyedNumbers, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 /** The kernel's minimum for cpu.shares. */
 const MIN_SHARES = 2;
@@ -26,7 +26,7 @@ export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu'
 }
 
 /** Time the group spent throttled by its quota, in nanoseconds (undefined without cpu.stat). */
-export async function throttledNs(dir: string): Promise<number | undefined> {
-  const text = await readOptional(join(dir, 'cpu.stat'));
+export function throttledNs(dir: string, read: CgroupRead = readNow): number | undefined {
+  const text = read(`${dir}/cpu.stat`);
   return text === undefined ? undefined : parseKeyedNumbers(text)['throttled_time'];
 }

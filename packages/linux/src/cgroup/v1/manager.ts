@@ -5,7 +5,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { errnoOf, writeCgroupFile } from '../cgroupfs.js';
+import { errnoOf, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { KeptFiles } from '../sampler.js';
 import { V1_CONTROLLERS, v1Hierarchies, type Hierarchy } from './hierarchy.js';
 import { parseProcCgroup, resolveGroup, type ResolvedGroup } from './self.js';
 import { pidsStats, setPids } from './pids.js';
@@ -28,6 +29,8 @@ export interface CgroupV1Options extends WaitOptions {
 }
 
 interface Layout { hierarchies: Hierarchy[]; self: Map<string, string> }
+/** Where a group's counters are, per controller (undefined: not mounted). */
+interface StatDirs { pids: string | undefined; memory: string | undefined; cpuacct: string | undefined; cpu: string | undefined }
 interface Placed { hierarchy: Hierarchy; group: ResolvedGroup }
 
 export class CgroupV1Manager implements CgroupManager {
@@ -123,16 +126,45 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   async stats(group: CgroupRef): Promise<CgroupStats> {
+    return this.#statsIn(await this.#statDirs(group), readNow);
+  }
+
+  async sample(groups: readonly CgroupRef[]): Promise<Map<CgroupRef, CgroupStats>> {
+    const out = new Map<CgroupRef, CgroupStats>();
+    for (const group of groups) {
+      let dirs = this.#sampleDirs.get(group);
+      if (!dirs) this.#sampleDirs.set(group, (dirs = await this.#statDirs(group)));
+      try {
+        out.set(group, this.#statsIn(dirs, this.#kept.read));
+      } catch {
+        // Gone between the listing and the read (the VE stopped): not part of this pass.
+      }
+    }
+    this.#kept.sweep();
+    const asked = new Set(groups);
+    for (const g of [...this.#sampleDirs.keys()]) if (!asked.has(g)) this.#sampleDirs.delete(g);
+    return out;
+  }
+
+  readonly #kept = new KeptFiles();
+  readonly #sampleDirs = new Map<CgroupRef, StatDirs>();
+
+  async #statDirs(group: CgroupRef): Promise<StatDirs> {
+    return {
+      pids: await this.#dir(group, 'pids'),
+      memory: await this.#dir(group, 'memory'),
+      cpuacct: await this.#dir(group, 'cpuacct'),
+      cpu: await this.#dir(group, 'cpu'),
+    };
+  }
+
+  #statsIn(dirs: StatDirs, read: CgroupRead): CgroupStats {
     const out: CgroupStats = {};
-    const pids = await this.#dir(group, 'pids');
-    if (pids !== undefined) out.pids = await pidsStats(pids);
-    const memory = await this.#dir(group, 'memory');
-    if (memory !== undefined) out.memory = await memoryStats(memory);
-    const cpuacct = await this.#dir(group, 'cpuacct');
-    if (cpuacct !== undefined) {
-      out.cpu = { usageNs: await cpuUsageNs(cpuacct) };
-      const cpu = await this.#dir(group, 'cpu');
-      const throttled = cpu === undefined ? undefined : await throttledNs(cpu);
+    if (dirs.pids !== undefined) out.pids = pidsStats(dirs.pids, read);
+    if (dirs.memory !== undefined) out.memory = memoryStats(dirs.memory, read);
+    if (dirs.cpuacct !== undefined) {
+      out.cpu = { usageNs: cpuUsageNs(dirs.cpuacct, read) };
+      const throttled = dirs.cpu === undefined ? undefined : throttledNs(dirs.cpu, read);
       if (throttled !== undefined) out.cpu.throttledNs = throttled;
     }
     return out;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { fileExists, parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { fileExists, numberIn, optionalNumberIn, parseKeyedNumbers, readNow, readNumber, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 type MemoryResources = NonNullable<CgroupResources['memory']>;
 
@@ -73,17 +73,18 @@ async function setLimitAndSwap(dir: string, max: number | null | undefined, swap
   for (const w of limitAndSwapWrites(current, maxBytes, swapBytes)) await writeCgroupFile(join(dir, w.file), w.value);
 }
 
-export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats['memory']>> {
-  const usage = await readNumber(join(dir, 'memory.usage_in_bytes'));
-  const max = await readNumber(join(dir, LIMIT));
+/** The group's memory counters; `read` is how files are read (afresh, or by a sampler). */
+export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['memory']> {
+  const usage = numberIn(read, `${dir}/memory.usage_in_bytes`);
+  const max = numberIn(read, `${dir}/${LIMIT}`);
   const stats: NonNullable<CgroupStats['memory']> = {
     usage,
-    maxUsage: await readNumber(join(dir, 'memory.max_usage_in_bytes')),
+    maxUsage: numberIn(read, `${dir}/memory.max_usage_in_bytes`),
     max: max === Infinity ? null : max,
-    failcnt: await readNumber(join(dir, 'memory.failcnt')),
-    stat: parseKeyedNumbers(await readCgroupFile(join(dir, 'memory.stat'))),
+    failcnt: numberIn(read, `${dir}/memory.failcnt`),
+    stat: parseKeyedNumbers(requiredText(read, `${dir}/memory.stat`)),
   };
-  const memsw = await counter(dir, 'memory.memsw.');
+  const memsw = counter(dir, 'memory.memsw.', read);
   if (memsw !== undefined) {
     stats.swapUsage = Math.max(0, memsw.usage - usage);
     // memsw counts RAM + swap: its usage and limit less the RAM ones are swap alone;
@@ -94,22 +95,17 @@ export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats[
     if (memsw.max !== undefined) swap.max = memsw.max === null || max === Infinity ? null : Math.max(0, memsw.max - max);
     stats.swap = swap;
   }
-  const kmem = await counter(dir, 'memory.kmem.');
+  const kmem = counter(dir, 'memory.kmem.', read);
   if (kmem !== undefined) {
     stats.kmemUsage = kmem.usage;
     stats.kmem = kmem;
   }
-  const tcp = await counter(dir, 'memory.kmem.tcp.');
+  const tcp = counter(dir, 'memory.kmem.tcp.', read);
   if (tcp !== undefined) stats.tcp = tcp;
-  const oom = await readOptional(join(dir, 'memory.oom_control'));
+  const oom = read(`${dir}/memory.oom_control`);
   const oomKills = oom === undefined ? undefined : parseKeyedNumbers(oom)['oom_kill'];
   if (oomKills !== undefined) stats.oomKills = oomKills;
   return stats;
-}
-
-/** A number file that may be missing; v1 "unlimited" comes back as Infinity. */
-async function optionalNumber(path: string): Promise<number | undefined> {
-  return (await fileExists(path)) ? readNumber(path) : undefined;
 }
 
 /**
@@ -117,15 +113,15 @@ async function optionalNumber(path: string): Promise<number | undefined> {
  * `limit_in_bytes`), or undefined when this kernel has no usage file for it. Each
  * other file is read where it exists and left out where it does not.
  */
-export async function counter(dir: string, prefix: string): Promise<CgroupCounter | undefined> {
-  const usage = await optionalNumber(join(dir, `${prefix}usage_in_bytes`));
+export function counter(dir: string, prefix: string, read: CgroupRead = readNow): CgroupCounter | undefined {
+  const usage = optionalNumberIn(read, `${dir}/${prefix}usage_in_bytes`);
   if (usage === undefined) return undefined;
   const out: CgroupCounter = { usage };
-  const maxUsage = await optionalNumber(join(dir, `${prefix}max_usage_in_bytes`));
+  const maxUsage = optionalNumberIn(read, `${dir}/${prefix}max_usage_in_bytes`);
   if (maxUsage !== undefined) out.maxUsage = maxUsage;
-  const failcnt = await optionalNumber(join(dir, `${prefix}failcnt`));
+  const failcnt = optionalNumberIn(read, `${dir}/${prefix}failcnt`);
   if (failcnt !== undefined) out.failcnt = failcnt;
-  const limit = await optionalNumber(join(dir, `${prefix}limit_in_bytes`));
+  const limit = optionalNumberIn(read, `${dir}/${prefix}limit_in_bytes`);
   if (limit !== undefined) out.max = limit === Infinity ? null : limit;
   return out;
 }

@@ -1,24 +1,24 @@
 /** pids controller: the NPROC-style task limit (pids.max), its failure counter and peak. */
 import { join } from 'node:path';
 import type { CgroupResources, CgroupStats } from '@vzkit/core';
-import { parseKeyedNumbers, readCgroupFile, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { numberIn, parseKeyedNumbers, readNow, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 export async function setPids(dir: string, res: NonNullable<CgroupResources['pids']>): Promise<void> {
   if (res.max === undefined) return;
   await writeCgroupFile(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
 }
 
-export async function pidsStats(dir: string): Promise<NonNullable<CgroupStats['pids']>> {
-  const max = (await readCgroupFile(join(dir, 'pids.max'))).trim();
+export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {
+  const max = requiredText(read, `${dir}/pids.max`).trim();
   // pids.events counts forks refused by this group's limit as `max N`.
-  const events = await readOptional(join(dir, 'pids.events'));
+  const events = read(`${dir}/pids.events`);
   const out: NonNullable<CgroupStats['pids']> = {
-    current: await readNumber(join(dir, 'pids.current')),
+    current: numberIn(read, `${dir}/pids.current`),
     max: max === 'max' ? null : Number(max),
     failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
   };
   // The high-water mark, on kernels that keep one.
-  const peak = await readOptional(join(dir, 'pids.peak'));
+  const peak = read(`${dir}/pids.peak`);
   if (peak !== undefined) out.peak = Number(peak.trim());
   return out;
 }

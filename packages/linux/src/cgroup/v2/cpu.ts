@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { parseKeyedNumbers, readCgroupFile, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { parseKeyedNumbers, readCgroupFile, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 /** The kernel's default period when cpu.max cannot be read back. */
 const DEFAULT_PERIOD = 100000;
@@ -29,8 +29,8 @@ export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu'
 }
 
 /** CPU time used and time throttled, in nanoseconds; undefined without cpu.stat. */
-export async function cpuStats(dir: string): Promise<CgroupStats['cpu']> {
-  const text = await readOptional(join(dir, 'cpu.stat'));
+export function cpuStats(dir: string, read: CgroupRead = readNow): CgroupStats['cpu'] {
+  const text = read(`${dir}/cpu.stat`);
   if (text === undefined) return undefined;
   const stat = parseKeyedNumbers(text);
   const out: NonNullable<CgroupStats['cpu']> = { usageNs: (stat['usage_usec'] ?? 0) * 1000 };

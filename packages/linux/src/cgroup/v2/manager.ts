@@ -6,7 +6,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { errnoOf, fileExists, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { errnoOf, fileExists, readNow, readOptional, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { KeptFiles } from '../sampler.js';
 import type { ResolvedGroup } from '../ref.js';
 import { createRacingPrune, killPids, pruneDir, removeSubtree, subtreePids, waitEmpty, waits, type WaitOptions } from '../subtree.js';
 import { enableControllers, parseControllers, V2_CONTROLLERS } from './controllers.js';
@@ -39,6 +40,16 @@ interface Layout {
 }
 
 const isDir = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+
+/** A group's counters, with `read` as the way files are read; controllers without files are left out. */
+function statsIn(dir: string, read: CgroupRead): CgroupStats {
+  const out: CgroupStats = {};
+  if (read(join(dir, 'pids.current')) !== undefined) out.pids = pidsStats(dir, read);
+  if (read(join(dir, 'memory.current')) !== undefined) out.memory = memoryStats(dir, read);
+  const cpu = cpuStats(dir, read);
+  if (cpu !== undefined) out.cpu = cpu;
+  return out;
+}
 
 export class CgroupV2Manager implements CgroupManager {
   readonly version = 2 as const;
@@ -163,13 +174,30 @@ export class CgroupV2Manager implements CgroupManager {
   async stats(group: CgroupRef): Promise<CgroupStats> {
     const dir = await this.#dir(group);
     if (!(await isDir(dir))) throw vzError('SYSTEM', `stats of cgroup ${group}: ${dir}: ENOENT`, { errno: 'ENOENT', path: dir });
-    const out: CgroupStats = {};
-    if (await fileExists(join(dir, 'pids.current'))) out.pids = await pidsStats(dir);
-    if (await fileExists(join(dir, 'memory.current'))) out.memory = await memoryStats(dir);
-    const cpu = await cpuStats(dir);
-    if (cpu !== undefined) out.cpu = cpu;
+    return statsIn(dir, readNow);
+  }
+
+  async sample(groups: readonly CgroupRef[]): Promise<Map<CgroupRef, CgroupStats>> {
+    const out = new Map<CgroupRef, CgroupStats>();
+    for (const group of groups) {
+      let dir = this.#sampleDirs.get(group);
+      if (dir === undefined) this.#sampleDirs.set(group, (dir = await this.#dir(group)));
+      try {
+        // cgroup.procs exists in every group: a missing one means the group is gone.
+        if (this.#kept.read(join(dir, 'cgroup.procs')) === undefined) continue;
+        out.set(group, statsIn(dir, this.#kept.read));
+      } catch {
+        // Gone between the listing and the read (the VE stopped): not part of this pass.
+      }
+    }
+    this.#kept.sweep();
+    const asked = new Set(groups);
+    for (const g of [...this.#sampleDirs.keys()]) if (!asked.has(g)) this.#sampleDirs.delete(g);
     return out;
   }
+
+  readonly #kept = new KeptFiles();
+  readonly #sampleDirs = new Map<CgroupRef, string>();
 
   /** Processes in the group and its descendants, ascending. */
   async pids(group: CgroupRef): Promise<number[]> {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { fileExists, parseKeyedNumbers, readCgroupFile, readLimit, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { fileExists, limitIn, numberIn, optionalNumberIn, parseKeyedNumbers, readNow, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 type MemoryResources = NonNullable<CgroupResources['memory']>;
 
@@ -35,12 +35,6 @@ export async function setMemory(dir: string, res: MemoryResources): Promise<void
   if (low !== undefined) await writeCgroupFile(join(dir, 'memory.low'), low);
 }
 
-/** A number file that may be missing. */
-async function optionalNumber(path: string): Promise<number | undefined> {
-  const text = await readOptional(path);
-  return text === undefined ? undefined : Number(text.trim());
-}
-
 /**
  * Kernel memory from memory.stat: `kernel` where the kernel sums it up, else its
  * parts (slab, kernel stacks, page tables, per-cpu); undefined when none is listed.
@@ -54,30 +48,31 @@ export function kernelBytes(stat: Record<string, number>): number | undefined {
   return parts.length === 0 ? undefined : parts.reduce((a, b) => a + b, 0);
 }
 
-export async function memoryStats(dir: string): Promise<NonNullable<CgroupStats['memory']>> {
-  const usage = await readNumber(join(dir, 'memory.current'));
-  const events = parseKeyedNumbers((await readOptional(join(dir, 'memory.events'))) ?? '');
-  const stat = parseKeyedNumbers(await readCgroupFile(join(dir, 'memory.stat')));
+/** The group's memory counters; `read` is how files are read (afresh, or by a sampler). */
+export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['memory']> {
+  const usage = numberIn(read, `${dir}/memory.current`);
+  const events = parseKeyedNumbers(read(`${dir}/memory.events`) ?? '');
+  const stat = parseKeyedNumbers(requiredText(read, `${dir}/memory.stat`));
   const stats: NonNullable<CgroupStats['memory']> = {
     usage,
-    maxUsage: (await optionalNumber(join(dir, 'memory.peak'))) ?? usage,
-    max: await readLimit(join(dir, 'memory.max')),
+    maxUsage: optionalNumberIn(read, `${dir}/memory.peak`) ?? usage,
+    max: limitIn(read, `${dir}/memory.max`),
     // `max`: times usage hit memory.max (and reclaim or the OOM killer had to act).
     failcnt: events['max'] ?? 0,
     stat,
   };
   if (events['oom_kill'] !== undefined) stats.oomKills = events['oom_kill'];
 
-  const swapUsage = await optionalNumber(join(dir, 'memory.swap.current'));
+  const swapUsage = optionalNumberIn(read, `${dir}/memory.swap.current`);
   if (swapUsage !== undefined) {
     stats.swapUsage = swapUsage;
     const swap: CgroupCounter = { usage: swapUsage };
-    const peak = await optionalNumber(join(dir, 'memory.swap.peak'));
+    const peak = optionalNumberIn(read, `${dir}/memory.swap.peak`);
     if (peak !== undefined) swap.maxUsage = peak;
-    const swapEvents = await readOptional(join(dir, 'memory.swap.events'));
+    const swapEvents = read(`${dir}/memory.swap.events`);
     const fail = swapEvents === undefined ? undefined : parseKeyedNumbers(swapEvents)['fail'];
     if (fail !== undefined) swap.failcnt = fail;
-    if (await fileExists(join(dir, 'memory.swap.max'))) swap.max = await readLimit(join(dir, 'memory.swap.max'));
+    if (read(`${dir}/memory.swap.max`) !== undefined) swap.max = limitIn(read, `${dir}/memory.swap.max`);
     stats.swap = swap;
   }
 

@@ -1,22 +1,22 @@
 /** pids controller: the NPROC-style task limit (pids.max), refused forks and the peak. */
 import { join } from 'node:path';
 import type { CgroupResources, CgroupStats } from '@vzkit/core';
-import { parseKeyedNumbers, readLimit, readNumber, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { limitIn, numberIn, parseKeyedNumbers, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
 
 export async function setPids(dir: string, res: NonNullable<CgroupResources['pids']>): Promise<void> {
   if (res.max === undefined) return;
   await writeCgroupFile(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
 }
 
-export async function pidsStats(dir: string): Promise<NonNullable<CgroupStats['pids']>> {
+export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {
   // pids.events counts forks refused by this group's limit (or an ancestor's) as `max N`.
-  const events = await readOptional(join(dir, 'pids.events'));
+  const events = read(`${dir}/pids.events`);
   const out: NonNullable<CgroupStats['pids']> = {
-    current: await readNumber(join(dir, 'pids.current')),
-    max: await readLimit(join(dir, 'pids.max')),
+    current: numberIn(read, `${dir}/pids.current`),
+    max: limitIn(read, `${dir}/pids.max`),
     failcnt: events === undefined ? 0 : (parseKeyedNumbers(events)['max'] ?? 0),
   };
-  const peak = await readOptional(join(dir, 'pids.peak'));
+  const peak = read(`${dir}/pids.peak`);
   if (peak !== undefined) out.peak = Number(peak.trim());
   return out;
 }
