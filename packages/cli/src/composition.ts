@@ -24,6 +24,7 @@ import { seccompPlugin } from '@vzkit/seccomp';
 import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
+import { backupPlugin } from '@vzkit/backup';
 
 /** The plugins of the default tools (the runtime orders them by `requires`), with settings from `env`. */
 export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any, any>[] {
@@ -51,6 +52,8 @@ export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any
     landlockPlugin,
     seccompPlugin,
     bootPlugin,
+    // vzdump and vzrestore: no hooks of its own, it drives the others through the core.
+    backupPlugin,
   ];
 }
 

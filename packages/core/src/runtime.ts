@@ -14,6 +14,7 @@ import { loadVe, readConfigFile, execIn, type Core, type Ve } from './lifecycle/
 import { createVe, type CreateRequest } from './lifecycle/create.js';
 import { destroyVe } from './lifecycle/destroy.js';
 import { configuredCtids, listRows, statsOf, statusOf, type VeStatusInfo } from './lifecycle/inspect.js';
+import { holdVe, type HeldVe, type HoldMode, type HoldOptions } from './lifecycle/hold.js';
 import { mountVe, umountVe } from './lifecycle/mount.js';
 import { reconcile, liveStatus } from './lifecycle/reconcile.js';
 import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycle/set.js';
@@ -24,7 +25,8 @@ import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Pl
 import { ContextRegistry, PluginRegistry } from './registry.js';
 import { parseCtid } from './ctid.js';
 
-export type { CreateRequest, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
+export type { CreateFill, CreateRequest } from './lifecycle/create.js';
+export type { HeldVe, HoldMode, HoldOptions, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
 
 export interface RuntimeOptions {
   host: Host;
@@ -185,6 +187,17 @@ export class Runtime {
     });
   }
 
+  /**
+   * Runs `fn` with the VE held still, for a reader of its files such as a backup (its lock
+   * held throughout, as `op`): a running VE is frozen (`suspend`) or stopped and started
+   * again afterwards (`stop`), a stopped one mounted for `fn` and unmounted afterwards.
+   * A holder killed meanwhile is undone by the next operation on the VE: thawed,
+   * unmounted, the files it recorded with `leave` removed. Resolves with `fn`'s result.
+   */
+  hold<T>(ctid: number, opts: HoldOptions, fn: (held: HeldVe) => Promise<T>): Promise<T> {
+    return this.locked(ctid, opts.op, true, (ve) => holdVe(ve, opts, fn));
+  }
+
   /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */
   async exec(ctid: number, spec: RunSpec): Promise<ExecResult> {
     const ve = await this.loadReconciled(ctid, true);
@@ -223,7 +236,7 @@ export class Runtime {
    */
   private async loadReconciled(ctid: number, mustExist: boolean): Promise<Ve> {
     let ve = await loadVe(this.core, ctid, { mustExist: false });
-    if (ve.state && ve.state.phase !== 'running' && ve.state.phase !== 'mounted') {
+    if (ve.state && ((ve.state.phase !== 'running' && ve.state.phase !== 'mounted') || ve.state.hold)) {
       await liveStatus(ve);
       ve = await loadVe(this.core, ctid, { mustExist: false });
     }
