@@ -9,7 +9,7 @@ export const BACKUP_EXITS = {
   BACKUP_DAMAGED: 17,
   /** The archive named does not exist or is no file. */
   BACKUP_NOT_FOUND: 17,
-  /** An archive of that name exists already (two dumps of one VE in one second). */
+  /** An archive of that name exists and stays so (the clock went back). */
   BACKUP_EXISTS: 44,
   /** tar or zstd failed while writing or unpacking an archive. */
   BACKUP_FAILED: 3,

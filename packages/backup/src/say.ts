@@ -13,8 +13,9 @@ export function size(bytes: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** `1.2 s`, `3 min 4 s`. */
+/** `45 ms`, `1.2 s`, `3 min 4 s`. */
 export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }

@@ -103,6 +103,17 @@ async function dumpDir(api: CommandApi, given: string | undefined): Promise<stri
   return dir;
 }
 
+/** The archive's name; a second dump within the same second waits for the next one. */
+async function freshName(host: Host, dir: string, ctid: number): Promise<string> {
+  for (let tries = 0; tries < 3; tries++) {
+    const now = new Date();
+    const file = join(dir, archiveName(ctid, now));
+    if (!(await host.fs.exists(file))) return file;
+    await new Promise((r) => setTimeout(r, 1000 - now.getMilliseconds()));
+  }
+  throw backupError('BACKUP_EXISTS', `${join(dir, archiveName(ctid, new Date()))} exists`, { hint: 'the clock may have gone back: move the archive away, or use another --dumpdir' });
+}
+
 /** What the template's stamp says about the tree the VE's files lie over (information only). */
 async function templateStamp(host: Host, dir: string, name: string | undefined): Promise<Manifest['template']> {
   if (!name || !/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name)) return undefined;
@@ -121,8 +132,7 @@ async function templateStamp(host: Host, dir: string, name: string | undefined):
 async function dumpHeld(api: CommandApi, held: HeldVe, dir: string, mode: HoldMode, say: Say): Promise<{ file: string; manifest: Manifest }> {
   const { host } = api.runtime;
   const { ve } = held;
-  const final = join(dir, archiveName(ve.ctid, new Date()));
-  if (await host.fs.exists(final)) throw backupError('BACKUP_EXISTS', `${final} exists`, { path: final, hint: 'wait a second and run vzdump again' });
+  const final = await freshName(host, dir, ve.ctid);
   const partial = `${final}.partial-${process.pid}`;
   await held.leave(partial);
   const ostemplate = ve.config.get(OSTEMPLATE);
@@ -151,7 +161,6 @@ async function dumpHeld(api: CommandApi, held: HeldVe, dir: string, mode: HoldMo
   await host.fs.rename(partial, final);
   await held.forget(partial);
   await host.processes.run(['sync', dir]);
-  if (held.how === 'frozen') say(`${ve.label}: its processes were frozen for ${duration(Date.now() - t0)}`);
   return { file: final, manifest };
 }
 
@@ -178,13 +187,16 @@ The archive's path is the last line printed.`,
     await removeStale(rt.host, dir);
     const t0 = Date.now();
     let written: string | undefined;
+    let frozen: number | undefined;
     let result: { file: string; manifest: Manifest };
     try {
       result = await rt.hold(ctid, { mode: args.mode, op: 'vzdump' }, async (held) => {
+        const since = Date.now();
         if (held.how === 'frozen') say(`CT ${ctid}: running: its processes are frozen while it is archived (--mode suspend)`);
         else if (held.how === 'stopped') say(`CT ${ctid}: stopped for the archive; it starts again afterwards (--mode stop)`);
         const r = await dumpHeld(api, held, dir, args.mode, say);
         written = r.file;
+        if (held.how === 'frozen') frozen = Date.now() - since;
         if (held.how === 'stopped') say(`CT ${ctid}: starting it again`);
         return r;
       });
@@ -193,6 +205,7 @@ The archive's path is the last line printed.`,
       if (written) throw wrapError(e, `the archive ${written} is complete, but`);
       throw e;
     }
+    if (frozen !== undefined) say(`CT ${ctid}: its processes were frozen for ${duration(frozen)}`);
     const st = await rt.host.fs.stat(result.file);
     const data = result.manifest.files.reduce((n, f) => n + f.bytes, 0);
     say(`CT ${ctid}: ${result.manifest.files.length} files, ${size(data)} in ${size(st?.size ?? 0)} (${duration(Date.now() - t0)})`);
