@@ -180,6 +180,41 @@ describe('killed midway, undone by the next vzctl', () => {
     ok(await vzctl(['start', String(A)]), 'start');
   }, 60_000);
 
+  const K = ct(22);
+  const freezerState = async (ctid: number) => {
+    const dir = (await cli.host.cgroups.paths(`${cli.parent}/${ctid}`)).freezer!;
+    return (await readFile(join(dir, 'freezer.state'), 'utf8')).trim();
+  };
+
+  it.each([
+    ['suspend', 'running', 'hold:frozen'],
+    ['suspend', 'running', 'vzdump:archived'],
+    ['stop', 'running', 'hold:stopped'],
+    ['stop', 'running', 'vzdump:archived'],
+    ['suspend', 'stopped', 'hold:mounted'],
+    ['stop', 'stopped', 'vzdump:archived'],
+  ])('--mode %s of a %s VE killed at %s: the next vzctl leaves it as it was (a stopped-for-it VE down), no archive, no partial', async (mode, was, fault) => {
+    if (!(await exists(join(cli.root, 'etc/vzkit/conf', `${K}.conf`)))) ok(await vzctl(['create', String(K), '--ostemplate', 'busybox']), 'create');
+    const status = (await vzctl(['status', String(K)])).stdout;
+    if (was === 'running' && !/running/.test(status)) ok(await vzctl(['start', String(K)]), 'start');
+    if (was === 'stopped' && /running/.test(status)) ok(await vzctl(['stop', String(K)]), 'stop');
+    const pid = was === 'running' ? await cli.initPid(K) : undefined;
+    const before = new Set(await readdir(dumpDir()));
+    const r = await cli.tool('vzdump', [String(K), '--mode', mode], { VZKIT_FAULT: fault });
+    expect(r.signal ?? r.code).toBe('SIGKILL');
+    const after = await vzctl(['status', String(K)]);
+    if (was === 'running' && mode === 'suspend') {
+      expect(after.stdout).toMatch(/running/);
+      expect(await cli.initPid(K)).toBe(pid);
+      expect(await freezerState(K)).toBe('THAWED');
+    } else {
+      expect(after.stdout).toMatch(/exist unmounted down/);
+      if (was === 'running') expect(after.stderr).toMatch(/was stopped for vzdump, which did not finish/);
+      expect(await readFile('/proc/self/mountinfo', 'utf8')).not.toContain(`/root/${K} `);
+    }
+    expect((await readdir(dumpDir())).filter((f) => !before.has(f))).toEqual([]);
+  }, 60_000);
+
   it.each(['create:fill', 'create:convert:@vzkit/ns-fs'])('vzrestore killed at %s: the next vzctl removes all it made', async (fault) => {
     const file = (await readdir(dumpDir())).find((f) => f.startsWith(`vzdump-${A}-`) && f.endsWith('.tar.zst'))!;
     const r = await cli.tool('vzrestore', [join(dumpDir(), file), String(N)], { VZKIT_FAULT: fault });
