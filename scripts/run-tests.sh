@@ -2,7 +2,8 @@
 # Runs the unit and integration vitest projects once (`pnpm test`), then the `vm` project
 # inside the QEMU guest (scripts/run-vm-tests.sh: cgroup v2, which this host lacks;
 # VZKIT_SKIP_VM=1 skips it, counted as skipped), and closes with one
-# `N passed, N failed, N skipped` over all of them.
+# `N passed, N failed, N skipped` over all of them. The tests are typechecked first (one
+# failure if they do not).
 #
 # The summary reporter writes each run's counts as `key=value` lines; the two are summed
 # into $VZKIT_TEST_SUMMARY when it is set (.ci/run then prints the closing line),
@@ -18,6 +19,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 summary=${VZKIT_TEST_SUMMARY:-}
 export VZKIT_TEST_SUMMARY="$scratch/main"
+
+# The tests are TypeScript too, and vitest does not check types: an import of something
+# a package no longer exports would otherwise be a silent undefined. One failure if not.
+typecheck_failed=0
+if ! pnpm -s typecheck:tests; then
+  typecheck_failed=1
+  echo "the tests do not typecheck (tsc -p tsconfig.tests.json, above)" >&2
+  if [ -n "${VZKIT_NOTES_FILE:-}" ]; then
+    echo "the tests do not typecheck (tsc -p tsconfig.tests.json; see the output above)" >>"$VZKIT_NOTES_FILE"
+  fi
+fi
 
 started=$EPOCHREALTIME
 pnpm test --passWithNoTests "$@"
@@ -44,6 +56,9 @@ else
   skipped=$(num "$scratch/vm" skipped) files=$(num "$scratch/vm" files)
   [ "$rc" != 0 ] || rc=1
 fi
+
+failed=$(( failed + typecheck_failed ))
+[ "$typecheck_failed" = 0 ] || rc=1
 
 if [ -n "$summary" ]; then
   printf 'passed=%s\nfailed=%s\nskipped=%s\nfiles=%s\n' "$passed" "$failed" "$skipped" "$files" >"$summary"

@@ -23,7 +23,7 @@
  */
 import { resolve } from 'node:path';
 import {
-  ConfigFile, IDMAP_SIZE, LOCAL_GID, LOCAL_UID, OSTEMPLATE, parseCtid, parseKeyValue, VE_PRIVATE, VE_ROOT, ValueError, vzError,
+  ConfigFile, OSTEMPLATE, parseCtid, parseKeyValue, VE_PRIVATE, VE_ROOT, ValueError, vzError,
   type CommandApi, type CommandDecl, type ConfigKey, type EditFlag, type Runtime,
 } from '@vzkit/core';
 import { checkArchive, unpackArchive } from './archive.js';
@@ -32,6 +32,13 @@ import type { Manifest } from './format.js';
 import { duration, progressLine, size, type Say } from './say.js';
 
 const USAGE = 'Usage: vzrestore ARCHIVE CTID [--quiet] [--PARAMETER VALUE]...';
+
+/**
+ * OpenVZ's keys of the VE's id range, as its config files name them. ns-user owns them
+ * (a composition may lack it); a restore writes them raw, as the archived file has them.
+ */
+const LOCAL_UID = 'LOCAL_UID';
+const LOCAL_GID = 'LOCAL_GID';
 
 /** One parameter given on the command line, as `vzctl create` takes them. */
 interface ParamEdit {
@@ -100,8 +107,8 @@ export function restoredConfig(text: string, manifest: Manifest, params: readonl
   file.set(VE_ROOT.name, undefined);
   file.set(VE_PRIVATE.name, undefined);
   // The same kind of VE; an unprivileged one in a range of its own.
-  file.set(LOCAL_UID.name, manifest.ids.uid === 0 ? '0' : 'auto');
-  file.set(LOCAL_GID.name, undefined);
+  file.set(LOCAL_UID, manifest.ids.uid === 0 ? '0' : 'auto');
+  file.set(LOCAL_GID, undefined);
   for (const p of params) {
     try {
       if (!p.edit) {
@@ -194,11 +201,17 @@ export const vzrestoreCommand: CommandDecl = {
     const { config, manifest } = await checkArchive({ host: rt.host, file: archive, progress: (p) => say(`${label}: checked ${progressLine(p, t0)}`) });
     const data = manifest.files.reduce((n, f) => n + f.bytes, 0);
     say(`${label}: ${archive} is whole: CT ${manifest.ctid} as of ${manifest.created} (${manifest.mode}), ${manifest.files.length} files, ${size(data)}`);
+    // Files of an id range need a composition that maps ids, or they would be the host root's to run.
+    if (manifest.ids.uid !== 0 && !rt.configKeys.some((k) => k.name === LOCAL_UID)) {
+      throw vzError('UNSUPPORTED', `${label}: ${archive} holds an unprivileged VE (host ids from ${manifest.ids.uid}), and this composition gives VEs no user namespace (no plugin owns ${LOCAL_UID})`, {
+        hint: 'restore it with the default tools, whose composition has ns-user',
+      });
+    }
     const file = restoredConfig(config, manifest, args.params, label);
     await checkAddresses(rt, ctid, file);
     const madeFor = new Map<string, string | undefined>([
-      [LOCAL_UID.name, String(manifest.ids.uid)],
-      [LOCAL_GID.name, manifest.ids.uid === 0 ? undefined : String(manifest.ids.gid)],
+      [LOCAL_UID, String(manifest.ids.uid)],
+      [LOCAL_GID, manifest.ids.uid === 0 ? undefined : String(manifest.ids.gid)],
     ]);
     const t1 = Date.now();
     await rt.create(ctid, {
@@ -213,8 +226,8 @@ export const vzrestoreCommand: CommandDecl = {
     });
     const restored = await rt.config(ctid);
     await compareTemplate(api, manifest, restored.get(OSTEMPLATE), label, say);
-    const uid = restored.get(LOCAL_UID);
-    const kind = typeof uid === 'number' && uid !== 0 ? `unprivileged, host ids ${uid}-${uid + IDMAP_SIZE - 1}` : 'of the host root';
+    const uid = Number(restored.raw(LOCAL_UID) ?? 0);
+    const kind = uid ? `unprivileged, its root host uid ${uid}` : 'of the host root';
     say(`${label}: restored from ${archive} in ${duration(Date.now() - t0)} (${kind})`);
     return 0;
   },

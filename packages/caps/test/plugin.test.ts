@@ -1,20 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin } from '@vzkit/core';
-import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
+import { failure, fakeVe, userNamespaceStandIn, type FakeVe } from '@vzkit/fake-host';
 import { CAPABILITIES, CAPABILITY, capsPlugin, DEFAULT_OFF, droppedCaps, HOST_ROOT_OFF } from '../src/index.js';
-
-/** ns-user's part, as far as this plugin cares: a VE with LOCAL_UID gets a user namespace. */
-const userns = definePlugin({
-  name: 'test-userns',
-  hooks: {
-    async prepare(ctx, plan) {
-      if (!ctx.ve.idmap) return;
-      plan.namespaces.add('user');
-      plan.uidMap = ctx.ve.idmap.uidMap;
-      plan.gidMap = ctx.ve.idmap.gidMap;
-    },
-  },
-});
 
 let t: FakeVe;
 afterEach(async () => {
@@ -32,7 +18,7 @@ describe('caps', () => {
   });
 
   it('a VE of the host root also loses sys_ptrace (it would reach the launcher); an unprivileged VE keeps it', async () => {
-    t = await fakeVe([userns, capsPlugin]);
+    t = await fakeVe([userNamespaceStandIn, capsPlugin]);
     await t.create(101);
     await t.create(102, { LOCAL_UID: '2000000' });
     const host = t.fake.process(await t.runtime.start(101))!.capBounding;

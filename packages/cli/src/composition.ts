@@ -26,16 +26,18 @@ import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 import { backupPlugin } from '@vzkit/backup';
 
-/** The plugins of the default tools (the runtime orders them by `requires`), with settings from `env`. */
+/**
+ * The plugins of the default tools, with settings from `env`. The listing is what the
+ * tools show (flags in `--help`, vzlist fields) in this order; the hooks run in the order
+ * the plugins' own declarations give (`requires`, `after`, `before`).
+ */
 export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any, any>[] {
   return [
     createTemplatePlugin({
       ...(env[TEMPLATE_CACHE_ENV] ? { cacheDir: env[TEMPLATE_CACHE_ENV] } : {}),
       ...(env[DEBIAN_MIRROR_ENV] ? { mirror: env[DEBIAN_MIRROR_ENV] } : {}),
     }),
-    // Before ns-fs: it makes and mounts the disk the VE's root lives on (teardown is reversed).
     quotaPlugin,
-    // The user namespace owns the others: first of them, though ns-fs reads the mapping from the core.
     nsUserPlugin,
     nsFsPlugin,
     nsPidPlugin,

@@ -32,7 +32,8 @@ interface Allowed {
   reason: string;
 }
 
-const PRIVATE_AREA = "VE_PRIVATE's own entries (quota.json, disk.img, disk/, the fs and work links): made by vzkit, out of the VE's reach (the VE sees only what is below VE_PRIVATE/fs)";
+const PRIVATE_AREA = "VE_PRIVATE's own entries (quota.json, quota.grace.json, disk.img, disk/, the fs and work links and their conversion steps fs.partial, fs.moved, fs.off): made by vzkit, out of the VE's reach (the VE sees only what is below VE_PRIVATE/fs)";
+const CONVERTING = "a quota given or taken away moves the VE's files between VE_PRIVATE/fs and its disk, offline: the VE stopped and locked (start's mount, vzctl quotainit, vzquota init|on|off|drop), so nothing inside runs; cp, du and sync never follow a link (cp -R --no-dereference, du -x)";
 const STOPPED = 'runs at create, mount or destroy, with the VE stopped: nothing inside can race it';
 
 /** The reviewed exceptions: `file` relative to the repo, `fn` the function that makes the call. */
@@ -56,9 +57,37 @@ const ALLOWED: readonly Allowed[] = [
   { file: 'packages/quota/src/plugin.ts', fn: 'mount', reason: 'tune2fs on VE_PRIVATE/disk.img, with the VE stopped: ' + PRIVATE_AREA },
   { file: 'packages/quota/src/plugin.ts', fn: 'destroy', reason: 'VE_PRIVATE/quota.json and an empty VE_PRIVATE: ' + PRIVATE_AREA },
   { file: 'packages/quota/src/tools.ts', fn: 'runTool', reason: "quota's runner of host tools (cp, mkfs, tune2fs, resize2fs, e2fsck, btrfs); who hands it a path of the VE's tree is in this list too (checked below)" },
-  { file: 'packages/quota/src/layout.ts', fn: 'linkLayers', reason: `${PRIVATE_AREA}; a private area made before the VE had a disk is copied onto it with cp -a, which copies links as links and never follows one; ${STOPPED}` },
-  { file: 'packages/quota/src/layout.ts', fn: 'isEmptyDir', reason: 'whether VE_PRIVATE/fs has anything to move onto the disk (linkLayers): ' + STOPPED },
+  { file: 'packages/quota/src/layout.ts', fn: 'linkLayers', reason: `${PRIVATE_AREA}; ${CONVERTING}` },
   { file: 'packages/quota/src/layout.ts', fn: 'unlinkLayers', reason: PRIVATE_AREA },
+  { file: 'packages/quota/src/layout.ts', fn: 'makeDir', reason: 'disk/fs, disk/work and VE_PRIVATE/work made empty: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/layout.ts', fn: 'copyComplete', reason: `the copy of the VE's files through NAME.partial, renamed when complete: ${CONVERTING}` },
+  { file: 'packages/quota/src/layout.ts', fn: 'copyOnto', reason: `VE_PRIVATE/fs onto the disk (whether it is empty, whether disk/fs is there): ${CONVERTING}` },
+  { file: 'packages/quota/src/layout.ts', fn: 'copyOff', reason: `disk/fs off the disk into VE_PRIVATE/fs.off: ${CONVERTING}` },
+  { file: 'packages/quota/src/layout.ts', fn: 'hasCopyOff', reason: 'whether VE_PRIVATE/fs.off exists: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/layout.ts', fn: 'unlinkOff', reason: `the links replaced by VE_PRIVATE/fs.off and an empty work: ${CONVERTING}` },
+  { file: 'packages/quota/src/layout.ts', fn: 'restoreMoved', reason: `VE_PRIVATE/fs.moved renamed back or removed after a killed conversion: ${CONVERTING}` },
+  { file: 'packages/quota/src/layout.ts', fn: 'layersLinked', reason: 'lstat of VE_PRIVATE/fs itself (a link or a directory): ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/layout.ts', fn: 'removePartials', reason: 'VE_PRIVATE/fs.partial, an incomplete copy: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/layout.ts', fn: 'removeCopyOff', reason: 'VE_PRIVATE/fs.off of a conversion undone: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/copy.ts', fn: 'copyTree', reason: `cp -R --no-dereference of the VE's files: ${CONVERTING}` },
+  { file: 'packages/quota/src/copy.ts', fn: 'treeUsage', reason: `du -s -x of the VE's files, before a conversion: ${CONVERTING}` },
+  { file: 'packages/quota/src/copy.ts', fn: 'syncFs', reason: `sync -f (syncfs) of the filesystem a copy went to: ${CONVERTING}` },
+  { file: 'packages/quota/src/convert.ts', fn: 'removeImage', reason: 'VE_PRIVATE/disk and disk.img once the VE\'s files are off them, or never were on them: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/convert.ts', fn: 'settle', reason: `which conversion steps a killed vzctl left in VE_PRIVATE: ${PRIVATE_AREA}; ${CONVERTING}` },
+  { file: 'packages/quota/src/convert.ts', fn: 'moveOnto', reason: `lstat of VE_PRIVATE/fs, then the disk made and the files moved onto it: ${CONVERTING}` },
+  { file: 'packages/quota/src/convert.ts', fn: 'moveOff', reason: `statfs of VE_PRIVATE's filesystem (room for the files), then the files moved off the disk: ${CONVERTING}` },
+  { file: 'packages/quota/src/grace.ts', fn: 'readGrace', reason: 'VE_PRIVATE/quota.grace.json: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/grace.ts', fn: 'writeGrace', reason: 'VE_PRIVATE/quota.grace.json: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/grace.ts', fn: 'removeGrace', reason: 'VE_PRIVATE/quota.grace.json: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/plugin.ts', fn: 'observe', reason: 'hands VE_PRIVATE to readGrace/writeGrace (the grace clocks): ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/plugin.ts', fn: 'lastLook', reason: 'hands VE_PRIVATE to readGrace (the grace clocks): ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/backend.ts', fn: 'removeRecord', reason: 'VE_PRIVATE/quota.json: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/image.ts', fn: 'mountDisk', reason: 'VE_PRIVATE/disk.img and its mount point VE_PRIVATE/disk: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/image.ts', fn: 'hold', reason: 'statfs of the image mounted at VE_PRIVATE/disk: ' + PRIVATE_AREA },
+  { file: 'packages/quota/src/btrfs.ts', fn: 'isSubvolume', reason: 'btrfs subvolume show of VE_PRIVATE itself, whether it is a subvolume' },
+  { file: 'packages/quota/src/btrfs.ts', fn: 'setLimitKb', reason: 'btrfs qgroup limit on VE_PRIVATE, the subvolume itself' },
+  { file: 'packages/quota/src/btrfs.ts', fn: 'limitSubvolume', reason: 'btrfs quota enable and qgroup limit on VE_PRIVATE, the subvolume itself' },
+  { file: 'packages/quota/src/project.ts', fn: 'projectTree', reason: `find -xdev -type d|f -exec chattr -p ID of VE_PRIVATE (the VE's directories and files into or out of its project; find never follows a link): ${CONVERTING}` },
   { file: 'packages/quota/src/image.ts', fn: 'setup', reason: 'VE_PRIVATE and its disk.img at create: ' + PRIVATE_AREA },
   { file: 'packages/quota/src/image.ts', fn: 'attach', reason: 'VE_PRIVATE/disk.img and its mount point VE_PRIVATE/disk: ' + PRIVATE_AREA },
   { file: 'packages/quota/src/image.ts', fn: 'apply', reason: 'statfs of the image mounted at VE_PRIVATE/disk: ' + PRIVATE_AREA },
@@ -71,11 +100,10 @@ const ALLOWED: readonly Allowed[] = [
   { file: 'packages/quota/src/ugid.ts', fn: 'prepareUgid', reason: "VE_PRIVATE/disk/.vzquota, the image's own directory (the VE sees only disk/fs): " + PRIVATE_AREA },
   { file: 'packages/quota/src/btrfs.ts', fn: 'btrfs', reason: 'runs btrfs commands on VE_PRIVATE, the subvolume itself (its callers are the entries below)' },
   { file: 'packages/quota/src/btrfs.ts', fn: 'ensureQuotasOn', reason: 'btrfs qgroup show / quota enable on VE_PRIVATE, the subvolume itself' },
-  { file: 'packages/quota/src/btrfs.ts', fn: 'setLimit', reason: 'btrfs qgroup limit on VE_PRIVATE, the subvolume itself' },
   { file: 'packages/quota/src/btrfs.ts', fn: 'usage', reason: 'btrfs qgroup show of VE_PRIVATE, the subvolume itself' },
   { file: 'packages/quota/src/btrfs.ts', fn: 'setup', reason: 'makes VE_PRIVATE as a subvolume at create: ' + STOPPED },
   { file: 'packages/quota/src/btrfs.ts', fn: 'remove', reason: 'deletes the subvolume VE_PRIVATE at destroy: ' + STOPPED },
-  { file: 'packages/quota/src/project.ts', fn: 'setup', reason: 'makes VE_PRIVATE with the project id at create: ' + STOPPED },
+  { file: 'packages/quota/src/project.ts', fn: 'setup', reason: 'makes VE_PRIVATE with the project id at create, or gives a stopped VE\'s files the project when it is given a quota after create: ' + STOPPED },
   { file: 'packages/quota/src/detect.ts', fn: 'existingAbove', reason: "the nearest existing directory at or above VE_PRIVATE, a host directory, to pick the backend" },
   { file: 'packages/quota/src/detect.ts', fn: 'probePrivate', reason: "statfs of VE_PRIVATE's nearest existing parent, a host directory" },
   { file: 'packages/quota/src/detect.ts', fn: 'chooseBackend', reason: 'hands VE_PRIVATE to probePrivate (above)' },

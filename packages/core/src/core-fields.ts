@@ -1,5 +1,5 @@
 /** vzlist columns about the VE itself (identity, paths, status, process count, uptime). */
-import { BOOTORDER, DESCRIPTION, DISABLED, LOCAL_GID, LOCAL_UID, NAME, ONBOOT, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from './core-keys.js';
+import { BOOTORDER, DESCRIPTION, DISABLED, NAME, ONBOOT, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from './core-keys.js';
 import type { ConfigKey, ListField, ListRow } from './plugin.js';
 import { substituteCtid } from './paths.js';
 
@@ -31,8 +31,6 @@ export const CORE_FIELDS: readonly ListField[] = [
   keyField('onboot', 'ONBOOT', 6, ONBOOT, yesNoText),
   keyField('bootorder', 'BOOTORDER', 10, BOOTORDER, String),
   keyField('disabled', 'DISABL', 6, DISABLED, yesNoText),
-  keyField('local_uid', 'LOCAL_UID', 10, LOCAL_UID, String),
-  keyField('local_gid', 'LOCAL_GID', 10, LOCAL_GID, String),
   {
     name: 'numproc', header: 'NPROC', width: 10, needsStats: ['numproc'],
     get: (r) => (r.status === 'running' ? (r.stats.get('numproc')?.held ?? null) : null),

@@ -9,7 +9,7 @@ import type { CgroupRef, ExecResult, ExecSpec, Host } from './host.js';
 import type { LaunchPlan } from './plan.js';
 import type { EventBus } from './events.js';
 import type { VePaths } from './paths.js';
-import type { VeIdMap } from './idmap.js';
+import type { VeIdMap } from './services.js';
 
 /** When a key may be given. */
 export type KeyScope = 'create' | 'set';
@@ -74,6 +74,17 @@ export interface ConfigKeyDecl<T> {
    * hooks of the plugins that own or watch the key before the config is written.
    */
   offline?: boolean;
+  /**
+   * Part of the VE's identity, which `vzctl set --applyconfig SAMPLE` keeps whatever the
+   * sample says (vzctl's list: HOSTNAME, IP_ADDRESS, OSTEMPLATE, VE_ROOT, VE_PRIVATE; and
+   * what names the VE or fixes its files).
+   */
+  identity?: boolean;
+  /**
+   * Keys that a `set` of this one, without them, takes out of the VE's config, so that
+   * they follow it again (LOCAL_GID follows LOCAL_UID).
+   */
+  resets?: readonly string[];
   /** Checks of the value alone; return the reason it is wrong. Cross-key rules go in `validate`. */
   check?(value: T): string | undefined;
   editFlags?: EditFlag<T>[];
@@ -111,8 +122,9 @@ export interface VeContext {
   /** Host pid of init while running. */
   readonly initPid: number | undefined;
   /**
-   * The VE's user-namespace mapping (LOCAL_UID/LOCAL_GID); undefined when its root is the
-   * host's root. Files the host makes for the VE belong to `idmap.uid`/`idmap.gid`.
+   * The VE's user-namespace mapping, as the ID_MAPPING service (ns-user) reads it from
+   * the config; undefined when its root is the host's root, or no plugin provides one.
+   * Files the host makes for the VE belong to `idmap.uid`/`idmap.gid`.
    */
   readonly idmap: VeIdMap | undefined;
 }
@@ -153,6 +165,18 @@ export function defineToken<T>(description: string): ServiceToken<T> {
   return Object.freeze({ id: Symbol(description), description });
 }
 
+/** What a provider's factory may ask for: the Host (HOST) and other plugins' services. */
+export interface ServiceResolver {
+  service<T>(token: ServiceToken<T>): T;
+  optionalService<T>(token: ServiceToken<T>): T | undefined;
+}
+
+/** A service a plugin offers: made once per runtime, on first use, by `create`. */
+export interface ServiceProvider<T> {
+  token: ServiceToken<T>;
+  create(resolve: ServiceResolver): T;
+}
+
 /** What every hook receives as its first argument: this VE, this plugin's scope. */
 export interface HookContext<S = unknown, Slot = unknown> {
   readonly ve: VeContext;
@@ -163,7 +187,10 @@ export interface HookContext<S = unknown, Slot = unknown> {
   readonly scratch: ScratchStore;
   readonly log: Logger;
   readonly events: EventBus;
+  /** A service another plugin provides; PLUGIN error when none does. */
   service<T>(token: ServiceToken<T>): T;
+  /** A service another plugin provides, or undefined when this composition has none. */
+  optionalService<T>(token: ServiceToken<T>): T | undefined;
   /**
    * The other VEs of this vzkit root, by their configs: for choices that must not clash
    * with theirs (a free id range). A config that cannot be read fails the call.
@@ -235,13 +262,14 @@ export interface PluginHooks<S = unknown, Slot = unknown> {
   validate?(ctx: HookContext<S, Slot>): void | Promise<void>;
   /**
    * `create`, and `set --save` of an offline key: choose what the config leaves to the
-   * host (`LOCAL_UID=auto`: a free id range) before anything is made. Runs in plugin
+   * host (ns-user's `auto`: a free id range) before anything is made. Runs in plugin
    * order under the operation's intent record; the raw values returned go into the VE's
-   * config (the file written at the end, and what every later hook sees). A choice held
+   * config (the file written at the end, and what every later hook sees; undefined takes
+   * a key out of it). A choice held
    * until the config holds it (a reservation) is released in `created`, or in `destroy`
    * when the create is undone; a plugin must not rely on either for `set`.
    */
-  assign?(ctx: HookContext<S, Slot>, req: AssignRequest): Promise<Record<string, string> | undefined>;
+  assign?(ctx: HookContext<S, Slot>, req: AssignRequest): Promise<Record<string, string | undefined> | undefined>;
   /**
    * A stopped VE's offline keys change (`set --save`): rework its files to match `to`
    * (shift the ownership of the private area). Runs in plugin order with the VE locked,
@@ -377,8 +405,15 @@ export interface Plugin<S = unknown, Slot = unknown> {
   /** Package name (`@vzkit/ns-uts`); also what others put in `requires`. */
   readonly name: string;
   readonly requires?: readonly string[];
+  /**
+   * Plugins whose hooks run before this one's when they are composed (a `requires` that
+   * may be missing): quota's disk is mounted before ns-fs mounts the VE's root on it.
+   */
+  readonly after?: readonly string[];
+  /** Plugins whose hooks run after this one's when they are composed. */
+  readonly before?: readonly string[];
   /** Services this plugin offers to others; the registry refuses duplicates. */
-  readonly provides?: ReadonlyArray<{ token: ServiceToken<unknown>; create(): unknown }>;
+  readonly provides?: ReadonlyArray<ServiceProvider<any>>;
   readonly configKeys?: readonly ConfigKey<any>[];
   /**
    * Keys of other plugins whose live changes this plugin's `update` receives too (the

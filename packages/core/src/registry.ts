@@ -1,44 +1,18 @@
 /**
  * Plugin registration, checked before any VE is touched (fastify's registerPlugin):
  * unique names, every `requires` present, no cycles, unique config keys and flags,
- * unique service tokens. The order is a topological sort by `requires` that otherwise
- * keeps the order in which plugins were given; teardown runs it in reverse.
+ * unique service tokens. Hooks run in the order plugin-order.ts derives from the
+ * plugins' declarations; what the plugins show (flags in `--help`, vzlist fields,
+ * commands) keeps the order the composition lists them in.
  */
 import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { vzError } from './errors.js';
-import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
-
-export function orderPlugins(plugins: readonly Plugin<any, any>[]): Plugin<any, any>[] {
-  const byName = new Map<string, Plugin<any, any>>();
-  for (const p of plugins) {
-    if (byName.has(p.name)) throw vzError('PLUGIN', `plugin ${p.name} is registered twice`);
-    byName.set(p.name, p);
-  }
-  for (const p of plugins) {
-    for (const r of p.requires ?? []) {
-      if (!byName.has(r)) {
-        throw vzError('PLUGIN', `plugin ${p.name} requires ${r}, which is not registered`, { hint: `add ${r} to the runtime's plugins` });
-      }
-    }
-  }
-  const ordered: Plugin<any, any>[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (p: Plugin<any, any>, path: string[]) => {
-    const s = state.get(p.name);
-    if (s === 'done') return;
-    if (s === 'visiting') throw vzError('PLUGIN', `plugins require each other in a cycle: ${[...path, p.name].join(' -> ')}`);
-    state.set(p.name, 'visiting');
-    for (const r of p.requires ?? []) visit(byName.get(r)!, [...path, p.name]);
-    state.set(p.name, 'done');
-    ordered.push(p);
-  };
-  for (const p of plugins) visit(p, []);
-  return ordered;
-}
+import { orderPlugins } from './plugin-order.js';
+import type { ConfigKey, FeatureDecl, ListField, Plugin, ServiceResolver, ServiceToken, CommandDecl, ReapplySwitch } from './plugin.js';
 
 /** Everything the plugins declared, indexed and checked for clashes. */
-export class PluginRegistry {
+export class PluginRegistry implements ServiceResolver {
   readonly plugins: readonly Plugin<any, any>[];
   readonly keys = new Map<string, ConfigKey<any>>();
   /** Which plugin (or `core`) owns each key. */
@@ -60,7 +34,7 @@ export class PluginRegistry {
     for (const k of coreKeys) this.addKey(k, 'core');
     for (const f of coreFields) this.addField(f, 'core');
     const tokens = new Map<symbol, string>();
-    for (const p of this.plugins) {
+    for (const p of plugins) {
       for (const k of p.configKeys ?? []) this.addKey(k, p.name);
       for (const f of p.listFields ?? []) this.addField(f, p.name);
       for (const c of p.commands ?? []) {
@@ -83,8 +57,8 @@ export class PluginRegistry {
         const other = tokens.get(token.id);
         if (other) throw vzError('PLUGIN', `plugin ${p.name}: service ${token.description} is already provided by ${other}`);
         tokens.set(token.id, p.name);
-        let instance: unknown;
-        this.container.register(token.id, { useFactory: () => (instance ??= create()) });
+        // One instance per runtime, made on first use with what it asks of the container.
+        this.container.register(token.id, { useFactory: instanceCachingFactory(() => create(this)) });
       }
     }
   }
@@ -116,9 +90,18 @@ export class PluginRegistry {
     this.listFields.set(f.name, f);
   }
 
+  /** Registers a value the core itself provides (the Host). */
+  provideValue<T>(token: ServiceToken<T>, value: T): void {
+    this.container.register(token.id, { useValue: value });
+  }
+
   service<T>(token: ServiceToken<T>): T {
     if (!this.container.isRegistered(token.id)) throw vzError('PLUGIN', `no plugin provides the service ${token.description}`);
     return this.container.resolve<T>(token.id);
+  }
+
+  optionalService<T>(token: ServiceToken<T>): T | undefined {
+    return this.container.isRegistered(token.id) ? this.container.resolve<T>(token.id) : undefined;
   }
 }
 

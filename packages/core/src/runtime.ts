@@ -21,8 +21,9 @@ import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycl
 import { CONSOLE_LOG, startVe, type StartOptions } from './lifecycle/start.js';
 import { stopVe } from './lifecycle/stop.js';
 import { resolvePaths, type VzPaths } from './paths.js';
-import type { CommandDecl, ConfigKey, ConfigView, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions } from './plugin.js';
+import type { CommandDecl, ConfigKey, ConfigView, HookContext, ListField, ListRow, Logger, Plugin, ReapplySwitch, StatRow, StopOptions, VeStatus } from './plugin.js';
 import { ContextRegistry, PluginRegistry } from './registry.js';
+import { HOST } from './services.js';
 import { parseCtid } from './ctid.js';
 
 export type { CreateFill, CreateRequest } from './lifecycle/create.js';
@@ -59,6 +60,7 @@ export class Runtime {
     this.paths = opts.paths ?? resolvePaths();
     this.host = opts.host;
     const registry = new PluginRegistry(opts.plugins, CORE_KEYS, CORE_FIELDS);
+    registry.provideValue(HOST, opts.host);
     this.core = {
       host: opts.host,
       registry,
@@ -196,6 +198,21 @@ export class Runtime {
    */
   hold<T>(ctid: number, opts: HoldOptions, fn: (held: HeldVe) => Promise<T>): Promise<T> {
     return this.locked(ctid, opts.op, true, (ve) => holdVe(ve, opts, fn));
+  }
+
+  /**
+   * A plugin's own operation on one VE (`vzquota on`, `vzctl quotainit`): `fn` runs with
+   * the VE's lock held and its state reconciled, and gets the plugin's hook context and
+   * whether the VE is stopped, mounted or running. A stopped VE has no state record, so
+   * what `fn` leaves behind must be found again from the files (as `mount` would).
+   */
+  async withPlugin<T>(ctid: number, plugin: string, op: string, fn: (ctx: HookContext<any, any>, status: VeStatus) => Promise<T>): Promise<T> {
+    const p = this.core.registry.plugins.find((x) => x.name === plugin);
+    if (!p) throw vzError('PLUGIN', `no plugin ${plugin} in this composition`);
+    return this.locked(ctid, op, true, (ve) => {
+      const phase = ve.state?.phase;
+      return fn(ve.hookContext(p), phase === 'running' ? 'running' : phase === 'mounted' ? 'mounted' : 'stopped');
+    });
   }
 
   /** Runs a command inside the running VE (no lock: like vzctl exec, it runs beside other operations). */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, featureSetting, FEATURES, type FeatureDecl } from '../src/index.js';
 import { PluginRegistry } from '../src/registry.js';
-import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
+import { failure, fakeVe, userNamespaceStandIn, type FakeVe } from '@vzkit/fake-host';
 
 let t: FakeVe;
 afterEach(async () => {
@@ -50,7 +50,7 @@ describe('FEATURES', () => {
   });
 
   it("refuses what the declaring plugin says cannot be had, with its reason (exit 5), at create and at start", async () => {
-    t = await fakeVe([toy]);
+    t = await fakeVe([userNamespaceStandIn, toy]);
     expect(await failure(t.runtime.create(101, { ostemplate: 'test', values: new Map([['FEATURES', 'gadgets:off']]) })))
       .toMatchObject({ code: 'UNSUPPORTED', exit: 5, message: 'CT 101: FEATURES gadgets:off: gadgets cannot be taken away' });
     await t.create(102, { LOCAL_UID: '100000' });

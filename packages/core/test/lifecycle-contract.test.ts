@@ -114,6 +114,27 @@ describe('a start that fails at any hook of any plugin', () => {
   });
 });
 
+describe('a VE whose private area is gone', () => {
+  it('start and mount refuse it before any plugin mounts anything (vzctl exit 43), and leave no record', async () => {
+    await t.create(101);
+    const priv = join(t.runtime.paths.private, '101');
+    t.fake.fs.removeSync(priv, { recursive: true });
+    log = [];
+    for (const op of [() => t.runtime.start(101), () => t.runtime.mount(101)]) {
+      const e = await failure(op());
+      expect(e).toMatchObject({ code: 'PRIVATE_NOT_FOUND', exit: 43, message: `CT 101: private area ${priv} does not exist` });
+    }
+    expect(log.filter((l) => !l.endsWith('.validate'))).toEqual([]);
+    expect(await t.fake.fs.exists(priv)).toBe(false);
+    expect(existsSync(statePath(101))).toBe(false);
+    // Moved elsewhere and linked back: an administrator's choice, and it starts.
+    t.fake.fs.seedDir('/srv/ct101');
+    t.fake.fs.seedLink(priv, '/srv/ct101');
+    await t.runtime.start(101);
+    expect((await t.runtime.status(101)).running).toBe(true);
+  });
+});
+
 describe('a create that fails in a plugin', () => {
   it.each(NAMES.map((n) => [n]))('%s.create: the creates that began are undone by destroy in reverse; no config, no record', async (name) => {
     failing.add(`${name}.create`);

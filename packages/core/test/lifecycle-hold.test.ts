@@ -8,12 +8,15 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { definePlugin, vzError, type Conversion, type HeldVe, type Plugin, type VzError } from '../src/index.js';
+import { defineKey, definePlugin, integer, vzError, type Conversion, type HeldVe, type Plugin, type VzError } from '../src/index.js';
 import { fakeVe, type FakeVe } from '@vzkit/fake-host';
 
 let log: string[] = [];
 let converts: Conversion[] = [];
 let t: FakeVe;
+
+/** A key a toy owns, standing for the ids a VE's files are made under (ns-user's LOCAL_UID). */
+const TOY_IDS = defineKey({ name: 'TOY_IDS', type: integer(), live: false, description: 'ids of the files' });
 
 /** Records the hooks that matter here; its convert records what it was asked. */
 function toy(name: string): Plugin {
@@ -25,7 +28,7 @@ function toy(name: string): Plugin {
     log.push(`${name}.convert`);
     converts.push(conv as Conversion);
   };
-  return definePlugin({ name, hooks });
+  return definePlugin({ name, hooks, ...(name === 'a' ? { configKeys: [TOY_IDS] } : {}) });
 }
 
 const CT = 101;
@@ -161,20 +164,20 @@ describe('Runtime.hold', () => {
 });
 
 describe('create with fill', () => {
-  const filled = (run: () => Promise<void>) => ({ madeFor: new Map([['LOCAL_UID', '100000'], ['LOCAL_GID', '100000']]), run });
+  const filled = (run: () => Promise<void>) => ({ madeFor: new Map([['TOY_IDS', '100000']]), run });
 
   it('fills after the create hooks, then every convert from the files\' ids to the VE\'s, then the config', async () => {
     log = [];
     const conf = join(t.runtime.paths.confDir, '102.conf');
     await t.runtime.create(102, {
-      file: 'OSTEMPLATE="test"\nHOSTNAME="from-archive"\nLOCAL_UID="0"\n',
+      file: 'OSTEMPLATE="test"\nHOSTNAME="from-archive"\nTOY_IDS="0"\n',
       fill: filled(async () => {
         expect(existsSync(conf)).toBe(false);
         log.push('fill');
       }),
     });
     expect(log).toEqual(['a.create', 'b.create', 'fill', 'a.convert', 'b.convert', 'b.umount', 'a.umount']);
-    expect(converts[0]!.changes.map((c) => [c.key.name, c.before, c.after])).toEqual([['LOCAL_UID', 100000, 0], ['LOCAL_GID', 100000, 'auto']]);
+    expect(converts[0]!.changes.map((c) => [c.key.name, c.before, c.after])).toEqual([['TOY_IDS', 100000, 0]]);
     expect(await readFile(conf, 'utf8')).toMatch(/^HOSTNAME="from-archive"$/m);
     expect(existsSync(join(t.runtime.paths.run, '102'))).toBe(false);
   });

@@ -22,6 +22,10 @@ const procs: ProcessService = {
   signal: async () => false,
   waitExit: async () => true,
   namespaceId: async () => undefined,
+  // Never reached by a lock.
+  setRlimit: async () => { throw new Error('not used'); },
+  daemon: async () => { throw new Error('not used'); },
+  run: async () => { throw new Error('not used'); },
 };
 
 let dir: string;

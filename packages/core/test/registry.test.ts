@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { orderPlugins, PluginRegistry } from '../src/registry.js';
+import { PluginRegistry } from '../src/registry.js';
+import { orderPlugins } from '../src/plugin-order.js';
 import { defineKey, defineToken, definePlugin } from '../src/plugin.js';
 import { text } from '../src/values.js';
 import { VzError } from '../src/errors.js';
@@ -16,9 +17,13 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('plugin registration', () => {
-  it('orders by requires and otherwise keeps the given order', () => {
-    const order = orderPlugins([p('c', ['a']), p('b'), p('a')]).map((x) => x.name);
-    expect(order).toEqual(['a', 'c', 'b']);
+  it('orders by requires, after and before, and otherwise by name, whatever the given order', () => {
+    const order = (list: ReturnType<typeof p>[]) => orderPlugins(list).map((x) => x.name);
+    expect(order([p('c', ['a']), p('b'), p('a')])).toEqual(['a', 'b', 'c']);
+    expect(order([p('a'), p('b'), p('c', ['a'])])).toEqual(['a', 'b', 'c']);
+    const soft = [p('z', [], { after: ['y'] }), p('y', [], { before: ['x'] }), p('x')];
+    expect(order(soft)).toEqual(['y', 'x', 'z']);
+    expect(order([...soft].reverse())).toEqual(['y', 'x', 'z']);
   });
 
   it('names a missing plugin and a cycle', () => {

@@ -101,6 +101,8 @@ const PPP: FeatureDecl = {
 
 export const devicesPlugin = definePlugin({
   name: '@vzkit/devices',
+  // Its device nodes go into the /dev that ns-fs builds.
+  after: ['@vzkit/ns-fs'],
   configKeys: [DEVICES, DEVNODES],
   features: [PPP],
   hooks: {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
-import { failure, FakeHost } from '@vzkit/fake-host';
+import { failure, FakeHost, userNamespaceStandIn } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { templatePlugin } from '@vzkit/template';
 import { devicesPlugin } from '../src/index.js';
@@ -16,15 +16,12 @@ let fake: FakeHost;
 let rt: Runtime;
 let warnings: string[];
 
-/** What ns-user does for a VE with LOCAL_UID: its user namespace and maps. */
-const userns = definePlugin({
-  name: 'test-userns',
+/** A user-namespaced VE has a network namespace too (ns-net's part, for sysfs). */
+const netns = definePlugin({
+  name: 'test-netns',
   hooks: {
     async prepare(ctx, plan) {
-      if (!ctx.ve.idmap) return;
-      plan.namespaces.add('user').add('net');
-      plan.uidMap = ctx.ve.idmap.uidMap;
-      plan.gidMap = ctx.ve.idmap.gidMap;
+      if (ctx.ve.idmap) plan.namespaces.add('net');
     },
   },
 });
@@ -44,7 +41,7 @@ beforeEach(async () => {
   fake.fs.mknodSync('/dev/net/tun', 'c', 10, 200, 0o600);
   warnings = [];
   rt = createRuntime({
-    host: fake, plugins: [templatePlugin, nsFsPlugin, userns, devicesPlugin], paths,
+    host: fake, plugins: [templatePlugin, userNamespaceStandIn, nsFsPlugin, netns, devicesPlugin], paths,
     log: { info() {}, debug() {}, warn: (m) => warnings.push(m) },
   });
 });
@@ -76,7 +73,7 @@ describe('DEVNODES', () => {
   });
 
   it('--devnodes adds a node to the running VE at once, in both kinds of VE, and none takes the access away', async () => {
-    for (const values of [{}, { LOCAL_UID: '100000' }]) {
+    for (const values of [{}, { LOCAL_UID: '100000' }] as Array<Record<string, string>>) {
       await created(values);
       const pid = await rt.start(CTID);
       expect(await fake.fsOf(pid).stat('/dev/net/tun')).toBeUndefined();

@@ -64,6 +64,8 @@ async function setPasswords(ctx: HookContext, list: readonly UserPassword[]): Pr
 /** The distro plugin: /etc/hosts and --userpasswd. */
 export const distroPlugin = definePlugin({
   name: '@vzkit/distro',
+  // The guest files it edits follow HOSTNAME and IP_ADDRESS, which ns-uts and ns-net apply first.
+  after: ['@vzkit/ns-fs', '@vzkit/ns-uts', '@vzkit/ns-net'],
   configKeys: [USERPASSWD],
   watches: HOSTS_KEYS,
   hooks: {

@@ -51,3 +51,4 @@ export { errnoOf, type Errno, type FaultOptions, type FaultTarget } from './fake
 export { fakeVe, type FakeVe, type PlanSeen } from './fake-ve.js';
 export { failure } from './failure.js';
 export type { FsCapacity } from './fake-vnode.js';
+export { templateStandIn, userNamespaceStandIn } from './stand-ins.js';

@@ -46,7 +46,7 @@ describe('FakeProcesses', () => {
     await fake.processes.signal(init, 'SIGHUP');
     await fake.processes.signal(init, 'SIGUSR1');
     expect(fake.process(init)?.alive).toBe(true);
-    await fake.processes.signal(init, 'SIGRTMIN+4');
+    await fake.processes.signal(init, 38); // SIGRTMIN+4, as ns-pid sends it
     expect(fake.process(init)).toMatchObject({ alive: false, exit: { signal: 'SIGINT' }, signals: ['SIGHUP', 'SIGUSR1', 'SIGRTMIN+4'] });
   });
 

@@ -57,6 +57,8 @@ async function available(ctx: HookContext, value: LandlockSetting): Promise<bool
 
 export const landlockPlugin = definePlugin({
   name: LANDLOCK_PLUGIN,
+  // Of the ops every process of the VE runs: capabilities first, then Landlock, then seccomp.
+  after: ['@vzkit/caps'],
   configKeys: [LANDLOCK],
   hooks: {
     async prepare(ctx, plan) {

@@ -1,20 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin } from '@vzkit/core';
-import { failure, fakeVe, type FakeVe } from '@vzkit/fake-host';
+import { failure, fakeVe, userNamespaceStandIn, type FakeVe } from '@vzkit/fake-host';
 import { LANDLOCK, landlockPlugin, MOUNT_API, wantsLandlock } from '../src/index.js';
-
-/** ns-user's part, as far as this plugin cares: a VE with LOCAL_UID gets a user namespace. */
-const userns = definePlugin({
-  name: 'test-userns',
-  hooks: {
-    async prepare(ctx, plan) {
-      if (!ctx.ve.idmap) return;
-      plan.namespaces.add('user');
-      plan.uidMap = ctx.ve.idmap.uidMap;
-      plan.gidMap = ctx.ve.idmap.gidMap;
-    },
-  },
-});
 
 /** A plugin whose last op mounts: after the Landlock domain, as a guest's own mount would. */
 const latecomer = definePlugin({
@@ -35,7 +22,7 @@ afterEach(async () => {
 
 describe('landlock', () => {
   it('puts init of a VE of the host root and every command run in it into a Landlock domain, with the mount API filtered', async () => {
-    t = await fakeVe([userns, landlockPlugin]);
+    t = await fakeVe([userNamespaceStandIn, landlockPlugin]);
     await t.create(101);
     const init = t.fake.process(await t.runtime.start(101))!;
     expect(init.landlockDomain).toBeDefined();
@@ -59,7 +46,7 @@ describe('landlock', () => {
   });
 
   it('leaves an unprivileged VE alone unless LANDLOCK=yes; LANDLOCK=no leaves any VE alone', async () => {
-    t = await fakeVe([userns, landlockPlugin]);
+    t = await fakeVe([userNamespaceStandIn, landlockPlugin]);
     await t.create(101, { LOCAL_UID: '2000000' });
     await t.create(102, { LOCAL_UID: '2065536', LANDLOCK: 'yes' });
     await t.create(103, { LANDLOCK: 'no' });

@@ -16,8 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVzError, type CgroupManager } from '@vzkit/core';
 import { CgroupV2Manager, detectCgroupManager } from '../src/cgroup/index.js';
 import { createLinuxHost } from '../src/linux-host.js';
-
-import { unifiedHost } from '@vzkit/fake-host';
+import { unifiedHost } from '../src/testing/index.js';
 
 const ROOT = '/sys/fs/cgroup';
 const PARENT = `@self/vzkit-v2test-${process.pid}`;

@@ -12,7 +12,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import {
-  idMapOf, IDMAP_SIZE, reverseShift, scanIds, shiftCaps, shiftIds, vzError,
+  ID_MAPPING, reverseShift, scanIds, shiftCaps, shiftIds, vzError,
   type ConfigView, type Conversion, type HookContext, type IdShift, type KeptAttrs, type Restore,
 } from '@vzkit/core';
 import { upperDir } from './private-area.js';
@@ -37,13 +37,14 @@ export interface ConvertState {
 
 type Ctx = HookContext<ConvertState & Record<string, unknown>>;
 
-export function rootIds(config: ConfigView): RootIds {
-  const map = idMapOf(config);
-  return { uid: map?.uid ?? 0, gid: map?.gid ?? 0 };
+/** Where the VE's root is on the host under `config` (0: the host's root), and how many ids the VE has. */
+export function rootIds(ctx: HookContext<any>, config: ConfigView): RootIds & { count: number | undefined } {
+  const map = ctx.optionalService(ID_MAPPING)?.of(config);
+  return { uid: map?.uid ?? 0, gid: map?.gid ?? 0, count: map?.uidMap[0]?.count };
 }
 
 const same = (a: RootIds, b: RootIds) => a.uid === b.uid && a.gid === b.gid;
-const shiftOf = (a: RootIds, b: RootIds): IdShift => ({ uid: { from: a.uid, to: b.uid }, gid: { from: a.gid, to: b.gid }, count: IDMAP_SIZE });
+const shiftOf = (a: RootIds, b: RootIds, count: number): IdShift => ({ uid: { from: a.uid, to: b.uid }, gid: { from: a.gid, to: b.gid }, count });
 
 /** `path`, or where the symlink at `path` points (VE_PRIVATE/fs is one to disk/fs when the VE has its own disk). */
 export async function realDir(ctx: HookContext<any>, path: string): Promise<string> {
@@ -63,21 +64,23 @@ function restoreMap(kept: readonly KeptAttrs[], caps: (original: Uint8Array) => 
   }));
 }
 
-function overlapping(a: number, b: number): boolean {
-  return a !== b && Math.abs(a - b) < IDMAP_SIZE;
+function overlapping(a: number, b: number, count: number): boolean {
+  return a !== b && Math.abs(a - b) < count;
 }
 
 /** The `convert` hook of ns-fs. */
 export async function convertPrivateArea(ctx: Ctx, conv: Conversion): Promise<void> {
   const { ve, host } = ctx;
-  const from = rootIds(conv.from);
-  const to = rootIds(conv.to);
+  const from = rootIds(ctx, conv.from);
+  const to = rootIds(ctx, conv.to);
+  // Both sides have the same number of ids; a VE of the host root has none of its own.
+  const count = from.count ?? to.count ?? 0;
   const upper = await realDir(ctx, upperDir(ve.paths.private));
   const record = ctx.state.get()?.shift;
   if (conv.undo) {
     // Only a tree that was read can have been changed; the record knows its first side.
     if (record?.kept) {
-      const back = reverseShift(shiftOf(record.from, record.to));
+      const back = reverseShift(shiftOf(record.from, record.to, count));
       const moved = await shiftIds(host, upper, back, restoreMap(record.kept, (c) => c));
       ctx.log.info(`${ve.label}: conversion undone: ${moved} files back to host ids ${record.from.uid}/${record.from.gid}`);
     }
@@ -86,7 +89,7 @@ export async function convertPrivateArea(ctx: Ctx, conv: Conversion): Promise<vo
   }
   if (same(from, to)) return;
   const key = from.uid !== to.uid ? `LOCAL_UID=${to.uid}` : `LOCAL_GID=${to.gid}`;
-  if (overlapping(from.uid, to.uid) || overlapping(from.gid, to.gid)) {
+  if (overlapping(from.uid, to.uid, count) || overlapping(from.gid, to.gid, count)) {
     throw vzError('BAD_VALUE', `${ve.label}: ${key}: the new range overlaps the one the VE's files are in now (host ids ${from.uid}/${from.gid}): their ids would be ambiguous`, {
       hint: 'choose a range at least 65536 ids away, or auto',
     });
@@ -96,7 +99,7 @@ export async function convertPrivateArea(ctx: Ctx, conv: Conversion): Promise<vo
   }
   let rec = record && same(record.from, from) && same(record.to, to) ? record : { from, to };
   if (rec !== record) await setShift(ctx, rec);
-  const s = shiftOf(from, to);
+  const s = shiftOf(from, to, count);
   if (!rec.kept) {
     const scan = await scanIds(host, upper, s, `${ve.label}: ${key}`);
     rec = { ...rec, kept: scan.kept };

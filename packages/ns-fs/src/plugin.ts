@@ -7,14 +7,13 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, featureSetting, isVzError, LOCAL_GID, LOCAL_UID, OSTEMPLATE, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
 import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
 import { probeHost } from './host-probe.js';
 import { overlayMount } from './overlay.js';
 import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
 import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './rootfs-plan.js';
-import { templateTree } from './template-tree.js';
 
 export const NS_FS_PLUGIN = '@vzkit/ns-fs';
 
@@ -39,7 +38,7 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   const { root, private: priv, template } = ve.paths;
   const name = ve.config.get(OSTEMPLATE);
   if (!name) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: OSTEMPLATE is not set in ${ve.paths.conf}`);
-  const lower = await templateTree(host, template, name, ve.label);
+  const lower = await ctx.service(TEMPLATE_TREES).tree(template, name, ve.label);
   const upper = upperDir(priv);
   if (!(await host.fs.exists(upper))) {
     throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} has no fs/ directory`, { path: upper });
@@ -85,6 +84,13 @@ async function mountRoot(ctx: Ctx): Promise<void> {
  */
 async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<void> {
   const st = await ctx.host.fs.stat(await realDir(ctx, upper));
+  // Files made for a user namespace, in a composition that maps no ids: it would run the
+  // VE's root as the host's.
+  if (st && st.uid !== uid && !ctx.optionalService(ID_MAPPING)) {
+    throw vzError('UNSUPPORTED', `${ctx.ve.label}: the VE's files (${upper}) belong to host uid ${st.uid}, made for a user namespace, but no plugin of this runtime maps the VE's ids`, {
+      hint: 'add the plugin that makes user namespaces (ns-user) to the composition',
+    });
+  }
   if (st && st.uid !== uid) {
     throw vzError('BAD_CONFIG', `${ctx.ve.label}: LOCAL_UID is ${uid}, but the VE's files (${upper}) belong to host uid ${st.uid}`, {
       hint: 'restore the LOCAL_UID the files were made for, then convert with vzctl set --local_uid ... --save',
@@ -143,8 +149,8 @@ export const nsFsPlugin = definePlugin<NsFsState>({
   // The template must exist before the private area is made on it.
   requires: ['@vzkit/template'],
   features: FS_FEATURES,
-  // The VE's files belong to the range LOCAL_UID/LOCAL_GID give: a change moves them.
-  watches: [LOCAL_UID.name, LOCAL_GID.name],
+  // The VE's files belong to the range of ns-user's LOCAL_UID/LOCAL_GID: a change moves them.
+  watches: ['LOCAL_UID', 'LOCAL_GID'],
   hooks: {
     convert: convertPrivateArea,
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
-import { failure, FakeHost } from '@vzkit/fake-host';
+import { failure, FakeHost, userNamespaceStandIn } from '@vzkit/fake-host';
 import { templatePlugin } from '@vzkit/template';
 import { nsFsPlugin } from '../src/index.js';
 
@@ -13,16 +13,12 @@ let paths: VzPaths;
 let fake: FakeHost;
 let rt: Runtime;
 
-/** The other namespaces a VE has; a user namespace when LOCAL_UID is set. */
+/** The other namespaces a VE has (a user namespace when LOCAL_UID is set: the stand-in's). */
 const others = definePlugin({
   name: 'test-namespaces',
   hooks: {
-    async prepare(ctx, plan) {
+    async prepare(_ctx, plan) {
       plan.namespaces.add('pid').add('net');
-      if (!ctx.ve.idmap) return;
-      plan.namespaces.add('user');
-      plan.uidMap = ctx.ve.idmap.uidMap;
-      plan.gidMap = ctx.ve.idmap.gidMap;
     },
   },
 });
@@ -35,7 +31,7 @@ async function created(values: Record<string, string> = {}): Promise<void> {
 function runtime(opts: ConstructorParameters<typeof FakeHost>[0] = {}): void {
   fake = new FakeHost(opts);
   fake.fs.seed('/bin/busybox', '\x7fELF busybox\0', { mode: 0o755 });
-  rt = createRuntime({ host: fake, plugins: [templatePlugin, nsFsPlugin, others], paths });
+  rt = createRuntime({ host: fake, plugins: [templatePlugin, userNamespaceStandIn, nsFsPlugin, others], paths });
 }
 
 beforeEach(async () => {

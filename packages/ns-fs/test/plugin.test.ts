@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, definePlugin, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
-import { FakeHost } from '@vzkit/fake-host';
+import { FakeHost, userNamespaceStandIn } from '@vzkit/fake-host';
 import { templatePlugin } from '@vzkit/template';
 import { nsFsPlugin } from '../src/index.js';
 
@@ -107,7 +107,7 @@ function hookContext(): Parameters<NonNullable<typeof nsFsPlugin.hooks.destroy>>
       ctid: CTID,
       label: `CT ${CTID}`,
       config: { get: () => undefined, has: () => false, raw: () => undefined },
-      paths: { conf: '', private: priv, root, runDir: '', state: '', lock: '', template: paths.template },
+      paths: { prefix: '', conf: '', private: priv, root, runDir: '', state: '', lock: '', template: paths.template },
       cgroup: '',
       initPid: undefined,
       idmap: undefined,
@@ -121,6 +121,8 @@ function hookContext(): Parameters<NonNullable<typeof nsFsPlugin.hooks.destroy>>
     service() {
       throw new Error('no services');
     },
+    optionalService: () => undefined,
+    others: async () => [],
     exec() {
       throw new Error('no exec');
     },
@@ -247,22 +249,20 @@ describe('a running VE', () => {
   });
 });
 
-/** What ns-user does: the VE's user namespace with the core's mapping; `net` adds a network namespace. */
+/** The other namespaces of a user-namespaced VE; `net` adds a network namespace. */
 const userns = (net: boolean) => definePlugin({
-  name: 'test-userns',
+  name: 'test-namespaces',
   hooks: {
-    async prepare(ctx, plan) {
-      plan.namespaces.add('pid').add('ipc').add('user');
+    async prepare(_ctx, plan) {
+      plan.namespaces.add('pid').add('ipc');
       if (net) plan.namespaces.add('net');
-      plan.uidMap = ctx.ve.idmap!.uidMap;
-      plan.gidMap = ctx.ve.idmap!.gidMap;
     },
   },
 });
 
 describe('a user-namespaced VE (LOCAL_UID)', () => {
   async function createdUserns(net = true): Promise<void> {
-    rt = runtime([templatePlugin, nsFsPlugin, userns(net)]);
+    rt = runtime([templatePlugin, userNamespaceStandIn, nsFsPlugin, userns(net)]);
     await rt.create(CTID, { ostemplate: 'busybox', values: new Map([['LOCAL_UID', '100000']]) });
     await mirrorPrivate();
   }

@@ -13,7 +13,7 @@ const addressList: ValueType<VeAddress[]> = {
 
 /** venet addresses, IPv4 and IPv6, each routed to the VE; live by `--ipadd` / `--ipdel`. */
 export const IP_ADDRESS = defineKey<VeAddress[]>({
-  name: 'IP_ADDRESS',
+  name: 'IP_ADDRESS', identity: true,
   type: addressList,
   live: true,
   description: 'Addresses of the VE on venet0 (routed from the host), IPv4 and IPv6',

@@ -6,7 +6,9 @@
  * VE's config holds it. One base serves uid and gid alike, so the VE's files show one
  * number on the host for both.
  */
-import { IDMAP_SIZE, LOCAL_GID, LOCAL_UID, idMapOf, vzError, type AssignRequest, type ConfigView, type HookContext, type IdBase, type VeIdMap } from '@vzkit/core';
+import { vzError, type AssignRequest, type ConfigView, type HookContext, type VeIdMap } from '@vzkit/core';
+import { IDMAP_SIZE, LOCAL_GID, LOCAL_UID, type IdBase } from './config.js';
+import { idMapFrom, idMapOf } from './idmap.js';
 import { hostAccounts } from './host-users.js';
 import { firstFree, overlaps, type IdRange } from './ranges.js';
 import { liveReservations, rangeLock, reserve } from './reservations.js';
@@ -72,10 +74,19 @@ function warnShared(ctx: HookContext, taken: Taken, kind: 'uid' | 'gid', base: n
 }
 
 /**
- * The `assign` hook: numbers for LOCAL_UID/LOCAL_GID where the config says `auto`. On
- * `set`, a VE that already has a range of its own keeps it.
+ * The `assign` hook: the numbers of LOCAL_UID and LOCAL_GID, written into the VE's own
+ * config whatever gave them (vz.conf's default, `auto`): the VE's files belong to this
+ * range (0: the host root's), and a later vz.conf must not move it. `auto` becomes a free
+ * range; on `set`, a VE that already has a range of its own keeps it.
  */
-export async function assignRange(ctx: HookContext, req: AssignRequest): Promise<Record<string, string> | undefined> {
+export async function assignRange(ctx: HookContext, req: AssignRequest): Promise<Record<string, string | undefined>> {
+  const chosen = await chooseRange(ctx, req);
+  const number = (name: string, key: typeof LOCAL_UID): IdBase | undefined => (chosen?.[name] !== undefined ? Number(chosen[name]) : ctx.ve.config.get(key));
+  const map = idMapFrom(number(LOCAL_UID.name, LOCAL_UID), number(LOCAL_GID.name, LOCAL_GID));
+  return { [LOCAL_UID.name]: String(map?.uid ?? 0), [LOCAL_GID.name]: map ? String(map.gid) : undefined };
+}
+
+async function chooseRange(ctx: HookContext, req: AssignRequest): Promise<Record<string, string> | undefined> {
   const { config } = ctx.ve;
   const uid: IdBase | undefined = config.get(LOCAL_UID);
   const gid: IdBase | undefined = config.get(LOCAL_GID);

@@ -7,11 +7,13 @@
  * new VE a free range of its own at create (allocate.ts); `LOCAL_UID=0` asks for a VE
  * of the host root, and every start of one says so. The launcher writes the maps between
  * clone and release and the init becomes the namespace's root; `exec` and `enter` join
- * it first. The mapping itself is core's (VeContext.idmap): ns-fs shows the shared
+ * it first. The mapping is its service ID_MAPPING (VeContext.idmap): ns-fs shows the shared
  * template through an idmapped mount and gives the VE's files to its root, guest files
  * made from the host take their directory's owner.
  */
-import { definePlugin, IDMAP_SIZE, LOCAL_GID, LOCAL_UID, vzError, type HookContext } from '@vzkit/core';
+import { definePlugin, ID_MAPPING, vzError, type HookContext } from '@vzkit/core';
+import { IDMAP_SIZE, LOCAL_GID, LOCAL_UID, NS_USER_KEYS } from './config.js';
+import { idMapping } from './idmap.js';
 import { assignRange } from './allocate.js';
 import { KIND_FIELDS } from './fields.js';
 import { accountInRange, hostAccounts } from './host-users.js';
@@ -62,6 +64,11 @@ async function checkKernel(ctx: HookContext): Promise<void> {
 
 export const nsUserPlugin = definePlugin({
   name: NS_USER_PLUGIN,
+  configKeys: NS_USER_KEYS,
+  // The core and the other plugins learn each VE's mapping from it (VeContext.idmap).
+  provides: [{ token: ID_MAPPING, create: () => idMapping }],
+  // The user namespace owns the VE's other namespaces; ns-fs shows the template through its map.
+  before: ['@vzkit/ns-fs'],
   listFields: KIND_FIELDS,
   hooks: {
     validate,

@@ -4,7 +4,7 @@
  * is taken (100000, 165536, 231072, ... on a host with nothing else there), the way
  * useradd hands out /etc/subuid ranges.
  */
-import { MAX_ID_BASE } from '@vzkit/core';
+import { MAX_ID_BASE } from './config.js';
 
 export interface IdRange {
   base: number;

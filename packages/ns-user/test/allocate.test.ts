@@ -6,9 +6,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin, IDMAP_SIZE, MAX_ID_BASE } from '@vzkit/core';
+import { definePlugin } from '@vzkit/core';
 import { fakeVe, type FakeVe } from '@vzkit/fake-host';
-import { firstFree, FIRST_AUTO_BASE, KIND_FIELDS, nsUserPlugin, parseSubIds } from '../src/index.js';
+import { firstFree, FIRST_AUTO_BASE, IDMAP_SIZE, KIND_FIELDS, MAX_ID_BASE, nsUserPlugin, parseSubIds } from '../src/index.js';
 
 const namespaces = definePlugin({
   name: 'test-namespaces',

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ACL_GROUP, ACL_USER, createRuntime, definePlugin, formatAcl, formatFileCaps, LOCAL_GID, LOCAL_UID, parseAcl, parseFileCaps,
+  ACL_GROUP, ACL_USER, createRuntime, definePlugin, formatAcl, formatFileCaps, parseAcl, parseFileCaps,
   resolvePaths, XATTR_ACL_ACCESS, XATTR_ACL_DEFAULT, XATTR_CAPS, type Plugin, type Runtime, type VzPaths,
 } from '@vzkit/core';
 import { FakeHost } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { templatePlugin } from '@vzkit/template';
-import { nsUserPlugin } from '../src/index.js';
+import { LOCAL_GID, LOCAL_UID, nsUserPlugin } from '../src/index.js';
 
 const CT = 101;
 const namespaces = definePlugin({
@@ -54,6 +54,17 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const ctid of await rt.ctids()) if ((await rt.status(ctid)).running) await rt.stop(ctid, { fast: true });
   await rm(tmp, { recursive: true, force: true });
+});
+
+describe('a composition without ns-user', () => {
+  it("refuses to start a VE whose files were made for a user namespace (its root would be the host's)", async () => {
+    await rt.create(CT, { ostemplate: 'busybox', values: new Map([['LOCAL_UID', '100000']]) });
+    const bare = createRuntime({ host: fake, plugins: [templatePlugin, nsFsPlugin, namespaces], paths, log: { debug() {}, info() {}, warn() {} } });
+    await expect(bare.start(CT)).rejects.toMatchObject({
+      code: 'UNSUPPORTED', message: `CT ${CT}: the VE's files (${upper}) belong to host uid 100000, made for a user namespace, but no plugin of this runtime maps the VE's ids`,
+    });
+    expect(fake.hostMounts().filter((m) => m.target.startsWith(tmp))).toEqual([]);
+  });
 });
 
 const conf = () => readFile(join(paths.confDir, `${CT}.conf`), 'utf8');

@@ -124,11 +124,15 @@ describe('refusals: one line naming the CT and the key, nothing made', () => {
     expect(t.fake.processes.list().filter((p) => p.pid !== t.fake.selfPid && p.pid !== 1)).toEqual([]);
   });
 
-  it('a composition without ns-user: the core refuses to start the VE as the host root', async () => {
+  it('a mapping without a user namespace: the core refuses to start the VE as the host root', async () => {
     await setup();
     await t.create(101, { LOCAL_UID: '100000' });
-    const bare = createRuntime({ host: t.fake, plugins: [namespaces], paths: resolvePaths(dirname(dirname(dirname(t.runtime.paths.confDir)))) });
-    await expect(bare.start(101)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: /^CT 101: LOCAL_UID is set, but no plugin of this runtime gives the VE a user namespace$/ });
+    // ns-user's service without its hooks: the ids are mapped, nothing makes the namespace.
+    const mapsOnly = definePlugin({ name: 'test-maps-only', configKeys: nsUserPlugin.configKeys, provides: nsUserPlugin.provides, hooks: {} });
+    const bare = createRuntime({ host: t.fake, plugins: [mapsOnly, namespaces], paths: resolvePaths(dirname(dirname(dirname(t.runtime.paths.confDir)))) });
+    await expect(bare.start(101)).rejects.toMatchObject({
+      code: 'UNSUPPORTED', message: 'CT 101: its ids map to host ids from 100000, but no plugin of this runtime gives the VE a user namespace',
+    });
   });
 });
 

@@ -13,7 +13,7 @@ const hostnameText: ValueType<string> = {
 
 /** The VE's hostname, set in its UTS namespace at start and live by `set --hostname`. */
 export const HOSTNAME = defineKey({
-  name: 'HOSTNAME',
+  name: 'HOSTNAME', identity: true,
   flag: 'hostname',
   type: hostnameText,
   live: true,

@@ -16,6 +16,15 @@ export interface QuotaState {
   mounted?: string;
 }
 
+/**
+ * Whether a step records what it mounts in the plugin's state: in the lifecycle's hooks
+ * it does (the operation's intent record); a quota command on a stopped VE has no record
+ * to write to, and what it leaves is found again from the files (`settle`).
+ */
+export interface MountOptions {
+  record: boolean;
+}
+
 export type QuotaCtx = HookContext<QuotaState>;
 
 /** `VE_PRIVATE/quota.json`. */
@@ -47,8 +56,12 @@ export interface BackendTraits {
   /** Human name for `vzquota stat` and messages. */
   title: string;
   inodes: boolean;
-  /** Soft limits with a grace period enforced by the kernel. */
+  /** The space soft limit turns hard once QUOTATIME has passed (by the kernel or by vzkit). */
   soft: boolean;
+  /** The same for the inode soft limit. */
+  softInodes: boolean;
+  /** The kernel keeps the grace clock (project quota); otherwise vzkit does (grace.ts). */
+  kernelGrace: boolean;
   /** `df` inside shows the limit as the size. */
   df: boolean;
 }
@@ -59,13 +72,19 @@ export interface QuotaBackend {
   /** create: make the VE's disk with the limits. */
   setup(ctx: QuotaCtx, limits: QuotaLimits): Promise<QuotaRecord>;
   /** mount/start: turn the quota on (before ns-fs mounts the root on it). */
-  attach(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits): Promise<void>;
+  attach(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits, opts?: MountOptions): Promise<void>;
   /** umount/stop: turn it off. Idempotent; also runs after a crash. */
   detach(ctx: QuotaCtx, record: QuotaRecord): Promise<void>;
   /** set on a running VE: the new limits, live. */
   apply(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits, before: QuotaLimits): Promise<void>;
   /** Usage; `running` false: of a stopped VE, where the backend can read it offline. */
   usage(ctx: QuotaCtx, record: QuotaRecord, running: boolean): Promise<QuotaUsage | undefined>;
+  /**
+   * Holds the space at `softKb` (the soft limit whose grace period is over), or back at
+   * the hard limit of `limits` when undefined; the quota must be on. Backends whose
+   * kernel keeps the grace itself do nothing.
+   */
+  hold(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits, softKb: number | undefined): Promise<void>;
   /** destroy: remove what setup made and is left. Idempotent. */
   remove(ctx: QuotaCtx, record: QuotaRecord | undefined): Promise<void>;
 }
@@ -85,6 +104,19 @@ export async function readRecord(ctx: QuotaCtx): Promise<QuotaRecord | undefined
   }
 }
 
+/**
+ * Written whole under another name and renamed into place: the record is the commit point
+ * of a conversion (its files are on the disk once it exists), so a killed write must not
+ * leave half of one.
+ */
 export async function writeRecord(ctx: QuotaCtx, record: QuotaRecord): Promise<void> {
-  await ctx.host.fs.writeFile(recordPath(ctx.ve.paths.private), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  const path = recordPath(ctx.ve.paths.private);
+  await ctx.host.fs.writeFile(`${path}.new`, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  await ctx.host.fs.rename(`${path}.new`, path);
+}
+
+/** The record goes: the VE has no quota'd disk any more (the commit of a conversion back). */
+export async function removeRecord(ctx: QuotaCtx): Promise<void> {
+  const path = recordPath(ctx.ve.paths.private);
+  if (await ctx.host.fs.exists(path)) await ctx.host.fs.remove(path);
 }

@@ -37,15 +37,39 @@ async function ensureQuotasOn(ctx: QuotaCtx, path: string): Promise<void> {
   ctx.log.warn(`btrfs quotas were off on the filesystem of ${path}: turned on (btrfs quota enable), which every subvolume there now pays for`);
 }
 
+/** The qgroup's limit: `kb` 1 KiB blocks, or none. */
+async function setLimitKb(ctx: QuotaCtx, kb: number | undefined, code: QuotaErrorCode): Promise<void> {
+  await btrfs(ctx.host, ['qgroup', 'limit', kb === undefined ? 'none' : String(kb * 1024), ctx.ve.paths.private], `${ctx.ve.label}: DISKSPACE ${kb ?? 'none'}`, code);
+}
+
 async function setLimit(ctx: QuotaCtx, limits: QuotaLimits, code: QuotaErrorCode): Promise<void> {
-  const bytes = limits.space!.hard * 1024;
-  await btrfs(ctx.host, ['qgroup', 'limit', String(bytes), ctx.ve.paths.private], `${ctx.ve.label}: DISKSPACE ${limits.space!.hard}`, code);
+  await setLimitKb(ctx, limits.space!.hard, code);
+}
+
+/** Whether `path` is a btrfs subvolume (a private area made with the quota is one). */
+export async function isSubvolume(ctx: QuotaCtx, path: string): Promise<boolean> {
+  const r = await ctx.host.processes.run(['btrfs', 'subvolume', 'show', path], { env: { LC_ALL: 'C' } });
+  return r.code === 0;
+}
+
+/**
+ * A private area that is a subvolume already (made with a quota that was removed since)
+ * gets its limit again; one that is a plain directory cannot become a subvolume in place.
+ */
+export async function limitSubvolume(ctx: QuotaCtx, limits: QuotaLimits): Promise<void> {
+  await ensureQuotasOn(ctx, ctx.ve.paths.private);
+  await setLimit(ctx, limits, 'QUOTA_INIT');
+}
+
+/** The limit lifted (the quota removed, or turned off): the subvolume stays. */
+export async function liftLimit(ctx: QuotaCtx): Promise<void> {
+  await setLimitKb(ctx, undefined, 'QUOTA_OFF');
 }
 
 export const btrfsBackend: QuotaBackend = {
   name: 'btrfs',
 
-  traits: () => ({ title: 'btrfs subvolume with a qgroup limit', inodes: false, soft: false, df: false }),
+  traits: () => ({ title: 'btrfs subvolume with a qgroup limit', inodes: false, soft: true, softInodes: false, kernelGrace: false, df: false }),
 
   async setup(ctx, limits) {
     const priv = ctx.ve.paths.private;
@@ -72,6 +96,10 @@ export const btrfsBackend: QuotaBackend = {
 
   async apply(ctx, _record, limits) {
     await setLimit(ctx, limits, 'QUOTA_SET');
+  },
+
+  async hold(ctx, _record, limits, softKb) {
+    if (limits.space) await setLimitKb(ctx, softKb ?? limits.space.hard, 'QUOTA_SET');
   },
 
   async usage(ctx): Promise<QuotaUsage | undefined> {

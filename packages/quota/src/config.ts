@@ -13,42 +13,48 @@ export interface SoftHard {
 }
 
 /**
- * `soft[:hard]` as vzctl parses DISKSPACE and DISKINODES: one value sets both, no
- * `unlimited` (OpenVZ has none: use a large number), soft at most hard. Written back
- * always as `soft:hard`, as vzctl saves them.
+ * `soft[:hard]` as vzctl parses DISKSPACE and DISKINODES: one value sets both, soft at
+ * most hard. Written back always as `soft:hard`, as vzctl saves them. `unlimited` (the
+ * whole value) means no limit: for DISKSPACE, no disk quota at all (a VE that has one is
+ * moved off its disk at the next start).
  */
 export function softHard(unit: Extract<SizeUnit, 'kb' | 'items'>): ValueType<SoftHard> {
-  const one = (raw: string, what: string): number => {
-    const v = parseSize(raw, unit);
-    if (v === UNLIMITED) throw new ValueError(`'${raw}': the ${what} limit has no 'unlimited'; give a number`);
-    return v;
-  };
   return {
-    arg: unit === 'kb' ? 'SOFT[:HARD]' : 'N[:N]',
+    arg: unit === 'kb' ? 'SOFT[:HARD]|unlimited' : 'N[:N]|unlimited',
     parse(raw) {
       const parts = raw.trim().split(':');
       if (parts.length > 2 || parts.some((p) => p === '')) throw new ValueError(`'${raw}' is not soft[:hard]`);
-      const soft = one(parts[0]!, 'soft');
-      const hard = parts.length === 2 ? one(parts[1]!, 'hard') : soft;
+      const values = parts.map((p) => parseSize(p, unit));
+      const soft = values[0]!;
+      const hard = values[1] ?? soft;
+      if (soft === UNLIMITED && hard === UNLIMITED) return { soft, hard };
+      // A soft limit needs a hard one above it: an image or a qgroup has a size.
+      if (soft === UNLIMITED || hard === UNLIMITED) throw new ValueError(`'${raw}': 'unlimited' stands for the whole value (no limit at all), not for one half`);
       if (soft > hard) throw new ValueError(`soft limit ${soft} is above hard limit ${hard}`);
       return { soft, hard };
     },
-    format: (v) => `${v.soft}:${v.hard}`,
+    format: (v) => (v.hard === UNLIMITED ? 'unlimited' : `${v.soft}:${v.hard}`),
   };
+}
+
+/** A limit that holds something (not absent, not `unlimited`). */
+export function limited(v: SoftHard | undefined): v is SoftHard {
+  return v !== undefined && v.hard !== UNLIMITED;
 }
 
 export const DISKSPACE = defineKey<SoftHard>({
   name: 'DISKSPACE',
   type: softHard('kb'),
-  description: 'Disk space: soft[:hard] in 1 KiB blocks (K, M, G, T suffixes); soft may be passed for QUOTATIME',
-  live: true,
+  description: 'Disk space: soft[:hard] in 1 KiB blocks (K, M, G, T suffixes); soft may be passed for QUOTATIME; unlimited: no disk quota',
+  // A new limit on the VE's disk applies at once; a disk made or taken away (its files moved) waits for the next start.
+  live: (before, after) => limited(before) === limited(after),
   flag: 'diskspace',
 });
 
 export const DISKINODES = defineKey<SoftHard>({
   name: 'DISKINODES',
   type: softHard('items'),
-  description: 'Files and directories: soft[:hard] inodes',
+  description: 'Files and directories: soft[:hard] inodes; unlimited: no inode limit',
   live: true,
   flag: 'diskinodes',
 });
@@ -112,11 +118,13 @@ export interface QuotaLimits {
   ugid: number;
 }
 
+const only = (v: SoftHard | undefined): SoftHard | undefined => (limited(v) ? v : undefined);
+
 export function quotaLimits(config: ConfigView): QuotaLimits {
   const enabled = config.get(DISK_QUOTA) !== false;
   return {
-    space: enabled ? config.get(DISKSPACE) : undefined,
-    inodes: enabled ? config.get(DISKINODES) : undefined,
+    space: enabled ? only(config.get(DISKSPACE)) : undefined,
+    inodes: enabled ? only(config.get(DISKINODES)) : undefined,
     grace: config.get(QUOTATIME) ?? DEFAULT_QUOTATIME,
     ugid: config.get(QUOTAUGIDLIMIT) ?? 0,
   };

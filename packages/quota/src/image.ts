@@ -4,11 +4,13 @@
  * (layout.ts). Works on any kernel with loop devices and ext4. The filesystem's size is
  * the hard space limit and its inode count the hard inode limit, so both hold for every
  * writer, root included, and `df` inside shows them (overlayfs reports its upper layer's
- * statfs). Soft limits are reported, not enforced: ext4 has no grace period.
+ * statfs). ext4 has no grace period: once QUOTATIME has passed (grace.ts keeps the
+ * clock) the space soft limit is held by ext4's reserved clusters, which no writer may
+ * use, root included; inode soft limits are reported only (ext4 keeps no reserve of them).
  */
 import { join } from 'node:path';
 import type { Host } from '@vzkit/core';
-import type { BackendTraits, QuotaBackend, QuotaCtx, QuotaRecord, QuotaUsage } from './backend.js';
+import type { BackendTraits, MountOptions, QuotaBackend, QuotaCtx, QuotaRecord, QuotaUsage } from './backend.js';
 import type { QuotaLimits } from './config.js';
 import { growOnline, makeImage, readSuperblock, resizeOffline, type Superblock } from './e2fs.js';
 import { asQuotaError, quotaError } from './errors.js';
@@ -43,6 +45,63 @@ function usageOf(sb: Superblock): { blocks: number; inodes: number } {
   return { blocks: sb.blockCount - sb.overhead - sb.freeBlocks, inodes: sb.inodeCount - sb.freeInodes };
 }
 
+/**
+ * Mounts the image at VE_PRIVATE/disk, sized to DISKSPACE first where it changed while
+ * the VE was stopped; in room mode the reserve holds the limit from the first write.
+ */
+export async function mountDisk(ctx: QuotaCtx, record: QuotaRecord, limits: QuotaLimits, opts: MountOptions): Promise<void> {
+  const { image, disk } = paths(ctx);
+  const what = `${ctx.ve.label}: mount the disk image ${image}`;
+  if (!(await ctx.host.fs.exists(image))) throw quotaError('QUOTA_ON', `${what}: it does not exist`, { path: image });
+  // The VE's files live on the image whatever the config says now.
+  if (!limits.space) ctx.log.warn('DISKSPACE is not set (or DISK_QUOTA=no), but the VE\'s files live on its disk image: it keeps its size');
+  // Stopped, the image may take a DISKSPACE saved since: offline resize2fs needs no capability.
+  const hard = limits.space?.hard;
+  const sb = await readSuperblock(ctx.host, image, what, 'QUOTA_ON');
+  const visible = sb.blockCount - sb.overhead;
+  const inodes = limits.inodes?.hard;
+  // DISKINODES saved since the image was made: its inode count cannot follow.
+  if (inodes !== undefined && (sb.inodeCount > inodes + RESERVED_INODES || sb.inodeCount < 0.9 * inodes)) {
+    ctx.log.warn(`DISKINODES is ${inodes}, but the disk image holds ${sb.inodeCount} inodes, fixed when it was made`);
+  }
+  const want = hard === undefined ? visible : record.mode === 'room' ? roomBlocks(limitBlocks(hard)) : limitBlocks(hard);
+  if (visible < want || (record.mode !== 'room' && visible > want)) {
+    try {
+      await resizeOffline(ctx.host, image, want, `${ctx.ve.label}: resize the disk image to DISKSPACE`);
+    } catch (e) {
+      const err = asQuotaError(e, 'QUOTA_SET', `${ctx.ve.label}: DISKSPACE ${hard}`);
+      if (visible < want) throw err;
+      // The files need more than the new limit: the VE still starts, on its old size.
+      ctx.log.warn(`the disk image keeps its ${(visible * BLOCK_SIZE) / 1024} KiB: ${err.message}`);
+    }
+  }
+  await ctx.host.fs.mkdir(disk, { recursive: true, mode: 0o700 });
+  if (await ctx.host.mounts.isMountPoint(disk)) throw quotaError('QUOTA_ON', `${what}: ${disk} is already a mount point`, { path: disk, hint: `unmount it ('umount ${disk}') first` });
+  if (opts.record) await ctx.state.set({ mounted: disk });
+  try {
+    await ctx.host.mounts.mount({ source: image, target: disk, fstype: 'ext4', loop: true, flags: ['nodev', 'nosuid'], ...(record.ugid && limits.ugid > 0 ? { data: 'usrquota,grpquota' } : {}) });
+  } catch (e) {
+    throw asQuotaError(e, 'QUOTA_ON', what);
+  }
+  if (record.mode === 'room' && limits.space) await imageBackend.apply(ctx, record, limits, limits);
+}
+
+/** Unmounts the image wherever it is mounted at VE_PRIVATE/disk, recorded or not. */
+export async function unmountDisk(ctx: QuotaCtx): Promise<void> {
+  const { disk } = paths(ctx);
+  if (!(await ctx.host.mounts.isMountPoint(disk))) return;
+  try {
+    await ctx.host.mounts.umount(disk);
+  } catch (e) {
+    throw asQuotaError(e, 'QUOTA_OFF', `${ctx.ve.label}: unmount the disk image`);
+  }
+}
+
+/** Whether the image is mounted (the quota is on). */
+export async function diskMounted(ctx: QuotaCtx): Promise<boolean> {
+  return ctx.host.mounts.isMountPoint(paths(ctx).disk);
+}
+
 export const imageBackend: QuotaBackend = {
   name: 'image',
 
@@ -50,7 +109,10 @@ export const imageBackend: QuotaBackend = {
     return {
       title: record.mode === 'room' ? 'ext4 image on a loop device (limit held by reserved blocks)' : 'ext4 image on a loop device',
       inodes: true,
-      soft: false,
+      // Past its grace, the space soft limit is held by reserved clusters; ext4 has no such reserve of inodes.
+      soft: true,
+      softInodes: false,
+      kernelGrace: false,
       df: record.mode !== 'room',
     };
   },
@@ -73,42 +135,9 @@ export const imageBackend: QuotaBackend = {
     return { backend: 'image', mode, ugid: limits.ugid > 0 };
   },
 
-  async attach(ctx, record, limits) {
-    const { priv, image, disk } = paths(ctx);
-    const what = `${ctx.ve.label}: mount the disk image ${image}`;
-    if (!(await ctx.host.fs.exists(image))) throw quotaError('QUOTA_ON', `${what}: it does not exist`, { path: image });
-    // The VE's files live on the image whatever the config says now.
-    if (!limits.space) ctx.log.warn('DISKSPACE is not set (or DISK_QUOTA=no), but the VE\'s files live on its disk image: it keeps its size');
-    // Stopped, the image may take a DISKSPACE saved since: offline resize2fs needs no capability.
-    const hard = limits.space?.hard;
-    const sb = await readSuperblock(ctx.host, image, what, 'QUOTA_ON');
-    const visible = sb.blockCount - sb.overhead;
-    const inodes = limits.inodes?.hard;
-    // DISKINODES saved since the image was made: its inode count cannot follow.
-    if (inodes !== undefined && (sb.inodeCount > inodes + RESERVED_INODES || sb.inodeCount < 0.9 * inodes)) {
-      ctx.log.warn(`DISKINODES is ${inodes}, but the disk image holds ${sb.inodeCount} inodes, fixed when it was made`);
-    }
-    const want = hard === undefined ? visible : record.mode === 'room' ? roomBlocks(limitBlocks(hard)) : limitBlocks(hard);
-    if (visible < want || (record.mode !== 'room' && visible > want)) {
-      try {
-        await resizeOffline(ctx.host, image, want, `${ctx.ve.label}: resize the disk image to DISKSPACE`);
-      } catch (e) {
-        const err = asQuotaError(e, 'QUOTA_SET', `${ctx.ve.label}: DISKSPACE ${hard}`);
-        if (visible < want) throw err;
-        // The files need more than the new limit: the VE still starts, on its old size.
-        ctx.log.warn(`the disk image keeps its ${(visible * BLOCK_SIZE) / 1024} KiB: ${err.message}`);
-      }
-    }
-    await ctx.host.fs.mkdir(disk, { recursive: true, mode: 0o700 });
-    if (await ctx.host.mounts.isMountPoint(disk)) throw quotaError('QUOTA_ON', `${what}: ${disk} is already a mount point`, { path: disk, hint: `unmount it ('umount ${disk}') first` });
-    await ctx.state.set({ mounted: disk });
-    try {
-      await ctx.host.mounts.mount({ source: image, target: disk, fstype: 'ext4', loop: true, flags: ['nodev', 'nosuid'], ...(record.ugid && limits.ugid > 0 ? { data: 'usrquota,grpquota' } : {}) });
-    } catch (e) {
-      throw asQuotaError(e, 'QUOTA_ON', what);
-    }
-    if (record.mode === 'room' && limits.space) await this.apply(ctx, record, limits, limits);
-    await linkLayers(ctx.host, priv, ctx.ve.label);
+  async attach(ctx, record, limits, opts = { record: true }) {
+    await mountDisk(ctx, record, limits, opts);
+    await linkLayers(ctx.host, paths(ctx).priv, ctx.ve.label);
   },
 
   async detach(ctx) {
@@ -163,6 +192,17 @@ export const imageBackend: QuotaBackend = {
     } catch (e) {
       throw asQuotaError(e, 'QUOTA_SET', what);
     }
+  },
+
+  async hold(ctx, record, limits, softKb) {
+    const { disk } = paths(ctx);
+    const what = `${ctx.ve.label}: DISKSPACE soft limit ${softKb ?? ''}`.trimEnd();
+    const device = await deviceOf(ctx.host, disk);
+    if (!device || !limits.space) return;
+    const st = await ctx.host.fs.statfs(disk);
+    // Usable space: the soft limit while held; back at the hard limit (or the filesystem, if smaller) after.
+    const target = softKb !== undefined ? limitBlocks(softKb) : Math.min(limitBlocks(limits.space.hard), st.blocks);
+    await setReserved(ctx.host, device, reservedClusters(st.blocks, target)).catch((e) => { throw asQuotaError(e, 'QUOTA_SET', what); });
   },
 
   async usage(ctx, record, running): Promise<QuotaUsage | undefined> {

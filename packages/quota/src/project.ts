@@ -56,15 +56,15 @@ async function limit(ctx: QuotaCtx, id: number, limits: QuotaLimits, code: Quota
 export const projectBackend: QuotaBackend = {
   name: 'project',
 
-  traits: () => ({ title: 'project quota', inodes: true, soft: true, df: true }),
+  traits: () => ({ title: 'project quota', inodes: true, soft: true, softInodes: true, kernelGrace: true, df: true }),
 
   async setup(ctx, limits) {
     const priv = ctx.ve.paths.private;
     const id = ctx.ve.ctid;
     await ctx.host.fs.mkdir(priv, { recursive: true, mode: 0o700 });
     try {
-      // -R: a private area made before the quota keeps its files in the project too.
-      await runTool(ctx.host, ['chattr', '-R', '-p', String(id), '+P', priv], { what: `${ctx.ve.label}: project ${id} on ${priv}`, code: 'QUOTA_INIT' });
+      // A private area made before the quota (given after create) brings its files into the project.
+      await projectTree(ctx, id, 'QUOTA_INIT');
       await limit(ctx, id, limits, 'QUOTA_INIT');
     } catch (e) {
       throw asQuotaError(e, 'QUOTA_INIT', `${ctx.ve.label}: project quota`);
@@ -84,6 +84,10 @@ export const projectBackend: QuotaBackend = {
     await limit(ctx, record.project ?? ctx.ve.ctid, limits, 'QUOTA_SET');
   },
 
+  async hold() {
+    // The kernel turns a soft limit hard after the grace period itself.
+  },
+
   async usage(ctx, record) {
     const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
     if (!mnt) return undefined;
@@ -92,9 +96,41 @@ export const projectBackend: QuotaBackend = {
   },
 
   async remove(ctx, record) {
-    const id = record?.project ?? ctx.ve.ctid;
-    const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
-    // The files went with the private area; the limits stay in the quota file otherwise.
-    if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF' });
+    await dropLimits(ctx, record?.project ?? ctx.ve.ctid);
   },
 };
+
+/**
+ * Every directory and regular file of the private area into project `id` (0: out of any),
+ * directories with the inherit flag while `id` is not 0. Not `chattr -R`: it fails on the
+ * first device node, FIFO or socket (the overlay's whiteouts are 0:0 character devices),
+ * whose flags cannot be read; such files hold no blocks, and find never follows a link.
+ */
+async function projectTree(ctx: QuotaCtx, id: number, code: QuotaErrorCode): Promise<void> {
+  const priv = ctx.ve.paths.private;
+  const what = `${ctx.ve.label}: project ${id} on ${priv}`;
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'd', '-exec', 'chattr', '-p', String(id), id === 0 ? '-P' : '+P', '{}', '+'], { what, code });
+  await runTool(ctx.host, ['find', priv, '-xdev', '-type', 'f', '-exec', 'chattr', '-p', String(id), '{}', '+'], { what, code });
+}
+
+/** The project's limits go (zero is none); the files went with the private area, or stay. */
+async function dropLimits(ctx: QuotaCtx, id: number): Promise<void> {
+  const mnt = await mountOf(ctx.host, ctx.ve.paths.private);
+  // The limits stay in the filesystem's quota file otherwise.
+  if (mnt) await runTool(ctx.host, ['setquota', '-P', String(id), '0', '0', '0', '0', mnt.target], { what: `${ctx.ve.label}: drop project quota ${id}`, code: 'QUOTA_OFF' });
+}
+
+/**
+ * The quota taken off a VE whose private area stays (its DISKSPACE removed): limits
+ * dropped, and its files back in project 0 without the inherit flag, as they were before.
+ * Idempotent: a conversion back killed midway is run again.
+ */
+export async function releaseProject(ctx: QuotaCtx, id: number): Promise<void> {
+  await dropLimits(ctx, id);
+  await projectTree(ctx, 0, 'QUOTA_OFF');
+}
+
+/** Only the limits lifted (vzquota off): the files stay in the project, which start sets again. */
+export async function liftProject(ctx: QuotaCtx, id: number): Promise<void> {
+  await dropLimits(ctx, id);
+}

@@ -44,7 +44,10 @@ export function renderTable(r: QuotaReport, now: number): string[] {
   ];
   if (r.backend) {
     const notes: string[] = [];
-    if (r.space?.extra?.['soft'] === 'reported') notes.push('soft limits reported, not enforced');
+    const softBelow = (row: StatRow | undefined) => row?.barrier !== undefined && row.limit !== undefined && row.barrier < row.limit;
+    if (r.space?.extra?.['held'] === 'soft') notes.push('the grace period is over: the soft limit holds as the hard one');
+    if (softBelow(r.space) && r.space?.extra?.['soft'] === 'reported') notes.push('space soft limit reported, not enforced');
+    if (softBelow(r.inodes) && r.inodes?.extra?.['soft'] === 'reported' && r.inodes.status !== 'unsupported') notes.push('inode soft limit reported, not enforced');
     if (r.inodes?.status === 'unsupported') notes.push('no inode limit');
     if (typeof r.inodes?.extra?.['enforcedLimit'] === 'number') notes.push(`the filesystem holds ${r.inodes.extra['enforcedLimit']} inodes`);
     const title = r.space?.extra?.['backendTitle'] ?? r.backend;
@@ -62,6 +65,7 @@ function part(row: StatRow | undefined, now: number): Record<string, unknown> {
     grace: ends === undefined ? null : Math.max(0, ends - now),
     status: row?.status ?? null,
     soft: row?.extra?.['soft'] ?? null,
+    held: row?.extra?.['held'] === 'soft',
     ...(typeof row?.extra?.['enforcedLimit'] === 'number' ? { enforcedLimit: row.extra['enforcedLimit'] } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { quotaError, type QuotaErrorCode } from './errors.js';
 
 const PACKAGE_OF: Record<string, string> = {
   'mkfs.ext4': 'e2fsprogs', resize2fs: 'e2fsprogs', e2fsck: 'e2fsprogs', dumpe2fs: 'e2fsprogs', tune2fs: 'e2fsprogs', chattr: 'e2fsprogs',
-  btrfs: 'btrfs-progs', setquota: 'quota', repquota: 'quota', cp: 'coreutils',
+  btrfs: 'btrfs-progs', setquota: 'quota', repquota: 'quota', cp: 'coreutils', du: 'coreutils', sync: 'coreutils', find: 'findutils',
 };
 
 export interface ToolRun {

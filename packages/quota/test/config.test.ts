@@ -32,10 +32,17 @@ describe('DISKSPACE and DISKINODES values', () => {
     ['60M:50M', /soft limit 61440 is above hard limit 51200/],
     ['1:2:3', /not soft\[:hard\]/],
     [':5', /not soft\[:hard\]/],
-    ['unlimited', /no 'unlimited'/],
+    ['1G:unlimited', /stands for the whole value/],
+    ['unlimited:1G', /stands for the whole value/],
     ['1.5', /needs a suffix/],
   ])('space %s is refused', (raw, why) => {
     expect(() => space.parse(raw)).toThrow(why);
+  });
+
+  it('unlimited, the whole value, is no limit: saved as unlimited, and no quota for the VE', () => {
+    expect(space.format(space.parse('unlimited'))).toBe('unlimited');
+    expect(space.format(space.parse('unlimited:unlimited'))).toBe('unlimited');
+    expect(inodes.format(inodes.parse('unlimited'))).toBe('unlimited');
   });
 
   it('inodes take no suffix', () => {

@@ -3,7 +3,7 @@
  * sized filesystem in the image file, dumpe2fs reports it, resize2fs resizes it offline
  * or online through its loop device, refusing without CAP_SYS_RESOURCE as the kernel
  * does), btrfs (subvolumes, quotas, qgroup limits and usage), chattr, setquota and
- * repquota (project limits), cp -a. Each keeps what it made in `state`, so tests assert
+ * repquota (project limits), find (running chattr), cp, du and sync. Each keeps what it made in `state`, so tests assert
  * the resulting disks, not the command lines.
  */
 import { join } from 'node:path';
@@ -147,16 +147,45 @@ export function installQuotaTools(fake: FakeHost): ToolState {
     return 0;
   });
 
+  // cp -R --no-dereference --preserve=mode,ownership,timestamps,links,xattr: each entry
+  // made, then its owner (which drops set-id bits and capabilities on a real kernel and
+  // on FakeHost), then its extended attributes, then its mode, as GNU cp does.
   on('cp', async (argv) => {
     const [src, dst] = argv.slice(-2).map((p) => p.replace(/\/\.?$/, ''));
+    const attrs = async (from: string, to: string) => {
+      const st = fake.fs.statSync(from)!;
+      await fake.fs.chown(to, st.uid, st.gid);
+      if (st.type === 'symlink') return;
+      for (const name of await fake.fs.listXattrs(from)) await fake.fs.setXattr(to, name, (await fake.fs.getXattr(from, name))!);
+      await fake.fs.chmod(to, st.mode);
+    };
     for (const entry of fake.fs.tree(src!)) {
-      const rel = entry.replace(/\/$/, '');
-      const st = fake.fs.statSync(join(src!, rel));
-      if (st?.type === 'dir') await fake.fs.mkdir(join(dst!, rel), { recursive: true, mode: st.mode });
-      else if (st?.type === 'file') await fake.fs.writeFile(join(dst!, rel), fake.fs.read(join(src!, rel)), { mode: st.mode });
+      const rel = entry.replace(/\/$/, '').replace(/ -> .*$/, '').replace(/ [cb] \d+:\d+$/, '');
+      const from = join(src!, rel);
+      const to = join(dst!, rel);
+      const st = fake.fs.statSync(from);
+      if (st?.type === 'dir') await fake.fs.mkdir(to, { recursive: true });
+      else if (st?.type === 'file') await fake.fs.writeFile(to, fake.fs.read(from));
+      else if (st?.type === 'symlink') await fake.fs.symlink(await fake.fs.readlink(from), to);
+      else return { code: 1, stderr: `cp: cannot create special file '${to}': not modelled\n` };
     }
+    // Attributes after the contents, deepest first: a directory's mode may close it to writes.
+    for (const entry of fake.fs.tree(src!).reverse()) {
+      const rel = entry.replace(/\/$/, '').replace(/ -> .*$/, '');
+      await attrs(join(src!, rel), join(dst!, rel));
+    }
+    await attrs(src!, dst!);
     return 0;
   });
+
+  // du -s -x -k DIR / du -s -x --inodes DIR
+  on('du', (argv) => {
+    const dir = argv[argv.length - 1]!;
+    const u = bytesUnder(fake, dir);
+    return { stdout: `${argv.includes('--inodes') ? u.files : Math.ceil(u.bytes / 1024) + u.files * 4}\t${dir}\n` };
+  });
+
+  on('sync', () => 0);
 
   on('btrfs', async (argv) => {
     const [, group, verb, ...rest] = argv;
@@ -168,15 +197,25 @@ export function installQuotaTools(fake: FakeHost): ToolState {
     } else if (where === 'subvolume delete') {
       if (!state.subvolumes.delete(path)) return { code: 1, stderr: `ERROR: Not a Btrfs subvolume: ${path}\n` };
       await fake.fs.remove(path, { recursive: true });
+    } else if (where === 'subvolume show') {
+      if (!state.subvolumes.has(path)) return { code: 1, stderr: `ERROR: Not a Btrfs subvolume: ${path}\n` };
     } else if (where === 'quota enable') state.btrfsQuota = true;
     else if (where === 'qgroup limit') {
       if (!state.btrfsQuota) return { code: 1, stderr: 'ERROR: quotas not enabled\n' };
-      state.qgroupLimits.set(path, Number(rest[0]));
+      if (rest[0] === 'none') state.qgroupLimits.delete(path);
+      else state.qgroupLimits.set(path, Number(rest[0]));
     } else if (where.startsWith('qgroup show')) {
       if (!state.btrfsQuota) return { code: 1, stderr: 'ERROR: can\'t list qgroups: quotas not enabled\n' };
       const used = bytesUnder(fake, path).bytes;
       return { stdout: `Qgroupid    Referenced    Exclusive  Max referenced  Max exclusive   Path\n0/256  ${used}  ${used}  ${state.qgroupLimits.get(path) ?? 'none'}  none  ve\n` };
     } else return { code: 1, stderr: `btrfs: unknown ${where}\n` };
+    return 0;
+  });
+
+  // find DIR -xdev -type d|f -exec chattr -p ID [+P|-P] {} +: the directory's project.
+  on('find', (argv) => {
+    const i = argv.indexOf('-p');
+    if (argv.includes('chattr') && argv[argv.indexOf('-type') + 1] === 'd') state.projects.set(argv[1]!, Number(argv[i + 1]));
     return 0;
   });
 

@@ -57,18 +57,26 @@ describe('vzquota stat layout', () => {
   });
 
   it('prints vzquota\'s table, a star over a limit, and the backend', () => {
-    const space: StatRow = { resource: 'diskspace', held: 508400, barrier: 2097152, limit: 2306867, extra: { backend: 'image', backendTitle: 'ext4 image on a loop device', soft: 'reported' } };
-    const inodes: StatRow = { resource: 'diskinodes', held: 150000, barrier: 131072, limit: 144179, status: 'enforced', extra: { graceEnds: now + 7200 } };
+    const space: StatRow = { resource: 'diskspace', held: 508400, barrier: 2097152, limit: 2306867, extra: { backend: 'image', backendTitle: 'ext4 image on a loop device', soft: 'enforced' } };
+    const inodes: StatRow = { resource: 'diskinodes', held: 150000, barrier: 131072, limit: 144179, status: 'enforced', extra: { graceEnds: now + 7200, soft: 'reported' } };
     expect(renderTable({ ctid: 101, space, inodes, backend: 'image' }, now)).toEqual([
       '   resource          usage       softlimit      hardlimit    grace',
       '  1k-blocks         508400         2097152        2306867         ',
       '     inodes         150000*         131072         144179    02:00',
-      'backend: ext4 image on a loop device (soft limits reported, not enforced)',
+      'backend: ext4 image on a loop device (inode soft limit reported, not enforced)',
     ]);
     expect(toJson({ ctid: 101, space, inodes, backend: 'image' }, now)).toMatchObject({
       ctid: 101, backend: 'image',
-      diskspace: { usage: 508400, softlimit: 2097152, hardlimit: 2306867, grace: null, soft: 'reported' },
+      diskspace: { usage: 508400, softlimit: 2097152, hardlimit: 2306867, grace: null, soft: 'enforced', held: false },
       diskinodes: { usage: 150000, grace: 7200, status: 'enforced' },
     });
+  });
+
+  it('says when the soft limit holds as the hard one', () => {
+    const space: StatRow = { resource: 'diskspace', held: 60000, barrier: 51200, limit: 61440, extra: { backendTitle: 'ext4 image on a loop device', soft: 'enforced', held: 'soft', graceEnds: now - 5 } };
+    const lines = renderTable({ ctid: 101, space, inodes: undefined, backend: 'image' }, now);
+    expect(lines[1]).toMatch(/^ {2}1k-blocks +60000\* +51200 +61440 +none$/);
+    expect(lines[3]).toBe('backend: ext4 image on a loop device (the grace period is over: the soft limit holds as the hard one)');
+    expect(toJson({ ctid: 101, space, inodes: undefined, backend: 'image' }, now)).toMatchObject({ diskspace: { grace: 0, held: true } });
   });
 });

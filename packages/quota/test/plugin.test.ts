@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, definePlugin, isVzError, resolvePaths, type Logger, type Runtime, type VzPaths } from '@vzkit/core';
-import { FakeHost, type FakeHostOptions } from '@vzkit/fake-host';
+import { createRuntime, isVzError, resolvePaths, type Logger, type Runtime, type VzPaths } from '@vzkit/core';
+import { FakeHost, templateStandIn, type FakeHostOptions } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { quotaPlugin, UGID_MOUNT, vzquotaShow, vzquotaStat } from '../src/index.js';
 import { installQuotaTools, type ToolState } from './fake-tools.js';
@@ -24,8 +24,6 @@ let warnings: string[];
 let priv: string;
 let root: string;
 
-/** ns-fs needs a template plugin by name; the template tree is seeded below. */
-const stubTemplate = definePlugin({ name: '@vzkit/template', hooks: {} });
 
 function setup(opts: FakeHostOptions = {}, noCapSysResource = false): void {
   fake = new FakeHost(opts);
@@ -37,7 +35,7 @@ function setup(opts: FakeHostOptions = {}, noCapSysResource = false): void {
   for (const d of ['proc', 'sys', 'dev', 'root', 'tmp', 'run']) fake.fs.seedDir(join(paths.template, 'busybox', d));
   warnings = [];
   const log: Logger = { info() {}, debug() {}, warn: (m) => warnings.push(m) };
-  rt = createRuntime({ host: fake, plugins: [stubTemplate, quotaPlugin, nsFsPlugin], paths, log, cgroupParent: '@self/quota-test' });
+  rt = createRuntime({ host: fake, plugins: [templateStandIn, quotaPlugin, nsFsPlugin], paths, log, cgroupParent: '@self/quota-test' });
 }
 
 beforeEach(async () => {
@@ -190,12 +188,19 @@ describe('image backend (any kernel)', () => {
     expect(fake.loopDevices()).toHaveLength(1);
   });
 
-  it('a private area from before the quota (saved DISKSPACE) keeps running without one, and says so', async () => {
+  it('a VE given DISKSPACE after create gets its disk at the next start, its files moved onto it', async () => {
     await create({});
-    await rt.set(CTID, [{ key: 'DISKSPACE', value: '1G' }], { save: true });
-    await rt.start(CTID);
-    expect(warnings.join('\n')).toMatch(/created without a disk quota/);
+    fake.fs.seed(join(priv, 'fs/etc/motd'), 'hello\n');
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '50M:60M' }], { save: true });
     expect(fake.loopDevices()).toEqual([]);
+    await rt.start(CTID);
+    expect(await record()).toMatchObject({ backend: 'image' });
+    expect(await fake.fs.readlink(join(priv, 'fs'))).toBe('disk/fs');
+    expect(fake.fs.read(join(root, 'etc/motd'))).toBe('hello\n');
+    expect((await statfsKb(root)).size).toBe(61440);
+    await expect(fill('big', 70)).rejects.toMatchObject({ code: 'ENOSPC' });
+    await rt.stop(CTID, { fast: true });
+    await expectNothingLeft();
   });
 
   it('moves the files of a private area that has real layer directories onto the disk', async () => {
@@ -234,7 +239,7 @@ describe('backend choice', () => {
     await fill('a', 3);
     const rows = await rt.stats(CTID);
     const space = rows.find((r) => r.resource === 'diskspace')!;
-    expect(space).toMatchObject({ barrier: 51200, limit: 61440, status: 'enforced', extra: { backend: 'btrfs', soft: 'reported' } });
+    expect(space).toMatchObject({ barrier: 51200, limit: 61440, status: 'enforced', extra: { backend: 'btrfs', soft: 'enforced' } });
     // The qgroup counts everything in the subvolume: the VE's 3 MiB and the quota record.
     expect(space.held).toBeGreaterThanOrEqual(3072);
     expect(space.held).toBeLessThan(3080);
@@ -260,6 +265,46 @@ describe('backend choice', () => {
     await rt.stop(CTID, { fast: true });
     await rt.destroy(CTID);
     expect(tools.projectLimits.get(CTID)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('project quota given after create: the files join the project at the next start; unlimited takes them out and drops the limits', async () => {
+    await privateOn('ext4', 'prjquota');
+    await create({});
+    fake.fs.seed(join(priv, 'fs/etc/motd'), 'hello\n');
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '50M:60M' }], { save: true });
+    await rt.start(CTID);
+    expect(await record()).toEqual({ backend: 'project', project: CTID });
+    expect(tools.projects.get(priv)).toBe(CTID);
+    expect(tools.projectLimits.get(CTID)).toEqual([51200, 61440, 0, 0]);
+    await rt.stop(CTID, { fast: true });
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: 'unlimited' }], { save: true });
+    await rt.start(CTID);
+    expect(await fake.fs.exists(join(priv, 'quota.json'))).toBe(false);
+    expect(tools.projects.get(priv)).toBe(0);
+    expect(tools.projectLimits.get(CTID)).toEqual([0, 0, 0, 0]);
+    expect(fake.fs.read(join(root, 'etc/motd'))).toBe('hello\n');
+    await rt.stop(CTID, { fast: true });
+  });
+
+  it('btrfs: a quota taken away lifts the limit and leaves the subvolume; given again, the limit comes back; a plain directory gets an image', async () => {
+    await privateOn('btrfs');
+    await create({ DISKSPACE: '50M:60M' });
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: 'unlimited' }], { save: true });
+    await rt.start(CTID);
+    await rt.stop(CTID, { fast: true });
+    expect(tools.qgroupLimits.has(priv)).toBe(false);
+    expect(tools.subvolumes.has(priv)).toBe(true);
+    await rt.set(CTID, [{ key: 'DISKSPACE', value: '70M' }], { save: true });
+    await rt.start(CTID);
+    expect(await record()).toEqual({ backend: 'btrfs' });
+    expect(tools.qgroupLimits.get(priv)).toBe(70 * MiB);
+    await rt.stop(CTID, { fast: true });
+    const other = CTID + 1;
+    await create({}, other);
+    await rt.set(other, [{ key: 'DISKSPACE', value: '70M' }], { save: true });
+    await rt.start(other);
+    expect(JSON.parse(await fake.fs.readFile(join(paths.private, String(other), 'quota.json')))).toMatchObject({ backend: 'image' });
+    await rt.stop(other, { fast: true });
   });
 
   it('QUOTA_BACKEND names a backend the host lacks: refused before anything is made', async () => {
@@ -325,7 +370,7 @@ describe('vzquota and vzlist', () => {
     const stat = await command(vzquotaStat, String(CTID));
     expect(stat.out[1]).toMatch(/^ {2}1k-blocks +5\d{4}\* +51200 +61440 +3days$/);
     expect(stat.out[2]).toMatch(/^ {5}inodes +\d+ +2000 +2000 +$/);
-    expect(stat.out[3]).toBe('backend: ext4 image on a loop device (soft limits reported, not enforced)');
+    expect(stat.out[3]).toBe('backend: ext4 image on a loop device');
     await rt.stop(CTID, { fast: true });
     const show = JSON.parse((await command(vzquotaShow, String(CTID), '-j')).out.join('\n')) as { diskspace: { usage: number } };
     expect(show.diskspace.usage).toBeGreaterThan(55 * 1024);

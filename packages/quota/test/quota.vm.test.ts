@@ -7,7 +7,9 @@
  *   inode limits enforced by the kernel, df inside, a live raise;
  * - the image backend sized exactly (df shows the hard limit) and grown online by
  *   resize2fs, which the guest's root may do;
- * - the second level: setquota and quota inside the VE on its own image.
+ * - the second level: setquota and quota inside the VE on its own image;
+ * - a quota given after create and taken away (project), and the image's soft limit
+ *   held past QUOTATIME in exact mode.
  * Quota holds no one with CAP_SYS_RESOURCE, so writes that must be refused run as
  * `nobody` in the VE, or as its root with the capability dropped.
  */
@@ -129,6 +131,57 @@ describe.skipIf(!inGuest)('project quota (ext4 prjquota, guest kernel)', () => {
     const r = await sh(id, 'dd if=/dev/zero of=/root/big bs=1M count=30 2>&1');
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/Disk quota exceeded/);
+  });
+});
+
+describe.skipIf(!inGuest)('a quota given after create, and taken away (guest kernel)', () => {
+  const record = (id: number) => readFile(join(dir, 'var/lib/vzkit/private', String(id), 'quota.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => undefined);
+
+  it('project quota: the VE\'s files join its project at the next start and count; unlimited takes them out again', async () => {
+    await prjquotaPrivate();
+    const id = await create({ CAPABILITY: 'sys_resource:off' });
+    await rt.start(id);
+    // A whiteout (0:0 character device) and a FIFO: files whose flags chattr cannot read.
+    expect((await sh(id, 'mkdir /data && echo hi > /data/a && ln -s a /data/l && mkfifo /data/fifo && rm /etc/shells && dd if=/dev/zero of=/data/big bs=1M count=6 2>&1')).code).toBe(0);
+    await rt.stop(id, { fast: true });
+    await rt.set(id, [{ key: 'DISKSPACE', value: '10M:10M' }], { save: true });
+    await rt.start(id);
+    expect(await record(id)).toEqual({ backend: 'project', project: id });
+    // The 6 MiB written before count: 6 more do not fit.
+    const more = await sh(id, 'dd if=/dev/zero of=/root/more bs=1M count=6 2>&1');
+    expect(more.code).not.toBe(0);
+    expect(more.stdout).toMatch(/Disk quota exceeded/);
+    const upper = join(dir, 'var/lib/vzkit/private', String(id), 'fs');
+    expect(execFileSync('lsattr', ['-p', '-d', join(upper, 'data/a')]).toString()).toMatch(new RegExp(`^\\s*${id}\\s`));
+    await rt.stop(id, { fast: true });
+    await rt.set(id, [{ key: 'DISKSPACE', value: 'unlimited' }], { save: true });
+    await rt.start(id);
+    expect(await record(id)).toBeUndefined();
+    expect(execFileSync('lsattr', ['-p', '-d', join(upper, 'data/a')]).toString()).toMatch(/^\s*0\s/);
+    expect((await sh(id, 'rm -f /root/more; dd if=/dev/zero of=/root/more bs=1M count=20 2>&1')).code).toBe(0);
+    expect((await sh(id, 'cat /data/a')).stdout).toBe('hi\n');
+  });
+
+  it('image, exact: the files move onto an image sized to the limit; past QUOTATIME the soft limit holds as the hard one', async () => {
+    const id = await create({});
+    await rt.start(id);
+    expect((await sh(id, 'echo hi > /root/a')).code).toBe(0);
+    await rt.stop(id, { fast: true });
+    await rt.set(id, [{ key: 'DISKSPACE', value: '10M:20M' }, { key: 'QUOTATIME', value: '0' }], { save: true });
+    await rt.start(id);
+    expect(await record(id)).toMatchObject({ backend: 'image', mode: 'exact' });
+    expect((await df(id)).size).toBe(20480);
+    expect((await sh(id, 'cat /root/a')).stdout).toBe('hi\n');
+    expect((await sh(id, 'dd if=/dev/zero of=/root/big bs=1M count=12 2>&1 && sync')).code).toBe(0);
+    // QUOTATIME 0: the first look past the soft limit holds it.
+    expect((await rt.stats(id)).find((r) => r.resource === 'diskspace')!.extra).toMatchObject({ held: 'soft' });
+    const refused = await sh(id, 'dd if=/dev/zero of=/root/more bs=1M count=1 2>&1 && sync');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toMatch(/No space left on device/);
+    expect((await df(id)).size).toBe(20480);
+    expect((await sh(id, 'rm /root/big /root/more; sync')).code).toBe(0);
+    expect((await rt.stats(id)).find((r) => r.resource === 'diskspace')!.extra?.['held']).toBeUndefined();
+    expect((await sh(id, 'dd if=/dev/zero of=/root/big bs=1M count=15 2>&1 && sync')).code).toBe(0);
   });
 });
 

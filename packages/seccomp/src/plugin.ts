@@ -45,6 +45,8 @@ export const NESTING = defineKey<boolean>({
 
 export const seccompPlugin = definePlugin({
   name: '@vzkit/seccomp',
+  // The filter last: nothing after it may need a call it refuses.
+  after: ['@vzkit/caps', '@vzkit/landlock'],
   configKeys: [SECCOMP, NESTING],
   hooks: {
     async prepare(ctx, plan) {

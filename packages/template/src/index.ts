@@ -46,3 +46,4 @@ export {
   listTemplates, readStamp, templatePath, isTemplateComplete, checkTemplateName, TEMPLATE_STAMP,
   type TemplateInfo, type TemplateStamp,
 } from './layout.js';
+export { templateTrees, TEMPLATE_TREES_PROVIDER } from './trees.js';

@@ -11,6 +11,7 @@ import { templateCacheDir } from './cache.js';
 import { ensureTemplate } from './ensure.js';
 import { markCreating, unmarkCreating } from './locks.js';
 import type { TemplateSettings } from './settings.js';
+import { TEMPLATE_TREES_PROVIDER } from './trees.js';
 import { vztmplCommands } from './vztmpl.js';
 
 export const TEMPLATE_PLUGIN = '@vzkit/template';
@@ -19,6 +20,8 @@ export const TEMPLATE_PLUGIN = '@vzkit/template';
 export function createTemplatePlugin(settings: TemplateSettings = {}): Plugin {
   return definePlugin({
     name: TEMPLATE_PLUGIN,
+    // ns-fs builds each VE's root on a tree of it.
+    provides: [TEMPLATE_TREES_PROVIDER],
     hooks: {
       async create(ctx, opts) {
         const name = opts.ostemplate ?? ctx.ve.config.get(OSTEMPLATE);

@@ -62,6 +62,8 @@ function setFailed(ctx: HookContext<UbcState, Slot>, e: unknown) {
 
 export const ubcPlugin = definePlugin<UbcState, Slot>({
   name: UBC_PLUGIN,
+  // It resizes the /dev/shm and devpts that ns-fs mounts.
+  after: ['@vzkit/ns-fs'],
   configKeys: [...UBC_KEYS.values(), AVNUMPROC],
   listFields: UBC_FIELDS,
   commands: [vzubcCommand, vzsplitCommand, vzmemcheckCommand, vzcalcCommand, vzcfgvalidateCommand],

@@ -74,7 +74,7 @@ export async function convertVe(ve: Ve, overrides: Map<string, string | undefine
   try {
     const chosen = new Map(overrides);
     for (const p of withHook(ve, 'assign')) {
-      const values = (await runHook(ve, p, 'assign', { op: 'set', before })) as Record<string, string> | undefined;
+      const values = (await runHook(ve, p, 'assign', { op: 'set', before })) as Record<string, string | undefined> | undefined;
       for (const [k, v] of Object.entries(values ?? {})) chosen.set(k, v);
       after = before.withOverrides(chosen);
       ve.config = after;

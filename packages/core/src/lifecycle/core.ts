@@ -10,7 +10,7 @@ import { ConfigFile, ConfigParseError } from '../config-file.js';
 import { VeConfig } from '../config.js';
 import { CGROUP_PARENT, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
 import { ctLabel, vzError } from '../errors.js';
-import { idMapOf } from '../idmap.js';
+import { ID_MAPPING } from '../services.js';
 import type { EventBus } from '../events.js';
 import type { ExecSpec, Host } from '../host.js';
 import { VeLock } from '../lock.js';
@@ -108,7 +108,7 @@ export class Ve {
       get paths() { return ve.paths; },
       get cgroup() { return ve.cgroup; },
       get initPid() { return ve.state?.phase === 'running' || ve.state?.phase === 'stopping' ? ve.state.pid : undefined; },
-      get idmap() { return idMapOf(ve.config); },
+      get idmap() { return ve.core.registry.optionalService(ID_MAPPING)?.of(ve.config); },
     };
   }
 
@@ -143,6 +143,7 @@ export class Ve {
       },
       events: core.events,
       service: (token) => core.registry.service(token),
+      optionalService: (token) => core.registry.optionalService(token),
       others: () => otherConfigs(core, ve.ctid),
       exec: (spec) => execIn(ve, spec),
     };

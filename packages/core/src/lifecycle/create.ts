@@ -9,8 +9,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigFile, ConfigParseError } from '../config-file.js';
 import type { VeContext } from '../plugin.js';
 import { VeConfig } from '../config.js';
-import { CONFIGFILE, DEF_OSTEMPLATE, LOCAL_GID, LOCAL_UID, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
-import { idMapOf } from '../idmap.js';
+import { CONFIGFILE, DEF_OSTEMPLATE, ORIGIN_SAMPLE, OSTEMPLATE, VE_PRIVATE, VE_ROOT } from '../core-keys.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
 import { newState } from '../state.js';
@@ -100,22 +99,16 @@ export async function createVe(core: Core, ctid: number, req: CreateRequest): Pr
     await ve.saveState();
     faultPoint('create', 'intent');
     try {
-      // What the config leaves to the host (LOCAL_UID=auto) is chosen before anything is made.
+      // What the config leaves to the host (an id range) is chosen before anything is made.
       for (const p of withHook(ve, 'assign')) {
         ve.state.prepared.push(p.name);
         await ve.saveState();
-        const values = (await runHook(ve, p, 'assign', { op: 'create' })) as Record<string, string> | undefined;
+        const values = (await runHook(ve, p, 'assign', { op: 'create' })) as Record<string, string | undefined> | undefined;
         for (const [k, v] of Object.entries(values ?? {})) file.set(k, v);
         ve.config = configOf();
         faultPoint('create', `assign:${p.name}`);
       }
       await validateAll(ve);
-      // The VE's files will belong to this range (0: the host root's): a later vz.conf default must not move it.
-      const idmap = idMapOf(ve.config);
-      file.set(LOCAL_UID.name, String(idmap?.uid ?? 0));
-      if (idmap) file.set(LOCAL_GID.name, String(idmap.gid));
-      else file.set(LOCAL_GID.name, undefined);
-      ve.config = configOf();
       for (const p of withHook(ve, 'create')) {
         if (!ve.state.prepared.includes(p.name)) ve.state.prepared.push(p.name);
         await ve.saveState();

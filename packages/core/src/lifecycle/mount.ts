@@ -9,6 +9,8 @@ import { Failures, umountAll } from './teardown.js';
 /** Runs `mount` of every plugin not yet mounted, recording each before it acts. */
 export async function mountPlugins(ve: Ve, op: string): Promise<void> {
   const st = ve.state!;
+  // Before any plugin makes a directory there (a disk's mount point, a layer).
+  if (st.mounted.length === 0) await checkPrivateArea(ve);
   for (const p of withHook(ve, 'mount')) {
     if (st.mounted.includes(p.name)) continue;
     st.mounted.push(p.name);
@@ -52,3 +54,14 @@ export async function umountVe(ve: Ve): Promise<void> {
 }
 
 export { runHook };
+
+/** vzctl's "private area does not exist": a VE whose VE_PRIVATE is gone or was moved. */
+async function checkPrivateArea(ve: Ve): Promise<void> {
+  const priv = ve.paths.private;
+  const st = await ve.core.host.fs.stat(priv);
+  // A symlink to the real place (another disk) is an administrator's choice.
+  if (st?.type === 'dir' || (st?.type === 'symlink' && (await ve.core.host.fs.exists(priv)))) return;
+  throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} ${st ? 'is not a directory' : 'does not exist'}`, {
+    path: priv, hint: 'restore it, or set VE_PRIVATE in the VE\'s config to where it is',
+  });
+}

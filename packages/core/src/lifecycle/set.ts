@@ -14,7 +14,6 @@ import { appliesLive, type ConfigChange, type ConfigKey } from '../plugin.js';
 import { ValueError } from '../values.js';
 import type { Ve } from './core.js';
 import { convertVe } from './convert.js';
-import { LOCAL_GID, LOCAL_UID } from '../core-keys.js';
 import { runHook, validateAll } from './hooks.js';
 import { checkNameFree } from './names.js';
 import { loadSample, sampleNames } from './samples.js';
@@ -30,7 +29,7 @@ export interface SetOptions {
   save?: boolean;
   /**
    * A sample (`ve-NAME.conf-sample`) whose values are laid over the VE before the edits,
-   * which win over it; the VE keeps its identity ({@link APPLY_CONFIG_KEEPS}).
+   * which win over it; the VE keeps its identity (keys declared `identity`).
    */
   applyConfig?: string;
   /** `name`: make sure the NAME in the VE's config is still its own (vzctl --applyconfig_map name). */
@@ -51,14 +50,6 @@ export interface SetResult {
   ignored: string[];
 }
 
-/**
- * What `--applyconfig` never takes from a sample: vzctl's list (man vzctl(8): HOSTNAME,
- * IP_ADDRESS, OSTEMPLATE, VE_ROOT, VE_PRIVATE), the description it drops too, and what
- * names the VE or fixes its files (NAME, LOCAL_UID, LOCAL_GID).
- */
-export const APPLY_CONFIG_KEEPS: readonly string[] = [
-  'HOSTNAME', 'IP_ADDRESS', 'OSTEMPLATE', 'VE_ROOT', 'VE_PRIVATE', 'DESCRIPTION', 'NAME', 'LOCAL_UID', 'LOCAL_GID', ORIGIN_SAMPLE.name,
-];
 
 /** Equal as the key writes them: values may be Maps or Sets, which JSON shows all alike (`{}`). */
 function sameValue(key: ConfigKey<unknown>, a: unknown, b: unknown): boolean {
@@ -123,8 +114,9 @@ async function sampleEdits(ve: Ve, name: string, save: boolean): Promise<{ edits
   const edits: SetEdit[] = [];
   const ignored: string[] = [];
   for (const [k, value] of sample.file.entries()) {
-    if (APPLY_CONFIG_KEEPS.includes(k)) continue;
     const key = registry.keys.get(k);
+    // The VE's identity stays (keys declared `identity`), and where the values come from is the sample's name.
+    if (key?.identity || k === ORIGIN_SAMPLE.name) continue;
     const settable = key && (!key.scope || key.scope.includes('set')) && !key.transient && (save || !key.saveOnly);
     if (settable) edits.push({ key: k, value });
     else ignored.push(k);
@@ -144,10 +136,9 @@ export async function setVe(ve: Ve, edits: SetEdit[], opts: SetOptions = {}): Pr
   }
   const forced = new Set<string>();
   const overrides = resolveEdits(ve, edits, forced);
-  // LOCAL_GID follows LOCAL_UID unless given: the VE's range moves as one (a VE of the host root has none).
-  if (overrides.has(LOCAL_UID.name) && !overrides.has(LOCAL_GID.name)) {
-    const uid = overrides.get(LOCAL_UID.name);
-    overrides.set(LOCAL_GID.name, uid?.trim() === '0' ? undefined : uid);
+  // A key set alone takes the keys that follow it out of the config (LOCAL_GID follows LOCAL_UID).
+  for (const name of [...overrides.keys()]) {
+    for (const follower of registry.keys.get(name)?.resets ?? []) if (!overrides.has(follower)) overrides.set(follower, undefined);
   }
   for (const name of overrides.keys()) {
     const key = registry.keys.get(name)!;

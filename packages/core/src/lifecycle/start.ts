@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { DISABLED } from '../core-keys.js';
 import { vzError } from '../errors.js';
 import { faultPoint } from '../fault.js';
-import { idMapOf } from '../idmap.js';
 import { LaunchPlan } from '../plan.js';
 import { newState } from '../state.js';
 import type { Ve } from './core.js';
@@ -57,9 +56,11 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     // Plugins without prepare may still clean up what attach did.
     for (const p of withHook(ve, 'cleanup')) if (!st.prepared.includes(p.name)) st.prepared.push(p.name);
     const spec = plan.build();
-    if (idMapOf(ve.config) && !spec.namespaces.includes('user')) {
-      throw vzError('UNSUPPORTED', `${ve.label}: LOCAL_UID is set, but no plugin of this runtime gives the VE a user namespace`, {
-        hint: 'add the ns-user plugin to the composition, or create the VE without --local_uid',
+    // A mapping without the namespace it maps would start the VE's root as the host's.
+    const idmap = ve.context().idmap;
+    if (idmap && !spec.namespaces.includes('user')) {
+      throw vzError('UNSUPPORTED', `${ve.label}: its ids map to host ids from ${idmap.uid}, but no plugin of this runtime gives the VE a user namespace`, {
+        hint: 'add the plugin that makes user namespaces (ns-user) to the composition',
       });
     }
     st.namespaces = spec.namespaces;
