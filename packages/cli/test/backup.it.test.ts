@@ -83,7 +83,7 @@ describe.each([
     ok(await vzctl(['exec', String(A), 'true']), 'exec after the dump');
 
     const rr = ok(await vzrestore(file, String(B)), 'vzrestore');
-    expect(rr.stderr).toMatch(new RegExp(`CT ${B}: restored from .* \\(${kind === 'unprivileged' ? 'unprivileged, host ids' : 'of the host root'}`));
+    expect(rr.stderr).toMatch(new RegExp(`CT ${B}: restored from .* \\(${kind === 'unprivileged' ? 'unprivileged, its root host uid' : 'of the host root'}`));
     ok(await vzctl(['start', String(B)]), 'start the copy');
     expect(await inside(B)).toBe(before.replaceAll(String(A), String(B)));
     const bconf = await config(B);
