@@ -9,8 +9,9 @@ import { Failures, umountAll } from './teardown.js';
 /** Runs `mount` of every plugin not yet mounted, recording each before it acts. */
 export async function mountPlugins(ve: Ve, op: string): Promise<void> {
   const st = ve.state!;
-  // Before any plugin makes a directory there (a disk's mount point, a layer).
-  if (st.mounted.length === 0) await checkPrivateArea(ve);
+  // Before any plugin makes a directory there (a disk's mount point, a layer). A
+  // composition that mounts nothing (vzunshare's) has no private area to look for.
+  if (st.mounted.length === 0 && withHook(ve, 'mount').length > 0) await checkPrivateArea(ve);
   for (const p of withHook(ve, 'mount')) {
     if (st.mounted.includes(p.name)) continue;
     st.mounted.push(p.name);
