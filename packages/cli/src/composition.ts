@@ -24,6 +24,7 @@ import { seccompPlugin } from '@vzkit/seccomp';
 import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
+import { backupPlugin } from '@vzkit/backup';
 
 /**
  * The plugins of the default tools, with settings from `env`. The listing is what the
@@ -53,6 +54,8 @@ export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any
     landlockPlugin,
     seccompPlugin,
     bootPlugin,
+    // vzdump and vzrestore: no hooks of its own, it drives the others through the core.
+    backupPlugin,
   ];
 }
 

@@ -114,6 +114,12 @@ const ALLOWED: readonly Allowed[] = [
   { file: 'packages/quota/src/detect.ts', fn: 'probePrivate', reason: "statfs of VE_PRIVATE's nearest existing parent, a host directory" },
   { file: 'packages/quota/src/detect.ts', fn: 'chooseBackend', reason: 'hands VE_PRIVATE to probePrivate (above)' },
   { file: 'packages/quota/src/detect.ts', fn: 'backendOf', reason: 'hands VE_PRIVATE to chooseBackend (above)' },
+  // backup: GNU tar reads a VE's files for vzdump and writes a new VE's for vzrestore.
+  { file: 'packages/backup/src/programs.ts', fn: 'runProgram', reason: "the backup tools' runner of tar and zstd: tar reads VE_PRIVATE/fs only with the VE held still (Runtime.hold: stopped, or its processes frozen; its lock held), archiving links as links (never following one) and staying on that filesystem; it unpacks only into the private area of a VE being created, before anything of it runs. Its callers are listed below" },
+  { file: 'packages/backup/src/archive.ts', fn: 'writeArchive', reason: 'hands VE_PRIVATE/fs to tar --create (runProgram, above), the VE held still' },
+  { file: 'packages/backup/src/archive.ts', fn: 'unpackArchive', reason: "hands a new VE's VE_PRIVATE/fs to tar --extract (runProgram, above) during its create (CreateRequest.fill)" },
+  { file: 'packages/backup/src/vzdump.ts', fn: 'dumpHeld', reason: 'hands the held VE\'s VE_PRIVATE/fs to writeArchive (above)' },
+  { file: 'packages/backup/src/vzrestore.ts', fn: 'run', reason: "hands the new VE's VE_PRIVATE/fs to unpackArchive (above), inside create's fill" },
 ];
 
 interface Finding {

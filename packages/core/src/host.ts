@@ -380,12 +380,23 @@ export interface RunOptions {
   cwd?: string;
   /** Added to (and overriding) the caller's environment. */
   env?: Record<string, string>;
-  /** Written to the program's stdin, then closed; without it stdin is /dev/null. */
-  input?: string;
+  /**
+   * Written to the program's stdin, then closed; without it stdin is /dev/null. Text,
+   * bytes, or chunks handed over as the program takes them (a tar stream to unpack): an
+   * iterable that fails kills the program and fails the run with its error.
+   */
+  input?: string | Uint8Array | AsyncIterable<Uint8Array>;
   /** Kill the program (SIGKILL) after this long and fail with EXEC_TIMEOUT. */
   timeoutMs?: number;
   /** Called with each line of output as it comes (without the newline): progress. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * The program's standard output as bytes, in order, instead of captured (`stdout` of
+   * the result is then empty and `onLine` sees stderr alone): a tar or zstd stream. The
+   * program waits while a returned promise is pending; one that rejects kills the program
+   * and fails the run with its error.
+   */
+  onOutput?: (chunk: Uint8Array) => void | Promise<void>;
   /**
    * The program talks to the caller's own terminal (`top`, `watch`): it gets the caller's
    * stdin, stdout and stderr, nothing is captured (`stdout`/`stderr` of the result are

@@ -14,6 +14,7 @@ import { loadVe, readConfigFile, execIn, type Core, type Ve } from './lifecycle/
 import { createVe, type CreateRequest } from './lifecycle/create.js';
 import { destroyVe } from './lifecycle/destroy.js';
 import { configuredCtids, listRows, statsOf, statusOf, type VeStatusInfo } from './lifecycle/inspect.js';
+import { holdVe, type HeldVe, type HoldMode, type HoldOptions } from './lifecycle/hold.js';
 import { mountVe, umountVe } from './lifecycle/mount.js';
 import { reconcile, liveStatus } from './lifecycle/reconcile.js';
 import { setVe, type SetEdit, type SetOptions, type SetResult } from './lifecycle/set.js';
@@ -25,7 +26,8 @@ import { ContextRegistry, PluginRegistry } from './registry.js';
 import { HOST } from './services.js';
 import { parseCtid } from './ctid.js';
 
-export type { CreateRequest, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
+export type { CreateFill, CreateRequest } from './lifecycle/create.js';
+export type { HeldVe, HoldMode, HoldOptions, SetEdit, SetOptions, SetResult, StartOptions, VeStatusInfo };
 
 export interface RuntimeOptions {
   host: Host;
@@ -188,6 +190,17 @@ export class Runtime {
   }
 
   /**
+   * Runs `fn` with the VE held still, for a reader of its files such as a backup (its lock
+   * held throughout, as `op`): a running VE is frozen (`suspend`) or stopped and started
+   * again afterwards (`stop`), a stopped one mounted for `fn` and unmounted afterwards.
+   * A holder killed meanwhile is undone by the next operation on the VE: thawed,
+   * unmounted, the files it recorded with `leave` removed. Resolves with `fn`'s result.
+   */
+  hold<T>(ctid: number, opts: HoldOptions, fn: (held: HeldVe) => Promise<T>): Promise<T> {
+    return this.locked(ctid, opts.op, true, (ve) => holdVe(ve, opts, fn));
+  }
+
+  /**
    * A plugin's own operation on one VE (`vzquota on`, `vzctl quotainit`): `fn` runs with
    * the VE's lock held and its state reconciled, and gets the plugin's hook context and
    * whether the VE is stopped, mounted or running. A stopped VE has no state record, so
@@ -240,7 +253,7 @@ export class Runtime {
    */
   private async loadReconciled(ctid: number, mustExist: boolean): Promise<Ve> {
     let ve = await loadVe(this.core, ctid, { mustExist: false });
-    if (ve.state && ve.state.phase !== 'running' && ve.state.phase !== 'mounted') {
+    if (ve.state && ((ve.state.phase !== 'running' && ve.state.phase !== 'mounted') || ve.state.hold)) {
       await liveStatus(ve);
       ve = await loadVe(this.core, ctid, { mustExist: false });
     }

@@ -42,6 +42,26 @@ export interface VeState {
    * Until the config holds them, a killed conversion is undone.
    */
   convert?: { overrides?: Record<string, string | null> };
+  /**
+   * Something reads the VE's files with the VE held still (`Runtime.hold`: a backup), and
+   * this is what it did, written before it did it: the next operation after a holder
+   * that died undoes it.
+   */
+  hold?: HoldRecord;
+}
+
+/** What a hold did to the VE (lifecycle/hold.ts). */
+export interface HoldRecord {
+  /** The holder's operation (`vzdump`), for messages. */
+  op: string;
+  /** The VE's processes are frozen: thaw them. */
+  frozen?: boolean;
+  /** It was running and was stopped for the hold: it is not started again by an undo, which says so. */
+  stopped?: boolean;
+  /** Its root was mounted for the hold: unmount it. */
+  mounted?: boolean;
+  /** Files the holder is writing (a partial archive): removed if it dies. */
+  files?: string[];
 }
 
 const PHASES: readonly StatePhase[] = ['creating', 'destroying', 'mounting', 'mounted', 'starting', 'running', 'stopping', 'converting'];
@@ -65,6 +85,11 @@ function checkState(v: unknown, ctid: number, path: string): VeState {
   if (s.convert !== undefined && (typeof s.convert !== 'object' || s.convert === null
     || (overrides !== undefined && (typeof overrides !== 'object' || overrides === null || Object.values(overrides).some((x) => x !== null && typeof x !== 'string'))))) {
     throw bad('conversion values are not strings');
+  }
+  const hold = s.hold;
+  if (hold !== undefined && (typeof hold !== 'object' || hold === null || typeof hold.op !== 'string'
+    || (hold.files !== undefined && (!Array.isArray(hold.files) || hold.files.some((f) => typeof f !== 'string' || !f.startsWith('/')))))) {
+    throw bad('hold record is not one');
   }
   if (s.joinOps !== undefined && (!Array.isArray(s.joinOps) || s.joinOps.some((o) => typeof o !== 'object' || o === null || typeof o.op !== 'string'))) {
     throw bad('join ops are not ops');

@@ -22,14 +22,34 @@ export interface FakeRunOutput {
 }
 
 /** What a fake program gets besides its argv. */
-export interface FakeRunContext extends RunOptions {
+export interface FakeRunContext extends Omit<RunOptions, 'input'> {
   /** Host pid of the process running it. */
   pid: number;
+  /** Its standard input as text when the caller gave text or bytes; see {@link stdin} for any kind. */
+  input?: string;
   /**
    * Prints as it goes: the text is kept for the result and its complete lines reach
-   * `onLine` at once (output returned at the end is printed after it).
+   * `onLine` at once (output returned at the end is printed after it). With the caller's
+   * `onOutput`, stdout text goes there as bytes instead.
    */
   write(stream: 'stdout' | 'stderr', text: string): void;
+  /** All of its standard input, whatever form the caller gave it (empty without one). */
+  stdin(): Promise<Uint8Array>;
+  /**
+   * Writes bytes to its standard output: to the caller's `onOutput`, waiting while the
+   * caller takes them, as a pipe would; kept as text for the result otherwise.
+   */
+  output(chunk: Uint8Array): Promise<void>;
+}
+
+/** Everything an input of {@link RunOptions.input} holds, as bytes. */
+async function inputBytes(input: RunOptions['input']): Promise<Uint8Array> {
+  if (input === undefined) return new Uint8Array();
+  if (typeof input === 'string') return new TextEncoder().encode(input);
+  if (input instanceof Uint8Array) return input;
+  const chunks: Uint8Array[] = [];
+  for await (const c of input) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
 export type RunHandler = (argv: string[], ctx: FakeRunContext) => FakeRunOutput | number | void | Promise<FakeRunOutput | number | void>;
@@ -78,8 +98,30 @@ export class FakeRunner {
     }
     proc.env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
     if (opts.cwd !== undefined) proc.cwd = opts.cwd;
-    const out = { stdout: new OutputLines('stdout', opts.onLine), stderr: new OutputLines('stderr', opts.onLine) };
-    const ctx: FakeRunContext = { ...opts, pid: proc.pid, write: (stream, text) => out[stream].push(text) };
+    const out = { stdout: new OutputLines('stdout', opts.onOutput ? undefined : opts.onLine), stderr: new OutputLines('stderr', opts.onLine) };
+    // Bytes to the caller's sink, in order; a sink that fails ends the program like a broken pipe.
+    let sunk: Promise<void> = Promise.resolve();
+    const toSink = (chunk: Uint8Array): Promise<void> => {
+      const sink = opts.onOutput!;
+      sunk = sunk.then(() => sink(chunk));
+      return sunk;
+    };
+    const { input, ...rest } = opts;
+    let read = false;
+    const ctx: FakeRunContext = {
+      ...rest,
+      ...(typeof input === 'string' ? { input } : input instanceof Uint8Array ? { input: Buffer.from(input).toString('utf8') } : {}),
+      pid: proc.pid,
+      write: (stream, text) => {
+        if (stream === 'stdout' && opts.onOutput) void toSink(new TextEncoder().encode(text)).catch(() => {});
+        else out[stream].push(text);
+      },
+      stdin: () => {
+        read = true;
+        return inputBytes(input);
+      },
+      output: (chunk) => (opts.onOutput ? toSink(chunk) : (out.stdout.push(Buffer.from(chunk).toString('utf8')), Promise.resolve())),
+    };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<{ end: 'timeout' }>((resolve) => {
       if (opts.timeoutMs !== undefined) timer = setTimeout(() => resolve({ end: 'timeout' }), opts.timeoutMs);
@@ -100,7 +142,9 @@ export class FakeRunner {
         return this.result(out, status.signal ? { signal: status.signal } : { code: status.code ?? 0 });
       }
       const output: FakeRunOutput = typeof r.value === 'number' ? { code: r.value } : (r.value ?? {});
-      if (output.stdout) out.stdout.push(output.stdout);
+      if (output.stdout && opts.onOutput) await toSink(new TextEncoder().encode(output.stdout));
+      else if (output.stdout) out.stdout.push(output.stdout);
+      await sunk;
       if (output.stderr) out.stderr.push(output.stderr);
       if (proc.alive) processes.die(proc, output.signal ? { signal: output.signal } : { code: output.code ?? 0 });
       const result = this.result(out, output);
@@ -113,6 +157,12 @@ export class FakeRunner {
       throw e;
     } finally {
       if (timer) clearTimeout(timer);
+      // A program that ends without reading its input closes the pipe: a streaming writer learns it.
+      if (!read && input !== undefined && typeof input !== 'string' && !(input instanceof Uint8Array)) {
+        // As the kernel would, once: the writer's next write finds no reader.
+        const it = input[Symbol.asyncIterator]();
+        void it.next().then(() => it.return?.(), () => undefined);
+      }
     }
   }
 

@@ -69,4 +69,44 @@ describe('FakeHost host programs (processes.run)', () => {
     await expect(fake.processes.run(['hang'], { timeoutMs: 10 })).rejects.toMatchObject({ code: 'EXEC_TIMEOUT', exit: 15 });
     expect(fake.process(pid)?.alive).toBe(false);
   });
+
+  it('streams like a pipe: input of any form through stdin(), bytes out through output() to a sink that waits', async () => {
+    const fake = new FakeHost();
+    fake.onRun('cat', async (_argv, ctx) => {
+      const data = await ctx.stdin();
+      await ctx.output(data.subarray(0, 2));
+      await ctx.output(data.subarray(2));
+      return 0;
+    });
+    async function* chunks() {
+      yield new Uint8Array([1, 2]);
+      yield new Uint8Array([3]);
+    }
+    const got: number[][] = [];
+    const r = await fake.processes.run(['cat'], { input: chunks(), onOutput: async (c) => void got.push([...c]) });
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(got).toEqual([[1, 2], [3]]);
+    // Text input still reaches `input`; without a sink output() is kept as text.
+    expect((await fake.processes.run(['cat'], { input: 'abc' })).stdout).toBe('abc');
+  });
+
+  it('a sink that fails ends the program with its error; an input it never reads is closed', async () => {
+    const fake = new FakeHost();
+    fake.onRun('yes', async (_argv, ctx) => {
+      for (;;) await ctx.output(new Uint8Array([0x79]));
+    });
+    await expect(fake.processes.run(['yes'], { onOutput: () => Promise.reject(new Error('sink full')) })).rejects.toThrow('sink full');
+    fake.onRun('true', () => 0);
+    let closed = false;
+    async function* endless() {
+      try {
+        for (;;) yield new Uint8Array(1);
+      } finally {
+        closed = true;
+      }
+    }
+    await fake.processes.run(['true'], { input: endless() });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(closed).toBe(true);
+  });
 });

@@ -8,6 +8,7 @@
  * --pdeathsig KILL` sets it and execs the program; without setpriv it runs without.
  */
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,16 +54,25 @@ export async function runProgram(argv: string[], opts: RunOptions = {}): Promise
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     stdio: terminal ? 'inherit' : [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
-  const out = new OutputLines('stdout', opts.onLine);
+  const out = new OutputLines('stdout', opts.onOutput ? undefined : opts.onLine);
   const err = new OutputLines('stderr', opts.onLine);
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => out.push(s));
+  // The first failure of a caller's stream (its input, its output sink): it ends the program.
+  let streamError: { e: unknown } | undefined;
+  const fail = (e: unknown) => {
+    streamError ??= { e };
+    child.kill('SIGKILL');
+  };
+  const sunk = opts.onOutput && child.stdout ? sinkOutput(child.stdout, opts.onOutput, fail) : undefined;
+  if (!sunk) child.stdout?.setEncoding('utf8').on('data', (s: string) => out.push(s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => err.push(s));
   // Ctrl-C on the terminal reaches the program and us alike: the program decides, we report.
   const ignoreInterrupt = () => {};
   if (terminal) process.on('SIGINT', ignoreInterrupt);
   if (child.stdin && !terminal) {
     child.stdin.on('error', () => {}); // the program may exit without reading its input
-    child.stdin.end(opts.input);
+    const input = opts.input;
+    if (input === undefined || typeof input === 'string' || input instanceof Uint8Array) child.stdin.end(input);
+    else void feedInput(child.stdin, input).catch(fail);
   }
   let timedOut = false;
   const timer = opts.timeoutMs !== undefined
@@ -78,8 +88,10 @@ export async function runProgram(argv: string[], opts: RunOptions = {}): Promise
       });
       child.once('close', (c, s) => resolve([c, s]));
     });
+    await sunk;
     out.end();
     err.end();
+    if (streamError) throw streamError.e;
     if (timedOut) throw vzError('EXEC_TIMEOUT', `run ${name}: timed out after ${opts.timeoutMs} ms`);
     const signo = signal ? os.signals[signal] : undefined;
     return {
@@ -91,5 +103,60 @@ export async function runProgram(argv: string[], opts: RunOptions = {}): Promise
   } finally {
     if (timer) clearTimeout(timer);
     if (terminal) process.off('SIGINT', ignoreInterrupt);
+  }
+}
+
+/**
+ * Hands a program's stdout to `sink` chunk by chunk, pausing the pipe while a chunk is
+ * being taken: the program blocks on a full pipe rather than vzctl buffering its output.
+ * Resolves once the stream ended and every chunk was taken (or the sink failed).
+ */
+function sinkOutput(stream: Readable, sink: (chunk: Uint8Array) => void | Promise<void>, fail: (e: unknown) => void): Promise<void> {
+  return new Promise((resolve) => {
+    let busy = Promise.resolve();
+    let failed = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      stream.pause();
+      busy = busy.then(() => sink(chunk)).then(() => {
+        stream.resume();
+      }, (e: unknown) => {
+        failed = true;
+        stream.resume(); // drain what the dying program still wrote
+        fail(e);
+      });
+    });
+    stream.once('close', () => void busy.then(resolve));
+  });
+}
+
+/**
+ * Writes the chunks of `input` to a program's stdin as it takes them, then closes it. A
+ * program that exits without reading all of it ends the iteration (the writer learns it
+ * from its iterator's return), which is not a failure: its exit status says how it went.
+ */
+async function feedInput(stdin: Writable, input: AsyncIterable<Uint8Array>): Promise<void> {
+  let gone = false;
+  const onGone = () => {
+    gone = true;
+  };
+  stdin.on('error', onGone);
+  stdin.on('close', onGone);
+  const writable = () => new Promise<void>((resolve) => {
+    const done = () => {
+      for (const ev of ['drain', 'close', 'error']) stdin.off(ev, done);
+      resolve();
+    };
+    for (const ev of ['drain', 'close', 'error']) stdin.on(ev, done);
+  });
+  try {
+    for await (const chunk of input) {
+      if (gone || stdin.destroyed) return;
+      if (!stdin.write(chunk)) await writable();
+    }
+    if (!gone) stdin.end();
+  } finally {
+    stdin.off('error', onGone);
+    stdin.off('close', onGone);
   }
 }

@@ -48,6 +48,47 @@ describe('LinuxProcessService.run', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
+  it('streams: input from an iterable of chunks as the program takes them, output as bytes to a sink that may wait', async () => {
+    const mib = new Uint8Array(1 << 20).fill(0x61);
+    async function* chunks() {
+      for (let i = 0; i < 8; i++) yield mib;
+    }
+    let total = 0;
+    let waits = 0;
+    const r = await processes.run(['cat'], {
+      input: chunks(),
+      onOutput: async (c) => {
+        total += c.length;
+        waits++;
+        await new Promise((res) => setTimeout(res, 1));
+      },
+    });
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(total).toBe(8 << 20);
+    expect(waits).toBeGreaterThan(1);
+    expect((await processes.run(['od', '-An', '-tx1'], { input: new Uint8Array([0, 255]) })).stdout.trim()).toBe('00 ff');
+  });
+
+  it('a sink or an input that fails kills the program and fails the run with its error', async () => {
+    await expect(processes.run(['yes'], { onOutput: () => Promise.reject(new Error('sink full')) })).rejects.toThrow('sink full');
+    async function* broken() {
+      yield new Uint8Array([1]);
+      throw new Error('producer died');
+    }
+    await expect(processes.run(['cat'], { input: broken(), onOutput: () => {} })).rejects.toThrow('producer died');
+    // A program that exits without reading ends the input's iteration instead of blocking it.
+    let closed = false;
+    async function* endless() {
+      try {
+        for (;;) yield new Uint8Array(1 << 16);
+      } finally {
+        closed = true;
+      }
+    }
+    expect((await processes.run(['true'], { input: endless() })).code).toBe(0);
+    expect(closed).toBe(true);
+  });
+
   it('the program gets SIGKILL as its parent-death signal, so it dies with a killed vzctl', async () => {
     const r = await processes.run(['setpriv', '--dump']);
     expect(r.stdout).toMatch(/^Parent death signal: KILL$/m);

@@ -146,3 +146,27 @@ export async function undoConversion(ve: Ve): Promise<void> {
   await ve.store.remove();
   ve.state = undefined;
 }
+
+/**
+ * A create filled the private area with files made under `from` (a restore: the archived
+ * VE's id range): every plugin's `convert` hook brings them in line with the VE's own
+ * config — not only those of keys that changed: the files are new to each of them (quota
+ * puts them on the VE's disk, ns-fs moves their owners). Recorded like a conversion, so a
+ * failed or killed create unmounts and removes what they did; then what they mounted is
+ * unmounted.
+ */
+export async function convertFilled(ve: Ve, from: VeConfig): Promise<void> {
+  const st = ve.state!;
+  const to = ve.config;
+  const changes = changesOf(ve, from, to, [...ve.core.registry.keys.keys()].filter((n) => from.raw(n) !== to.raw(n)));
+  for (const p of withHook(ve, 'convert')) {
+    if (!st.prepared.includes(p.name)) st.prepared.push(p.name);
+    if (!st.mounted.includes(p.name)) st.mounted.push(p.name);
+    await ve.saveState();
+    await runHook(ve, p, 'convert', { from, to, changes, undo: false });
+    faultPoint('create', `convert:${p.name}`);
+  }
+  const f = new Failures(ve.label);
+  await umountAll(ve, f);
+  f.throwIfAny();
+}

@@ -8,6 +8,7 @@ import type { Ve } from './ve.js';
 import { teardown, umountAll, Failures } from './teardown.js';
 import { rollbackCreate } from './create.js';
 import { undoConversion } from './convert.js';
+import { undoHold } from './hold.js';
 
 export type LiveStatus = 'stopped' | 'mounted' | 'running' | 'busy';
 
@@ -24,6 +25,8 @@ export async function initAlive(ve: Ve): Promise<boolean> {
 export async function reconcile(ve: Ve): Promise<void> {
   const st = ve.state;
   if (!st) return;
+  // A hold whose holder died (a killed vzdump): thaw, unmount, remove its partial files.
+  if (st.hold && (st.phase === 'running' || st.phase === 'mounted') && (await undoHold(ve))) return;
   switch (st.phase) {
     case 'running':
       if (!(await initAlive(ve))) (await teardown(ve, { umount: true })).throwIfAny();
@@ -56,9 +59,15 @@ export async function reconcile(ve: Ve): Promise<void> {
 export async function liveStatus(ve: Ve): Promise<LiveStatus> {
   const st = ve.state;
   if (!st) return 'stopped';
-  if (st.phase === 'mounted') return 'mounted';
-  if (st.phase === 'running' && (await initAlive(ve))) return 'running';
-  if (await ve.lock.holder()) return 'busy';
+  if (!st.hold) {
+    if (st.phase === 'mounted') return 'mounted';
+    if (st.phase === 'running' && (await initAlive(ve))) return 'running';
+  }
+  const holder = await ve.lock.holder();
+  // Held still by a holder that lives (a backup): as it is.
+  if (holder && st.hold && st.phase === 'mounted') return 'mounted';
+  if (holder && st.hold && st.phase === 'running' && (await initAlive(ve))) return 'running';
+  if (holder) return 'busy';
   // Stale: clean it up now if nobody else is on it (every vzlist/vzctl call reconciles).
   try {
     await ve.lock.acquire({ op: 'reconcile' });
