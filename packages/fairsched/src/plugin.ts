@@ -5,7 +5,7 @@
 import { definePlugin, vzError, type ConfigView, type HookContext, type ListField } from '@vzkit/core';
 import { CPULIMIT, CPUMASK, CPUS, CPUUNITS, FAIRSCHED_KEYS } from './config.js';
 import { formatCpuList } from './cpulist.js';
-import { cpuProblem, limitPercent, planCpu, type CpuSettings } from './mapping.js';
+import { cpuProblem, limitPercent, planCpu, type CpuSettings } from './plan.js';
 import { vzcpucheckCommand } from './vzcpucheck.js';
 
 export const FAIRSCHED_PLUGIN = '@vzkit/fairsched';

@@ -8,15 +8,10 @@
 import { definePlugin, featureSetting, vzError, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
 import { acquire, instanceFor, release, unavailable } from './daemon.js';
-import { MEMINFO, meminfoVirtual, type Meminfo } from './meminfo.js';
+import { MEMINFO, meminfoVirtual, type Meminfo } from './config.js';
+import { meminfoOp, viewBind, wantedViews } from './plan.js';
 
 export const LXCFS_PLUGIN = '@vzkit/lxcfs';
-
-/** What lxcfs virtualizes, relative to its mount and to the VE's root. */
-export const VIEWS = [
-  'proc/cpuinfo', 'proc/stat', 'proc/loadavg', 'proc/meminfo', 'proc/uptime', 'proc/diskstats', 'proc/swaps',
-  'sys/devices/system/cpu/online',
-] as const;
 
 interface LxcfsState {
   /** This VE's /proc came from lxcfs: its stop may end the instance. */
@@ -27,14 +22,9 @@ interface LxcfsState {
 async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
   const ops: ChildOp[] = [];
   // FEATURES sysfs:off leaves the VE without a /sys to bind into.
-  const sysfs = featureSetting(ctx.ve.config, 'sysfs') !== false;
-  const meminfo = meminfoVirtual(ctx.ve.config.get(MEMINFO));
-  for (const view of VIEWS) {
-    if (view.startsWith('sys/') && !sysfs) continue;
-    // MEMINFO none: the host's own figures.
-    if (view === 'proc/meminfo' && !meminfo) continue;
-    if (!(await ctx.host.fs.exists(join(mnt, view)))) continue;
-    ops.push({ op: 'mount', source: join(mnt, view), target: join(ctx.ve.paths.root, view), fstype: 'none', flags: ['bind'] });
+  const views = wantedViews({ sysfs: featureSetting(ctx.ve.config, 'sysfs') !== false, meminfo: meminfoVirtual(ctx.ve.config.get(MEMINFO)) });
+  for (const view of views) {
+    if (await ctx.host.fs.exists(join(mnt, view))) ops.push(viewBind(mnt, ctx.ve.paths.root, view));
   }
   return ops;
 }
@@ -94,10 +84,7 @@ async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange): Pro
     if (now) ctx.log.warn('MEMINFO: lxcfs does not serve this VE: /proc/meminfo inside shows the host\'s values');
     return;
   }
-  const target = '/proc/meminfo';
-  const op: ChildOp = now
-    ? { op: 'mount', source: join(instanceFor(ctx.ve.paths.runDir).mnt, 'proc/meminfo'), target, fstype: '', flags: ['bind'] }
-    : { op: 'umount', target, detach: true };
+  const op = meminfoOp(instanceFor(ctx.ve.paths.runDir).mnt, now);
   try {
     await ctx.host.launcher.inject({ pid, namespaces: ctx.ve.idmap ? ['user', 'mnt'] : ['mnt'], ops: [op] });
   } catch (e) {

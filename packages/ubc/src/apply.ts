@@ -4,7 +4,7 @@
  * VE's own namespaces (IPC sysctls, devpts, /dev/shm), by the launcher inside the VE.
  */
 import { vzError, type ChildOp, type HookContext, type LaunchPlan } from '@vzkit/core';
-import type { UbcPlan } from './mapping.js';
+import type { UbcPlan } from './plan.js';
 
 /**
  * Which of the VE's own mounts and namespaces ubc may adjust (known once every plugin

@@ -10,7 +10,7 @@ import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
 import { UBC_PARAMS } from './params.js';
 import { UBC_FIELDS } from './fields.js';
-import { planLimits, type UbcPlan } from './mapping.js';
+import { planLimits, type UbcPlan } from './plan.js';
 import { clampRlimits, grantable } from './grantable.js';
 import { UBC_SAMPLES } from './samples.js';
 import { beancounterRows, measure, mechanisms, type HostFacts, type Measured } from './stats.js';
