@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createRuntime, resolvePaths, type Plugin } from '@vzkit/core';
-import { FakeHost } from '@vzkit/fake-host';
+import { FakeHost, installFakeLxcfs } from '@vzkit/fake-host';
 import { HOST_BUSYBOX, BIN_APPLETS, SBIN_APPLETS, USR_BIN_APPLETS } from '@vzkit/template';
 import { defaultPlugins, runTool, runVzctl, runVzlist, type CliIo, type RuntimeFactory } from '../src/index.js';
 import { demoPlugin } from './demo-plugin.js';
@@ -22,21 +22,6 @@ export interface Run {
 function fakeBusybox(): string {
   const applets = [...new Set([...BIN_APPLETS, ...SBIN_APPLETS, ...USR_BIN_APPLETS])].sort();
   return `\x7fELF\x02\x01\x01\0code\0[\0${applets.filter((a) => a !== '[').join('\0')}\0\0data`;
-}
-
-/** An lxcfs that mounts its FUSE filesystem with the views the lxcfs plugin binds. */
-function installFakeLxcfs(fake: FakeHost): void {
-  fake.fs.seed('/usr/bin/lxcfs', '', { mode: 0o755 });
-  fake.fs.seed('/dev/fuse', '');
-  fake.onDaemon('lxcfs', (_pid, argv) => {
-    const mnt = argv[argv.length - 1]!;
-    void fake.mounts.mount({ source: 'lxcfs', target: mnt, fstype: 'fuse.lxcfs' }).then(async () => {
-      for (const f of ['proc/cpuinfo', 'proc/meminfo', 'proc/stat', 'proc/loadavg', 'proc/uptime']) {
-        await fake.fs.mkdir(`${mnt}/${f.split('/')[0]}`, { recursive: true });
-        await fake.fs.writeFile(`${mnt}/${f}`, `lxcfs ${f}\n`);
-      }
-    });
-  });
 }
 
 export interface Env {

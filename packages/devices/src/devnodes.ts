@@ -1,21 +1,15 @@
 /**
- * DEVNODES (`--devnodes net/tun:rw`): a host device by its name under /dev, made inside
- * the VE and allowed in its device controller, as vzctl does. The node takes the host
+ * DEVNODES (`--devnodes net/tun:rw`) against the host: each name found below the host's
+ * /dev, made inside the VE and allowed in its device controller, as vzctl does. The node takes the host
  * node's type, numbers and mode. A VE whose root is the host's root gets it by mknod; in
  * a user namespace the kernel refuses mknod of a device, so the host's node is bound
  * onto an empty file instead (as ns-fs does for /dev/null), and the host node's owner
  * and mode then decide who inside may open it.
  */
 import { join } from 'node:path';
-import { defineKey, ValueError, vzError, type ChildOp, type DeviceRule, type EditFlag, type HookContext, type ValueType } from '@vzkit/core';
-
-export type DevnodeAccess = 'r' | 'w' | 'rw' | 'none';
-
-/** One `name:access` entry: a path below /dev, and r, w, rw or none. */
-export interface DevnodeGrant {
-  name: string;
-  access: DevnodeAccess;
-}
+import type { HookContext } from '@vzkit/core';
+import type { DevnodeGrant } from './config.js';
+import { devicesError } from './errors.js';
 
 /** A grant resolved against the host's node. */
 export interface Devnode extends DevnodeGrant {
@@ -29,51 +23,6 @@ export interface Devnode extends DevnodeGrant {
   otherAccess: string;
 }
 
-/** vzctl's exit for device errors (VZ_SET_DEVICES). */
-const SET_DEVICES_EXIT = 86;
-
-function parseGrant(raw: string): DevnodeGrant {
-  const m = /^([A-Za-z0-9._+-]+(?:\/[A-Za-z0-9._+-]+)*):([a-z]+)$/.exec(raw.trim());
-  if (!m) throw new ValueError(`'${raw}' is not NAME:r|w|rw|none (NAME a device below /dev)`);
-  const [, name, perm] = m as unknown as [string, string, string];
-  if (name.split('/').some((s) => s === '.' || s === '..')) throw new ValueError(`'${raw}': the name may not contain . or .. components`);
-  if (perm === 'none') return { name, access: 'none' };
-  if (perm.includes('q')) throw new ValueError(`'${raw}': q (disk quota on the device) is not offered; quota inside a VE is QUOTAUGIDLIMIT's`);
-  if (!/^(r|w|rw|wr)$/.test(perm)) throw new ValueError(`'${raw}' is not NAME:r|w|rw|none`);
-  return { name, access: perm === 'wr' ? 'rw' : (perm as DevnodeAccess) };
-}
-
-const grantsType: ValueType<DevnodeGrant[]> = {
-  arg: '"NAME:r|w|rw|none ..."',
-  parse: (raw) => merge([], raw.split(/\s+/).filter(Boolean).map(parseGrant)),
-  format: (v) => v.map((g) => `${g.name}:${g.access}`).join(' '),
-};
-
-/** Later entries replace earlier ones of the same name, as repeated --devnodes do in vzctl. */
-function merge(current: readonly DevnodeGrant[], added: readonly DevnodeGrant[]): DevnodeGrant[] {
-  const out = [...current];
-  for (const g of added) {
-    const i = out.findIndex((x) => x.name === g.name);
-    if (i >= 0) out[i] = g;
-    else out.push(g);
-  }
-  return out;
-}
-
-const devnodesEdit: EditFlag<DevnodeGrant[]> = {
-  flag: 'devnodes',
-  arg: 'NAME:r|w|rw|none',
-  description: 'Make /dev/NAME of the host inside the VE and allow it (none: take the access away), e.g. net/tun:rw',
-  apply: (current, arg) => merge(current ?? [], arg.split(/[\s,]+/).filter(Boolean).map(parseGrant)),
-};
-
-export const DEVNODES = defineKey<DevnodeGrant[]>({
-  name: 'DEVNODES',
-  type: grantsType,
-  description: 'Host device nodes made inside the VE and allowed, e.g. "net/tun:rw"',
-  live: true,
-  editFlags: [devnodesEdit],
-});
 
 /** lstat that follows symlinks below /dev (`/dev/cdrom` -> `sr0`), as vzctl's stat(2) does. */
 async function statNode(ctx: HookContext, path: string) {
@@ -94,9 +43,9 @@ export async function resolveDevnodes(ctx: HookContext, grants: readonly Devnode
     const host = join('/dev', g.name);
     const st = await statNode(ctx, host);
     if (!st || (st.type !== 'char' && st.type !== 'block') || !st.rdev) {
-      throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES ${g.name}: ${host} is ${st ? 'not a device node' : 'missing'} on this host`, {
+      throw devicesError('SET_DEVICES', `${ctx.ve.label}: DEVNODES ${g.name}: ${host} is ${st ? 'not a device node' : 'missing'} on this host`, {
         about: ctx.ve.label,
-        exit: SET_DEVICES_EXIT, path: host, hint: 'name a device node below the host\'s /dev, e.g. net/tun',
+        path: host, hint: 'name a device node below the host\'s /dev, e.g. net/tun',
       });
     }
     const other = st.mode & 0o7;
@@ -108,16 +57,3 @@ export async function resolveDevnodes(ctx: HookContext, grants: readonly Devnode
   return out;
 }
 
-/** The device-controller rule of a node: read and/or write, never mknod (the node is made for the VE). */
-export function devnodeRule(n: Pick<Devnode, 'kind' | 'major' | 'minor' | 'access'>): DeviceRule | undefined {
-  return n.access === 'none' ? undefined : { type: n.kind, major: n.major, minor: n.minor, access: n.access };
-}
-
-/**
- * The op that puts the node in place: under `dev` (VE_ROOT/dev before the pivot, /dev in
- * a running VE); in a user namespace a bind of the host's node.
- */
-export function devnodeOp(n: Devnode, dev: string, userns: boolean): ChildOp {
-  const op: ChildOp = { op: 'devnode', path: join(dev, n.name), kind: n.kind, major: n.major, minor: n.minor, mode: n.mode };
-  return userns ? { ...op, source: n.host } : op;
-}

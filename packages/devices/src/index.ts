@@ -4,5 +4,7 @@
  * `DEVNODES` / `--devnodes` (host nodes by name, made inside) and the `ppp` feature.
  * @module
  */
-export { devicesPlugin, DEVICES, DEFAULT_DEVICES, allowList } from './plugin.js';
-export { DEVNODES, type DevnodeGrant, type DevnodeAccess } from './devnodes.js';
+export { devicesPlugin } from './plugin.js';
+export { DEVICES, DEVNODES, type DevnodeGrant, type DevnodeAccess } from './config.js';
+export { DEFAULT_DEVICES, allowList } from './plan.js';
+export { DEVICES_EXITS, devicesError, type DevicesErrorCode } from './errors.js';

@@ -5,53 +5,12 @@
  * do) but not open it. Without this, a root with mknod could make the host's disk a
  * device node and mount it. OpenVZ's `ppp` feature is a DEVNODES grant of /dev/ppp.
  */
-import {
-  defineKey, definePlugin, featureSetting, ValueError, vzError,
-  type DeviceRule, type FeatureDecl, type HookContext, type ValueType,
-} from '@vzkit/core';
+import { definePlugin, featureSetting, type FeatureDecl, type HookContext } from '@vzkit/core';
 import { join } from 'node:path';
-import { DEVNODES, devnodeOp, devnodeRule, resolveDevnodes, type Devnode, type DevnodeGrant } from './devnodes.js';
-
-/** What every VE has: its /dev nodes and its pty instance, plus mknod of anything. */
-export const DEFAULT_DEVICES: readonly DeviceRule[] = [
-  { type: 'c', major: 1, minor: 3, access: 'rwm' }, // null
-  { type: 'c', major: 1, minor: 5, access: 'rwm' }, // zero
-  { type: 'c', major: 1, minor: 7, access: 'rwm' }, // full
-  { type: 'c', major: 1, minor: 8, access: 'rwm' }, // random
-  { type: 'c', major: 1, minor: 9, access: 'rwm' }, // urandom
-  { type: 'c', major: 5, minor: 0, access: 'rwm' }, // tty
-  { type: 'c', major: 5, minor: 1, access: 'rwm' }, // console
-  { type: 'c', major: 5, minor: 2, access: 'rwm' }, // ptmx
-  { type: 'c', major: 136, minor: '*', access: 'rwm' }, // pts
-  { type: 'c', major: '*', minor: '*', access: 'm' },
-  { type: 'b', major: '*', minor: '*', access: 'm' },
-];
-
-/** `c:10:200:rw` (OpenVZ: type:major:minor|all:access); access r, w, or rw. */
-function parseGrant(raw: string): DeviceRule {
-  const m = /^([bc]):(\d+):(\d+|all):([rw]+)$/.exec(raw.trim());
-  if (!m) throw new ValueError(`'${raw}' is not b|c:MAJOR:MINOR|all:r|w|rw`);
-  return { type: m[1] as 'b' | 'c', major: Number(m[2]), minor: m[3] === 'all' ? '*' : Number(m[3]), access: m[4]! };
-}
-
-const grantsType: ValueType<DeviceRule[]> = {
-  arg: '"b|c:MAJOR:MINOR|all:r|w|rw ..."',
-  parse: (raw) => raw.split(/\s+/).filter(Boolean).map(parseGrant),
-  format: (v) => v.map((r) => `${r.type}:${r.major}:${r.minor === '*' ? 'all' : r.minor}:${r.access}`).join(' '),
-};
-
-export const DEVICES = defineKey<DeviceRule[]>({
-  name: 'DEVICES',
-  type: grantsType,
-  description: 'Host devices the VE may use beyond its own /dev, e.g. c:10:200:rw (tun)',
-  live: true,
-  flag: 'devices',
-});
-
-/** The full allowlist of a VE: the defaults, its grants by number and its device nodes. */
-export function allowList(grants: readonly DeviceRule[] | undefined, nodes: readonly Pick<Devnode, 'kind' | 'major' | 'minor' | 'access'>[] = []): DeviceRule[] {
-  return [...DEFAULT_DEVICES, ...(grants ?? []), ...nodes.map(devnodeRule).filter((r): r is DeviceRule => r !== undefined)];
-}
+import { DEVICES, DEVNODES, type DevnodeGrant } from './config.js';
+import { resolveDevnodes, type Devnode } from './devnodes.js';
+import { allowList, devnodeOp } from './plan.js';
+import { devicesError } from './errors.js';
 
 /** DEVNODES, with /dev/ppp when the `ppp` feature is on (unless DEVNODES names ppp itself). */
 function grantsOf(ctx: HookContext): DevnodeGrant[] {
@@ -71,7 +30,7 @@ async function setAllowList(ctx: HookContext, nodes: readonly Devnode[]): Promis
       ctx.log.warn(`${e instanceof Error ? e.message : String(e)}: the VE's root can open any device node it makes`);
       return;
     }
-    throw vzError('DEVICES_SET_FAILED', `${ctx.ve.label}: device access: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 3, cause: e });
+    throw devicesError('DEVICES_SET_FAILED', `${ctx.ve.label}: device access: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, cause: e });
   }
 }
 
@@ -133,7 +92,7 @@ export const devicesPlugin = definePlugin({
       try {
         await ctx.host.launcher.inject({ pid, namespaces: userns ? ['user', 'mnt'] : ['mnt'], ops: added.map((n) => devnodeOp(n, '/dev', userns)) });
       } catch (e) {
-        throw vzError('SET_DEVICES', `${ctx.ve.label}: DEVNODES: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 86, cause: e });
+        throw devicesError('SET_DEVICES', `${ctx.ve.label}: DEVNODES: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, cause: e });
       }
     },
   },

@@ -3,7 +3,8 @@
  * /etc/hosts from HOSTNAME and IP_ADDRESS, `--userpasswd`.
  * @packageDocumentation
  */
-export { distroPlugin, USERPASSWD } from './plugin.js';
-export { editHosts, hostnameLine, HOSTS_MARKER } from './hosts.js';
+export { distroPlugin } from './plugin.js';
+export { USERPASSWD } from './config.js';
+export { editHosts, hostnameLine, HOSTS_MARKER } from './plan.js';
 export { parseUserPassword, type UserPassword } from './userpasswd.js';
 export { DISTRO_EXITS, distroError, type DistroErrorCode } from './errors.js';

@@ -7,29 +7,12 @@
  * configured from the host, and a stanza for it in /etc/network/interfaces would let
  * the guest's `ifdown -a` cut the VE off.
  */
-import { defineKey, definePlugin, readGuestFile, skipIfRefused, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
+import { definePlugin, readGuestFile, skipIfRefused, vzError, writeGuestFile, type HookContext } from '@vzkit/core';
 import { distroError } from './errors.js';
-import { editHosts } from './hosts.js';
+import { USERPASSWD } from './config.js';
+import { editHosts } from './plan.js';
 import { ensureSshHostKeys } from './ssh-keys.js';
-import { parseUserPassword, passwordSecret, SET_PASSWORDS_SCRIPT, userPasswords, type UserPassword } from './userpasswd.js';
-
-/** `--userpasswd USER[:PASSWORD]` (repeatable): an action on the running VE, never saved. */
-export const USERPASSWD = defineKey<UserPassword[]>({
-  name: 'USERPASSWD',
-  type: userPasswords,
-  live: true,
-  transient: true,
-  scope: ['set'],
-  description: 'Set a password inside the running VE (the user is made when missing)',
-  editFlags: [{
-    flag: 'userpasswd',
-    arg: 'USER[:PASSWORD]',
-    description: 'Set the password of USER inside the running VE, making the user if needed; the password is read from stdin ' +
-      '(one line; asked twice on a terminal) unless given after a colon, where ps shows it (repeatable; never saved)',
-    apply: (cur, arg) => [...(cur ?? []), parseUserPassword(arg)],
-    secret: passwordSecret,
-  }],
-});
+import { SET_PASSWORDS_SCRIPT, type UserPassword } from './userpasswd.js';
 
 /** The keys whose changes rewrite /etc/hosts. */
 const HOSTS_KEYS = ['HOSTNAME', 'IP_ADDRESS'];

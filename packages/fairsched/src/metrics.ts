@@ -4,7 +4,7 @@
  */
 import type { ConfigView, MetricsVe, PluginMetrics } from '@vzkit/core';
 import { CPULIMIT, CPUUNITS } from './config.js';
-import { limitPercent } from './mapping.js';
+import { limitPercent } from './plan.js';
 
 /** cpulimit in percent of one CPU, per config object (the daemon keeps it while unchanged). */
 const configured = new WeakMap<ConfigView, { units: number; limit: number }>();

@@ -5,9 +5,10 @@
 import { definePlugin, vzError, type ConfigView, type HookContext, type ListField } from '@vzkit/core';
 import { CPULIMIT, CPUMASK, CPUS, CPUUNITS, FAIRSCHED_KEYS } from './config.js';
 import { formatCpuList } from './cpulist.js';
-import { cpuProblem, limitPercent, planCpu, type CpuSettings } from './mapping.js';
+import { cpuProblem, limitPercent, planCpu, type CpuSettings } from './plan.js';
 import { vzcpucheckCommand } from './vzcpucheck.js';
 import { FAIRSCHED_METRICS } from './metrics.js';
+import { fairschedError } from './errors.js';
 
 export const FAIRSCHED_PLUGIN = '@vzkit/fairsched';
 
@@ -34,7 +35,7 @@ async function apply(ctx: HookContext, what: string): Promise<void> {
   try {
     await ctx.host.cgroups.set(ctx.ve.cgroup, plan.cgroup);
   } catch (e) {
-    throw vzError('CPU_SET_FAILED', `${ctx.ve.label}: ${what} CPU parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: 2, cause: e });
+    throw fairschedError('CPU_SET_FAILED', `${ctx.ve.label}: ${what} CPU parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, cause: e });
   }
 }
 

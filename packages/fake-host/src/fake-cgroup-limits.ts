@@ -171,7 +171,8 @@ export function applyResources(node: CgNode, res: CgroupResources, ctx: LimitCon
       } catch {
         return 'EINVAL';
       }
-      if (cpus.some((c) => c >= ctx.cpus)) return 'EINVAL';
+      // Past the CPUs the machine can have, the list does not parse (bitmap_parselist).
+      if (cpus.some((c) => c >= ctx.cpus)) return 'ERANGE';
       if (v1 && cpus.length === 0 && node.members.size > 0) return 'ENOSPC';
       const allowed = effectiveCpus(node.parent, ctx.cpus);
       return v1 && cpus.some((c) => !allowed.includes(c)) ? 'EINVAL' : undefined;

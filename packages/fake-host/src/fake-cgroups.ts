@@ -2,8 +2,9 @@
  * A cgroup tree in memory behind the CgroupManager interface, v1 or v2. Groups hold
  * member pids (a process is in exactly one group; forks inherit it), limits and the
  * counters tests drive (memory usage, failcnt). It fails as the kernel does: attach or
- * set on a missing group is ENOENT, removing a group with processes or children EBUSY,
- * a fork past pids.max EAGAIN.
+ * set on a missing group is ENOENT naming its directory, removing a group with processes
+ * EBUSY, a fork past pids.max EAGAIN, a charge past memory.max the OOM killer. It keeps
+ * the CgroupManager contract the kernel backends keep (packages/linux/test/cgroup-contract.ts).
  */
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { fault, kernelError, KernelFault, type FaultTarget } from './fake-errors.js';
@@ -13,6 +14,11 @@ import type { FakeKernel } from './fake-kernel.js';
 export class FakeCgroups implements CgroupManager {
   private readonly root = new CgNode('/', undefined);
   private readonly where = new Map<number, CgNode>();
+  /**
+   * Memory each process charged (`charge`) and where: given back to that group when it
+   * dies, wherever it moved meanwhile (charges do not follow a task to another group).
+   */
+  private readonly charged = new Map<number, Array<{ at: CgNode; bytes: number }>>();
 
   constructor(private readonly k: FakeKernel) {
     this.node(k.opts.selfCgroup, true);
@@ -52,24 +58,35 @@ export class FakeCgroups implements CgroupManager {
     } catch (e) {
       if (e instanceof LimitFault) {
         const dirs = this.pathsOf(this.resolve(group));
-        const dir = dirs[e.file.split('.')[0]!] ?? dirs.unified ?? '';
-        throw kernelError('SYSTEM', `cgroup ${group}: write ${e.value} to ${e.file}`, e.errno, `${dir}/${e.file}`);
+        const file = `${dirs[e.file.split('.')[0]!] ?? dirs.unified ?? ''}/${e.file}`;
+        throw kernelError('SYSTEM', `cgroup ${group}: write ${e.value} to ${file}`, e.errno, file);
       }
       if (e instanceof KernelFault) throw kernelError('SYSTEM', `cgroup ${group}: ${what}`, e.errno, e.path);
       throw e;
     }
   }
 
+  /** The group at `path`; ENOENT naming its directory, as a read of its files would. */
   private must(path: string): CgNode {
     const n = this.node(path);
-    if (!n) throw fault('ENOENT', path);
+    if (!n) throw fault('ENOENT', this.dirOf(path));
     return n;
   }
 
+  /** As the backends: v2's `unified` and every controller share one directory. */
   private pathsOf(path: string): Record<string, string> {
     const suffix = path === '/' ? '' : path;
-    if (this.version === 2) return { unified: `/sys/fs/cgroup${suffix}` };
+    if (this.version === 2) {
+      const dir = `/sys/fs/cgroup${suffix}`;
+      return { unified: dir, ...Object.fromEntries(this.k.opts.controllers.map((c) => [c, dir])) };
+    }
     return Object.fromEntries(this.k.opts.controllers.map((c) => [c, `/sys/fs/cgroup/${c}${suffix}`]));
+  }
+
+  /** The directory membership is read from: pids' hierarchy in v1 (else the first), the one tree in v2. */
+  private dirOf(path: string): string {
+    const dirs = this.pathsOf(path);
+    return dirs['unified'] ?? dirs['pids'] ?? Object.values(dirs)[0] ?? path;
   }
 
   // --- CgroupManager ---------------------------------------------------------------
@@ -138,7 +155,11 @@ export class FakeCgroups implements CgroupManager {
         out.memory = {
           usage: c.memUsage, maxUsage: c.memMaxUsage, max: m?.max ?? null, failcnt: c.memFailcnt,
           swapUsage: c.swapUsage, kmemUsage: c.kmemUsage,
-          stat: { rss: c.memUsage - c.shmem, shmem: c.shmem, sock: c.tcpUsage, swap: c.swapUsage },
+          stat: {
+            rss: c.memUsage - c.shmem, shmem: c.shmem, sock: c.tcpUsage, swap: c.swapUsage,
+            // v1 adds the hierarchical totals; v2 names anonymous memory `anon`.
+            ...(this.version === 1 ? { total_rss: c.memUsage - c.shmem } : { anon: c.memUsage - c.shmem }),
+          },
           swap: { usage: c.swapUsage, max: m?.swap ?? null },
           oomKills: c.oomKills,
           // v1 has kmem and kmem.tcp counters with limits; v2 only reports usage from memory.stat.
@@ -152,8 +173,9 @@ export class FakeCgroups implements CgroupManager {
     });
   }
 
+  /** Processes of the group and every group below it; none for a group that is not there. */
   async pids(group: CgroupRef): Promise<number[]> {
-    return this.call(undefined, 'read cgroup.procs', group, (p) => [...this.must(p).members].sort((a, b) => a - b));
+    return this.call(undefined, 'read cgroup.procs', group, (p) => (this.node(p)?.subtreeMembers() ?? []).sort((a, b) => a - b));
   }
 
   async freeze(group: CgroupRef): Promise<void> {
@@ -173,7 +195,7 @@ export class FakeCgroups implements CgroupManager {
 
   async kill(group: CgroupRef): Promise<void> {
     this.call('cgroup.kill', 'kill', group, (p) => {
-      for (const pid of this.must(p).subtreeMembers()) {
+      for (const pid of this.node(p)?.subtreeMembers() ?? []) {
         const proc = this.k.processes.get(pid);
         if (proc) {
           proc.signals.push('SIGKILL');
@@ -183,12 +205,16 @@ export class FakeCgroups implements CgroupManager {
     });
   }
 
+  /** Removes the group and the groups below it, children first; EBUSY at the first that holds a process. */
   async destroy(group: CgroupRef): Promise<void> {
     this.call('cgroup.destroy', 'rmdir', group, (p) => {
+      const remove = (n: CgNode): void => {
+        for (const c of [...n.children.values()]) remove(c);
+        if (!n.parent || n.members.size > 0) throw fault('EBUSY', this.dirOf(n.path));
+        n.parent.children.delete(n.path.slice(n.path.lastIndexOf('/') + 1));
+      };
       const n = this.node(p);
-      if (!n) return;
-      if (!n.parent || n.members.size > 0 || n.children.size > 0) throw fault('EBUSY', p);
-      n.parent.children.delete(p.slice(p.lastIndexOf('/') + 1));
+      if (n) remove(n);
     });
   }
 
@@ -214,9 +240,48 @@ export class FakeCgroups implements CgroupManager {
     for (let a: CgNode | undefined = n; a; a = a.parent) a.counters.pidsPeak = Math.max(a.counters.pidsPeak, a.subtreeMembers().length);
   }
 
+  /** A process is gone: out of its group, and the memory it charged is given back. */
   remove(pid: number): void {
+    for (const { at, bytes } of this.charged.get(pid) ?? []) {
+      for (let a: CgNode | undefined = at; a; a = a.parent) a.counters.memUsage = Math.max(0, a.counters.memUsage - bytes);
+    }
+    this.charged.delete(pid);
     this.where.get(pid)?.members.delete(pid);
     this.where.delete(pid);
+  }
+
+  /**
+   * Process `pid` uses `memory` more bytes and `cpuNs` of CPU time, charged to its group
+   * and every group above it (the page counter, cpuacct). A charge past a group's
+   * memory.max fills the groups to that limit, counts failcnt there and ends in the OOM
+   * killer: the process dies by SIGKILL, that group counts an oom_kill, and what the
+   * process had charged is given back. There is no swap to spill into.
+   */
+  charge(pid: number, use: { memory?: number; cpuNs?: number }): void {
+    const proc = this.k.processes.get(pid);
+    const start = this.where.get(pid);
+    if (!proc?.alive || !start) throw kernelError('SYSTEM', `charge ${pid}`, 'ESRCH');
+    const chain: CgNode[] = [];
+    for (let n: CgNode | undefined = start; n; n = n.parent) chain.push(n);
+    for (const n of chain) n.counters.cpuUsageNs += use.cpuNs ?? 0;
+    const want = use.memory ?? 0;
+    const room = (n: CgNode) => {
+      const max = n.resources.memory?.max;
+      return max === undefined || max === null ? Infinity : max - n.counters.memUsage;
+    };
+    const full = chain.find((n) => room(n) < want);
+    const take = full ? Math.max(0, room(full)) : want;
+    for (const n of chain) {
+      n.counters.memUsage += take;
+      n.counters.memMaxUsage = Math.max(n.counters.memMaxUsage, n.counters.memUsage);
+    }
+    this.charged.set(pid, [...(this.charged.get(pid) ?? []), { at: start, bytes: take }]);
+    if (full) {
+      full.counters.memFailcnt++;
+      full.counters.oomKills++;
+      proc.signals.push('SIGKILL');
+      this.k.processes.die(proc, { signal: 'SIGKILL' });
+    }
   }
 
   /** A fork into `path` counts against every pids.max above it: EAGAIN (and failcnt) when one is full. */

@@ -52,3 +52,4 @@ export { fakeVe, type FakeVe, type PlanSeen } from './fake-ve.js';
 export { failure } from './failure.js';
 export type { FsCapacity } from './fake-vnode.js';
 export { templateStandIn, userNamespaceStandIn } from './stand-ins.js';
+export { installFakeLxcfs, FAKE_LXCFS_FILES } from './fake-lxcfs.js';

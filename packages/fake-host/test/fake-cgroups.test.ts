@@ -45,9 +45,10 @@ describe('FakeCgroups', () => {
     await cg.create(G);
     await cg.set(G, { pids: { max: 64 }, memory: { max: 256 * 1024 * 1024 + 100, swap: 0, kmem: 1 << 20 }, cpu: { weight: 250, quota: 50_000, period: 100_000 }, cpuset: { cpus: '1' } });
     expect(cg.read(G)).toEqual({ pids: { max: 64 }, memory: { max: 256 * 1024 * 1024, swap: 0, kmem: 1 << 20 }, cpu: { weight: 250, quota: 50_000, period: 100_000 }, cpuset: { cpus: '1' } });
-    for (const bad of [{ pids: { max: -1 } }, { pids: { max: 1.5 } }, { memory: { max: -4096 } }, { cpu: { quota: 10 } }, { cpu: { period: 10 } }, { cpuset: { cpus: '5' } }, { cpuset: { cpus: 'x' } }, { cpuset: { mems: '1' } }, { cpu: { weight: 0 } }]) {
+    for (const bad of [{ pids: { max: -1 } }, { pids: { max: 1.5 } }, { memory: { max: -4096 } }, { cpu: { quota: 10 } }, { cpu: { period: 10 } }, { cpuset: { cpus: 'x' } }, { cpuset: { mems: '1' } }, { cpu: { weight: 0 } }]) {
       expect(await errno(cg.set(G, bad))).toBe('EINVAL');
     }
+    expect(await errno(cg.set(G, { cpuset: { cpus: '5' } }))).toBe('ERANGE');
     const err = await cg.set(G, { pids: { max: -1 } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ errno: 'EINVAL', path: '/sys/fs/cgroup/pids/user.slice/fake-session/vzkit-test/101/pids.max' });
     // Files are written in order: what came before the refused one stays written.
@@ -83,17 +84,19 @@ describe('FakeCgroups', () => {
     expect((await cg.stats(G)).pids?.failcnt).toBe(3);
   });
 
-  it('destroy is EBUSY while the group has processes or children; kill empties it', async () => {
+  it('destroy removes the empty groups below first and stops, EBUSY, at one with a process; kill empties it', async () => {
     const fake = new FakeHost();
     const cg = fake.cgroups;
+    await cg.create(`${G}/empty`);
     await cg.create(`${G}/sub`);
-    expect(await errno(cg.destroy(G))).toBe('EBUSY');
     const pid = fake.processes.spawn(fake.selfPid);
     await cg.attach(`${G}/sub`, pid);
-    expect(await errno(cg.destroy(`${G}/sub`))).toBe('EBUSY');
+    const e = await cg.destroy(G).catch((err: unknown) => err);
+    expect(e).toMatchObject({ errno: 'EBUSY', path: '/sys/fs/cgroup/pids/user.slice/fake-session/vzkit-test/101/sub' });
+    expect(await cg.exists(`${G}/empty`)).toBe(false);
+    expect(await cg.exists(`${G}/sub`)).toBe(true);
     await cg.kill(G);
     expect(fake.process(pid)).toMatchObject({ alive: false, exit: { signal: 'SIGKILL' } });
-    await cg.destroy(`${G}/sub`);
     await cg.destroy(G);
     expect(await cg.exists(G)).toBe(false);
   });
@@ -117,7 +120,8 @@ describe('FakeCgroups', () => {
     const cg = fake.cgroups;
     expect(cg.version).toBe(2);
     await cg.create(G);
-    expect(await cg.paths(G)).toEqual({ unified: '/sys/fs/cgroup/user.slice/fake-session/vzkit-test/101' });
+    const dir = '/sys/fs/cgroup/user.slice/fake-session/vzkit-test/101';
+    expect(await cg.paths(G)).toEqual({ unified: dir, cpu: dir, cpuset: dir, io: dir, memory: dir, pids: dir });
     expect(await errno(cg.set(G, { cpu: { weight: 20000 } }))).toBe('ERANGE');
     await cg.set(G, { memory: { kmem: 1 << 20 } });
     expect(cg.read(G)).toEqual({});

@@ -6,3 +6,5 @@
  */
 export { ioPlugin, IO_PLUGIN } from './plugin.js';
 export { IOPRIO, IOLIMIT, IOPSLIMIT, IOPRIO_WEIGHTS } from './config.js';
+export { ioResources } from './plan.js';
+export { IO_EXITS, ioError, type IoErrorCode } from './errors.js';

@@ -7,13 +7,12 @@
  * (BFQ, or v2's io.cost); without one IOPRIO is said to be unused, not silently dropped.
  */
 import { join } from 'node:path';
-import { definePlugin, isVzError, vzError, type BlockDevice, type CgroupResources, type ConfigView, type HookContext, type ListField } from '@vzkit/core';
-import { IO_KEYS, IOLIMIT, IOPRIO, IOPRIO_WEIGHTS, IOPSLIMIT } from './config.js';
+import { definePlugin, isVzError, type BlockDevice, type ConfigView, type HookContext, type ListField } from '@vzkit/core';
+import { IO_KEYS, IOLIMIT, IOPRIO, IOPSLIMIT } from './config.js';
+import { ioResources, limitOf } from './plan.js';
+import { ioError } from './errors.js';
 
 export const IO_PLUGIN = '@vzkit/io';
-
-/** vzctl's exit for I/O parameters it could not set (VZ_SET_IO). */
-const SET_IO_EXIT = 148;
 
 /** The disks under the VE's files: private area (and the image its `fs` leads into) and template. */
 async function veDisks(ctx: HookContext): Promise<BlockDevice[]> {
@@ -26,24 +25,15 @@ async function veDisks(ctx: HookContext): Promise<BlockDevice[]> {
   return [...found.values()];
 }
 
-/** 0, unlimited (Infinity) and unset are no limit. */
-const limitOf = (n: number | undefined): number | null => (n === undefined || n <= 0 || !Number.isFinite(n) ? null : n);
-
 async function apply(ctx: HookContext, what: { weight: boolean; limits: boolean }): Promise<void> {
   const config = ctx.ve.config;
-  const io: NonNullable<CgroupResources['io']> = {};
-  if (what.limits) {
-    const bps = limitOf(config.get(IOLIMIT));
-    const iops = limitOf(config.get(IOPSLIMIT));
-    const disks = await veDisks(ctx);
-    if (!disks.length && (bps !== null || iops !== null)) {
-      ctx.log.warn(`IOLIMIT/IOPSLIMIT: not applied: the VE's files are on no block device the I/O controller can limit (${ctx.ve.paths.private})`);
-    }
-    io.limits = disks.map((d) => ({ major: d.major, minor: d.minor, readBps: bps, writeBps: bps, readIops: iops, writeIops: iops }));
+  const disks = what.limits ? await veDisks(ctx) : [];
+  const io = ioResources(config, disks, what);
+  if (what.limits && !disks.length && (limitOf(config.get(IOLIMIT)) !== null || limitOf(config.get(IOPSLIMIT)) !== null)) {
+    ctx.log.warn(`IOLIMIT/IOPSLIMIT: not applied: the VE's files are on no block device the I/O controller can limit (${ctx.ve.paths.private})`);
   }
+  if (!io) return;
   const prio = config.get(IOPRIO);
-  if (what.weight) io.weight = prio === undefined ? null : IOPRIO_WEIGHTS[prio]!;
-  if (!io.limits?.length && io.weight === undefined) return;
   try {
     await ctx.host.cgroups.set(ctx.ve.cgroup, { io });
   } catch (e) {
@@ -52,7 +42,7 @@ async function apply(ctx: HookContext, what: { weight: boolean; limits: boolean 
       ctx.log.warn(`${io.weight !== undefined && prio !== undefined ? `IOPRIO ${prio}` : 'disk I/O limits'}: not applied: ${e.message}`);
       return;
     }
-    throw vzError('SET_IO', `${ctx.ve.label}: disk I/O parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: SET_IO_EXIT, cause: e });
+    throw ioError('SET_IO', `${ctx.ve.label}: disk I/O parameters: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, cause: e });
   }
 }
 

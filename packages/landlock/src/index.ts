@@ -4,5 +4,7 @@
  * `vzctl exec`/`enter`, and a seccomp rule on the mount calls Landlock does not see.
  * @packageDocumentation
  */
-export { landlockPlugin, LANDLOCK, LANDLOCK_PLUGIN, wantsLandlock, type LandlockSetting } from './plugin.js';
+export { landlockPlugin, LANDLOCK_PLUGIN } from './plugin.js';
+export { LANDLOCK, type LandlockSetting } from './config.js';
+export { wantsLandlock } from './plan.js';
 export { MOUNT_API, type MountCall } from './mount-api.js';

@@ -13,37 +13,11 @@
  * host-wide whatever they mount in their own user namespace, where mounting is
  * legitimate (a systemd guest, nested containers).
  */
-import { defineKey, definePlugin, vzError, ValueError, type HookContext, type ValueType } from '@vzkit/core';
-import { MOUNT_API } from './mount-api.js';
-
-export type LandlockSetting = 'auto' | 'yes' | 'no';
-
-const setting: ValueType<LandlockSetting> = {
-  arg: 'auto|yes|no',
-  parse(raw) {
-    const v = raw.trim().toLowerCase();
-    if (v !== 'auto' && v !== 'yes' && v !== 'no') throw new ValueError(`'${raw}' is not auto, yes or no`);
-    return v;
-  },
-  format: (v) => v,
-};
-
-/** At the next start, as the VE's other restrictions (CAPABILITY, SECCOMP). */
-export const LANDLOCK = defineKey<LandlockSetting>({
-  name: 'LANDLOCK',
-  flag: 'landlock',
-  type: setting,
-  default: 'auto',
-  live: false,
-  description: 'Keep the VE root from mounting (a Landlock domain): auto (VEs of the host root), yes (every VE) or no',
-});
+import { definePlugin, vzError, type HookContext } from '@vzkit/core';
+import { LANDLOCK, type LandlockSetting } from './config.js';
+import { landlockOps, wantsLandlock } from './plan.js';
 
 export const LANDLOCK_PLUGIN = '@vzkit/landlock';
-
-/** Whether a VE is locked: with `auto`, exactly the VEs without a user namespace. */
-export function wantsLandlock(value: LandlockSetting | undefined, privileged: boolean): boolean {
-  return value === 'yes' || ((value ?? 'auto') === 'auto' && privileged);
-}
 
 const WHY = "its root is the host's root and can mount a procfs, sysfs or cgroup filesystem of its own and reach the host through it";
 
@@ -65,7 +39,7 @@ export const landlockPlugin = definePlugin({
       const value = ctx.ve.config.get(LANDLOCK);
       if (!wantsLandlock(value, ctx.ve.idmap === undefined)) return;
       if (!(await available(ctx, value ?? 'auto'))) return;
-      plan.forEveryProcess({ op: 'landlock' }, { op: 'seccomp', deny: MOUNT_API.map((c) => c.name) });
+      plan.forEveryProcess(...landlockOps());
     },
   },
 });

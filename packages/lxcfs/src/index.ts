@@ -4,6 +4,8 @@
  * /proc/uptime show its own CPUs, load, memory and uptime.
  * @module
  */
-export { lxcfsPlugin, LXCFS_PLUGIN, VIEWS } from './plugin.js';
-export { MEMINFO, type Meminfo } from './meminfo.js';
+export { lxcfsPlugin, LXCFS_PLUGIN } from './plugin.js';
+export { MEMINFO, type Meminfo } from './config.js';
+export { VIEWS, wantedViews } from './plan.js';
 export { acquire, release, instanceFor, ensureRunning, stop, unavailable, type Instance } from './daemon.js';
+export { LXCFS_EXITS, lxcfsError, type LxcfsErrorCode } from './errors.js';

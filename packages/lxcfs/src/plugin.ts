@@ -5,18 +5,14 @@
  * /proc files before the pivot. Without lxcfs the VE starts anyway and a warning says
  * which files show the host.
  */
-import { definePlugin, featureSetting, vzError, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
+import { definePlugin, featureSetting, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
 import { acquire, instanceFor, keepUp, release, unavailable } from './daemon.js';
-import { MEMINFO, meminfoVirtual, type Meminfo } from './meminfo.js';
+import { MEMINFO, meminfoVirtual, type Meminfo } from './config.js';
+import { meminfoOp, viewBind, wantedViews } from './plan.js';
+import { lxcfsError } from './errors.js';
 
 export const LXCFS_PLUGIN = '@vzkit/lxcfs';
-
-/** What lxcfs virtualizes, relative to its mount and to the VE's root. */
-export const VIEWS = [
-  'proc/cpuinfo', 'proc/stat', 'proc/loadavg', 'proc/meminfo', 'proc/uptime', 'proc/diskstats', 'proc/swaps',
-  'sys/devices/system/cpu/online',
-] as const;
 
 interface LxcfsState {
   /** This VE's /proc came from lxcfs: its stop may end the instance. */
@@ -27,14 +23,9 @@ interface LxcfsState {
 async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
   const ops: ChildOp[] = [];
   // FEATURES sysfs:off leaves the VE without a /sys to bind into.
-  const sysfs = featureSetting(ctx.ve.config, 'sysfs') !== false;
-  const meminfo = meminfoVirtual(ctx.ve.config.get(MEMINFO));
-  for (const view of VIEWS) {
-    if (view.startsWith('sys/') && !sysfs) continue;
-    // MEMINFO none: the host's own figures.
-    if (view === 'proc/meminfo' && !meminfo) continue;
-    if (!(await ctx.host.fs.exists(join(mnt, view)))) continue;
-    ops.push({ op: 'mount', source: join(mnt, view), target: join(ctx.ve.paths.root, view), fstype: 'none', flags: ['bind'] });
+  const views = wantedViews({ sysfs: featureSetting(ctx.ve.config, 'sysfs') !== false, meminfo: meminfoVirtual(ctx.ve.config.get(MEMINFO)) });
+  for (const view of views) {
+    if (await ctx.host.fs.exists(join(mnt, view))) ops.push(viewBind(mnt, ctx.ve.paths.root, view));
   }
   return ops;
 }
@@ -69,8 +60,6 @@ const LAVERAGE: ListField = {
   },
 };
 
-/** vzctl's exit for a meminfo it could not set (VZ_SET_MEMINFO_ERROR). */
-const SET_MEMINFO_EXIT = 129;
 
 /**
  * pages:N and privvmpages:N show the VE's limits, as on OpenVZ's vswap kernels; said
@@ -94,14 +83,11 @@ async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange<Memin
     if (now) ctx.log.warn('MEMINFO: lxcfs does not serve this VE: /proc/meminfo inside shows the host\'s values');
     return;
   }
-  const target = '/proc/meminfo';
-  const op: ChildOp = now
-    ? { op: 'mount', source: join(instanceFor(ctx.ve.paths.runDir).mnt, 'proc/meminfo'), target, fstype: '', flags: ['bind'] }
-    : { op: 'umount', target, detach: true };
+  const op = meminfoOp(instanceFor(ctx.ve.paths.runDir).mnt, now);
   try {
     await ctx.host.launcher.inject({ pid, namespaces: ctx.ve.idmap ? ['user', 'mnt'] : ['mnt'], ops: [op] });
   } catch (e) {
-    throw vzError('SET_MEMINFO', `${ctx.ve.label}: MEMINFO: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, exit: SET_MEMINFO_EXIT, cause: e });
+    throw lxcfsError('SET_MEMINFO', `${ctx.ve.label}: MEMINFO: ${e instanceof Error ? e.message : String(e)}`, { about: ctx.ve.label, cause: e });
   }
 }
 

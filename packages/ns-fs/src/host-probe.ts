@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Host } from '@vzkit/core';
-import { PROC_MASKED_DIRS, PROC_MASKED_FILES, PROC_READONLY, PROC_SYS_PROBED_DIRS, SYS_MASKED_DIRS, type HostProbe } from './rootfs-plan.js';
+import { PROC_MASKED_DIRS, PROC_MASKED_FILES, PROC_READONLY, PROC_SYS_PROBED_DIRS, SYS_MASKED_DIRS, type HostProbe } from './plan.js';
 
 async function present(host: Host, dir: string, names: readonly string[]): Promise<Set<string>> {
   const found = await Promise.all(names.map(async (n) => ((await host.fs.exists(join(dir, n))) ? n : undefined)));

@@ -6,11 +6,11 @@
  * @packageDocumentation
  */
 export { nsFsPlugin, NS_FS_PLUGIN, type NsFsState } from './plugin.js';
-export { overlayMount, commonAncestor, type OverlayLayers } from './overlay.js';
+export { overlayMount, commonAncestor, type OverlayLayers } from './plan-overlay.js';
 export {
   rootfsOps, rootOps, sysfsOps, devOps, procOps, procSysOps, mqueueOps, isolationOps, pivotOps, writableKeys,
   DEVICES, PROC_MASKED_FILES, PROC_MASKED_DIRS, PROC_READONLY, SYS_MASKED_DIRS, PROC_SYS_PROBED_DIRS,
   type HostProbe,
-} from './rootfs-plan.js';
+} from './plan.js';
 export { probeHost } from './host-probe.js';
 export { upperDir, workDir, idmappedDir } from './private-area.js';

@@ -11,9 +11,9 @@ import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMP
 import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
 import { probeHost } from './host-probe.js';
-import { overlayMount } from './overlay.js';
+import { overlayMount } from './plan-overlay.js';
 import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
-import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './rootfs-plan.js';
+import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './plan.js';
 
 export const NS_FS_PLUGIN = '@vzkit/ns-fs';
 

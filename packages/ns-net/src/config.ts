@@ -1,6 +1,6 @@
 /** The config keys ns-net owns. */
 import { isIP } from 'node:net';
-import { defineKey, ValueError, type ValueType } from '@vzkit/core';
+import { defineKey, oneOf, ValueError, type ValueType } from '@vzkit/core';
 import { netCode, type NetErrorCode } from './errors.js';
 import { addAddress, deleteAddress, formatVeAddress, parseAddressList, type VeAddress } from './addresses.js';
 import { formatNetifs, ifnameProblem, netifAdd, netifDel, parseNetifs, type NetIf } from './netif.js';
@@ -111,4 +111,51 @@ export const NEIGHBOUR_DEVS = defineKey<string[] | 'detect' | 'none'>({
   type: devList,
   live: false,
   description: 'Host devices that answer ARP/NDP for VE addresses: detect, none or a list',
+});
+
+export const NETFILTER_LEVELS = ['disabled', 'stateless', 'stateful', 'full'] as const;
+export type NetfilterLevel = (typeof NETFILTER_LEVELS)[number];
+
+export const NETFILTER = defineKey<NetfilterLevel>({
+  name: 'NETFILTER',
+  flag: 'netfilter',
+  type: oneOf(NETFILTER_LEVELS),
+  // OpenVZ: restart-only.
+  live: false,
+  description: 'Netfilter in the VE: disabled (enforced: its configuration calls are refused), stateless or stateful (not enforced: the VE\'s own network namespace has full), full',
+});
+
+/** vzctl's IPTABLES module names, by what they need: NAT, connection tracking, or neither. */
+export const NAT_MODULES = ['iptable_nat', 'ip_nat_ftp', 'ip_nat_irc', 'ipt_REDIRECT'];
+export const CONNTRACK_MODULES = ['ip_conntrack', 'ip_conntrack_ftp', 'ip_conntrack_irc', 'ipt_conntrack', 'ipt_state', 'ipt_helper'];
+const STATELESS_MODULES = [
+  'ip_tables', 'iptable_filter', 'iptable_mangle', 'ipt_limit', 'ipt_multiport', 'ipt_tos', 'ipt_TOS', 'ipt_REJECT',
+  'ipt_TCPMSS', 'ipt_tcpmss', 'ipt_ttl', 'ipt_LOG', 'ipt_length', 'xt_mac', 'ipt_owner',
+];
+const MODULES = [...STATELESS_MODULES, ...CONNTRACK_MODULES, ...NAT_MODULES];
+
+const moduleList: ValueType<string[]> = {
+  arg: '"MODULE ..."',
+  parse(raw) {
+    const names = raw.split(/[\s,]+/).filter(Boolean);
+    const bad = names.find((n) => !MODULES.includes(n));
+    if (bad) throw new ValueError(`'${bad}' is not one of vzctl's iptables modules (${MODULES.join(', ')})`);
+    return names;
+  },
+  format: (v) => v.join(' '),
+};
+
+/** OpenVZ's obsolete module list; read as the NETFILTER level it amounts to. */
+export const IPTABLES = defineKey<string[]>({
+  name: 'IPTABLES',
+  type: moduleList,
+  live: false,
+  description: 'Obsolete (use NETFILTER): iptables modules of the VE, read as a NETFILTER level',
+  // A flag that replaces the list, saved space-separated as vzctl writes it.
+  editFlags: [{
+    flag: 'iptables',
+    arg: 'MODULE[,...]',
+    description: 'Obsolete (use --netfilter): iptables modules, read as NETFILTER (nat modules: full; conntrack ones: stateful; else stateless)',
+    apply: (_current, arg) => moduleList.parse(arg),
+  }],
 });

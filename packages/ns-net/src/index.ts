@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 export { nsNetPlugin } from './plugin.js';
-export { IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS } from './config.js';
-export { NETFILTER, IPTABLES, NETFILTER_LEVELS, type NetfilterLevel } from './netfilter.js';
+export { IP_ADDRESS, NETIF, NAMESERVER, SEARCHDOMAIN, NEIGHBOUR_DEVS, NETFILTER, IPTABLES, NETFILTER_LEVELS, type NetfilterLevel } from './config.js';
+export { netfilterLevel } from './plan.js';
 export { parseVeAddress, parseAddressList, formatVeAddress, type VeAddress } from './addresses.js';
 export { parseNetifs, formatNetifs, stableMac, defaultHostIfname, type NetIf } from './netif.js';
 export { editResolvConf } from './resolv.js';

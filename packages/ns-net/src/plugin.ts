@@ -4,13 +4,14 @@
  * interfaces (NETIF, bridged, live); the guest's resolv.conf from NAMESERVER and
  * SEARCHDOMAIN. Everything the host gets is recorded first and removed at stop, also
  * after a killed vzctl. NETFILTER/IPTABLES and the bridge and tunnel features say what
- * the VE's own namespace gives it (netfilter.ts).
+ * the VE's own namespace gives it (plan.ts, features.ts).
  */
 import { definePlugin, skipIfRefused, vzError, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { netError } from './errors.js';
 import { formatVeAddress, type VeAddress } from './addresses.js';
-import { IP_ADDRESS, NAMESERVER, NEIGHBOUR_DEVS, NETIF, SEARCHDOMAIN } from './config.js';
-import { IPTABLES, NET_FEATURES, NETFILTER, NETFILTER_CALLS, netfilterLevel, unenforced } from './netfilter.js';
+import { IP_ADDRESS, IPTABLES, NAMESERVER, NEIGHBOUR_DEVS, NETFILTER, NETIF, SEARCHDOMAIN } from './config.js';
+import { NET_FEATURES } from './features.js';
+import { netfilterLevel, netfilterOp, unenforced } from './plan.js';
 import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import { NET_METRICS } from './metrics.js';
@@ -37,7 +38,7 @@ const netfilterField: ListField = {
   name: 'netfilter',
   header: 'NETFILTER',
   width: -9,
-  // As vzlist shows it: the level configured (enforced or not: see netfilter.ts).
+  // As vzlist shows it: the level configured (enforced or not: see plan.ts).
   get: (row) => netfilterLevel(row.config),
 };
 
@@ -107,10 +108,11 @@ export const nsNetPlugin = definePlugin<NetState>({
     },
 
     async prepare(ctx, plan) {
-      const netfilter = unenforced(ctx);
+      const netfilter = unenforced(ctx.ve.config);
       if (netfilter) ctx.log.warn(netfilter);
       // Also in every exec and enter: a filter cannot be read back from init.
-      if (netfilterLevel(ctx.ve.config) === 'disabled') plan.forEveryProcess({ op: 'seccomp', deny: [], rules: [...NETFILTER_CALLS] });
+      const filter = netfilterOp(ctx.ve.config);
+      if (filter) plan.forEveryProcess(filter);
       plan.namespaces.add('net');
       plan.writableProcSys.add('net');
       await applyDns(ctx);

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { type HookContext } from '@vzkit/core';
 import type { QuotaLimits } from './config.js';
-import type { ImageMode } from './image-plan.js';
+import type { ImageMode } from './plan.js';
 
 export type BackendName = 'image' | 'btrfs' | 'project';
 
@@ -30,7 +30,7 @@ export type QuotaCtx = HookContext<QuotaState>;
 /** `VE_PRIVATE/quota.json`. */
 export interface QuotaRecord {
   backend: BackendName;
-  /** image: how the image was sized (image-plan.ts). */
+  /** image: how the image was sized (plan.ts). */
   mode?: ImageMode;
   /** project: the project id (the CTID). */
   project?: number;

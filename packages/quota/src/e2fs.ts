@@ -5,7 +5,7 @@
  */
 import type { Host } from '@vzkit/core';
 import { quotaError, type QuotaErrorCode } from './errors.js';
-import { BLOCK_SIZE, inodeCount, nextImageBlocks, type ImagePlan } from './image-plan.js';
+import { BLOCK_SIZE, inodeCount, nextImageBlocks, type ImagePlan } from './plan.js';
 import { runTool } from './tools.js';
 
 /** The superblock fields vzkit reads. */

@@ -14,7 +14,7 @@ import type { BackendTraits, MountOptions, QuotaBackend, QuotaCtx, QuotaRecord, 
 import type { QuotaLimits } from './config.js';
 import { growOnline, makeImage, readSuperblock, resizeOffline, type Superblock } from './e2fs.js';
 import { asQuotaError, quotaError } from './errors.js';
-import { BLOCK_SIZE, imagePlan, limitBlocks, reservedClusters, RESERVED_INODES, roomBlocks, type ImageMode } from './image-plan.js';
+import { BLOCK_SIZE, imagePlan, limitBlocks, reservedClusters, RESERVED_INODES, roomBlocks, type ImageMode } from './plan.js';
 import { DISK_DIR, IMAGE_FILE, linkLayers, unlinkLayers } from './layout.js';
 
 const CAP_SYS_RESOURCE = 24n;

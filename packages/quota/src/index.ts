@@ -14,7 +14,7 @@ export {
 export type { BackendName, BackendTraits, QuotaBackend, QuotaRecord, QuotaUsage, QuotaState } from './backend.js';
 export { chooseBackend, kernelQuotaSupport, probePrivate, type Detected } from './detect.js';
 export { QUOTA_EXITS, type QuotaErrorCode } from './errors.js';
-export { imagePlan, limitBlocks, roomBlocks, journalBlocks, inodeCount, reservedClusters, nextImageBlocks, type ImagePlan, type ImageMode } from './image-plan.js';
+export { imagePlan, limitBlocks, roomBlocks, journalBlocks, inodeCount, reservedClusters, nextImageBlocks, type ImagePlan, type ImageMode } from './plan.js';
 export { parseDumpe2fs, mkfsArgv, type Superblock } from './e2fs.js';
 export { parseQgroupShow } from './btrfs.js';
 export { parseRepquota } from './project.js';

@@ -5,5 +5,7 @@
  * allows them.
  * @packageDocumentation
  */
-export { seccompPlugin, SECCOMP, NESTING, type SeccompSetting } from './plugin.js';
+export { seccompPlugin } from './plugin.js';
+export { SECCOMP, NESTING, type SeccompSetting } from './config.js';
+export { seccompOp } from './plan.js';
 export { DEFAULT_DENY, NESTING_RULES, CLONE_NEWUSER, type DeniedCall } from './profile.js';

@@ -15,6 +15,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type Host } from '@vzkit/core';
+import { templateError } from './errors.js';
 import { debianArch, hostMachine } from './arch.js';
 import type { TemplateBuilder } from './build.js';
 import { adaptDebianTree, BUILD_APT_CONF } from './debian-tree.js';
@@ -107,8 +108,8 @@ export function mmdebstrapArgv(b: DebianBuild, root: string, aptConf: string | u
 function buildError(parser: MmdebstrapProgress, code: number, output: string): Error {
   if (parser.fetchError) {
     const { url, reason } = parser.fetchError;
-    return vzError('TEMPLATE_DOWNLOAD', `cannot reach the Debian mirror: ${reason} (${url})`, {
-      exit: 91, hint: 'check the network and apt\'s proxy settings, or give another mirror: vztmpl create NAME --mirror URL',
+    return templateError('TEMPLATE_DOWNLOAD', `cannot reach the Debian mirror: ${reason} (${url})`, {
+      hint: 'check the network and apt\'s proxy settings, or give another mirror: vztmpl create NAME --mirror URL',
     });
   }
   const said = parser.firstError ?? output.split('\n').filter((l) => l.trim()).pop() ?? '';

@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { vzError, type Host } from '@vzkit/core';
+import { templateError } from './errors.js';
 import { buildTemplate, type StampFields } from './build.js';
 import { checkTemplateName, isTemplateComplete, readStamp, templatePath } from './layout.js';
 import { silentProgress, type Progress } from './progress.js';
@@ -16,8 +17,8 @@ import { checkTemplateTree } from './tree-check.js';
 /** Throws TEMPLATE_EXISTS (exit 93) when template `name` is already complete in `dir`. */
 export async function refuseExisting(host: Host, dir: string, name: string): Promise<void> {
   if (await isTemplateComplete(host, dir, name)) {
-    throw vzError('TEMPLATE_EXISTS', `OS template '${name}' already exists in ${dir}`, {
-      exit: 93, path: templatePath(dir, name), hint: `remove it first: vztmpl remove ${name}`,
+    throw templateError('TEMPLATE_EXISTS', `OS template '${name}' already exists in ${dir}`, {
+      path: templatePath(dir, name), hint: `remove it first: vztmpl remove ${name}`,
     });
   }
 }

@@ -47,3 +47,4 @@ export {
   type TemplateInfo, type TemplateStamp,
 } from './layout.js';
 export { templateTrees, TEMPLATE_TREES_PROVIDER } from './trees.js';
+export { TEMPLATE_EXITS, templateError, type TemplateErrorCode } from './errors.js';

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { OSTEMPLATE, vzError, type CommandApi, type CommandDecl } from '@vzkit/core';
+import { templateError } from './errors.js';
 import { buildableNames, findBuilder } from './builders.js';
 import { cachedNames, findCached, templateCacheDir } from './cache.js';
 import { ensureTemplate } from './ensure.js';
@@ -130,8 +131,8 @@ async (s) => {
     const made = (await s.api.runtime.list()).filter((r) => r.config.get(OSTEMPLATE) === name).map((r) => r.ctid);
     const users = [...new Set([...made, ...(await creatingFrom(host, s.dir, name))])].sort((a, b) => a - b).map((c) => `CT ${c}`);
     if (users.length > 0) {
-      throw vzError('TEMPLATE_IN_USE', `OS template '${name}' is in use by ${users.join(', ')}`, {
-        exit: 92, hint: 'a VE made from it reads it as the lower layer of its root: destroy those VEs first (vzctl destroy CTID)',
+      throw templateError('TEMPLATE_IN_USE', `OS template '${name}' is in use by ${users.join(', ')}`, {
+        hint: 'a VE made from it reads it as the lower layer of its root: destroy those VEs first (vzctl destroy CTID)',
       });
     }
     await removeTemplateTree(host, s.dir, name);

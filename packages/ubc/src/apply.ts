@@ -3,8 +3,9 @@
  * through the host (cgroup files, prlimit on every process) and, for what lives in the
  * VE's own namespaces (IPC sysctls, devpts, /dev/shm), by the launcher inside the VE.
  */
-import { vzError, type ChildOp, type HookContext, type LaunchPlan } from '@vzkit/core';
-import type { UbcPlan } from './mapping.js';
+import type { ChildOp, HookContext, LaunchPlan } from '@vzkit/core';
+import type { UbcPlan } from './plan.js';
+import { ubcError } from './errors.js';
 
 /**
  * Which of the VE's own mounts and namespaces ubc may adjust (known once every plugin
@@ -80,7 +81,7 @@ export async function applyLive(ctx: HookContext, up: UbcPlan, inside: readonly 
       (e: unknown) => (e instanceof Error ? e.message.replace(/^[^:]*: /, '') : String(e)),
     );
     if (why !== undefined) {
-      throw vzError('UBC_SET_FAILED', `${ve.label}: changing ${inside.map(describe).join(', ')} inside the VE failed: ${why}`, { about: ve.label, exit: 1 });
+      throw ubcError('UBC_SET_FAILED', `${ve.label}: changing ${inside.map(describe).join(', ')} inside the VE failed: ${why}`, { about: ve.label });
     }
   }
 }

@@ -5,7 +5,7 @@
  * lowered to what can be granted, and the administrator is told.
  */
 import type { HostFs } from '@vzkit/core';
-import type { RlimitPlan } from './mapping.js';
+import type { RlimitPlan } from './plan.js';
 
 const NAMES: Record<string, RlimitPlan['resource']> = {
   'Max open files': 'NOFILE',

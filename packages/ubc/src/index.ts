@@ -7,7 +7,7 @@
 export { ubcPlugin, UBC_PLUGIN } from './plugin.js';
 export { UBC_PARAMS, DUMMY_IDS, paramByName, type UbcParam, type UbcGroup } from './params.js';
 export { UBC_KEYS, AVNUMPROC, ubcKey, configuredLimits } from './config.js';
-export { planLimits, type UbcPlan, type RlimitPlan } from './mapping.js';
+export { planLimits, type UbcPlan, type RlimitPlan } from './plan.js';
 export { renderRaw, renderTable, toJson, importance, type VeBeancounters, type TableOptions } from './report.js';
 export { mechanisms, measure, beancounterRows, type Mechanism, type Measured, type HostFacts } from './stats.js';
 export { UBC_SAMPLES } from './samples.js';
@@ -20,3 +20,4 @@ export { memcheckLines } from './vzmemcheck.js';
 export { calcLines } from './vzcalc.js';
 export { checkBeancounters, validateConfig, type Finding, type Severity, type Validation } from './vzcfgvalidate.js';
 export { hostMemory, parseMeminfo, LOWMEM_SHARE, type HostMemory } from './host-memory.js';
+export { UBC_EXITS, ubcError, type UbcErrorCode } from './errors.js';

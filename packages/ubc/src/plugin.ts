@@ -10,7 +10,7 @@ import { applyLive, insideOps, reachOf, type Reach } from './apply.js';
 import { AVNUMPROC, UBC_KEYS, configuredLimits } from './config.js';
 import { UBC_PARAMS } from './params.js';
 import { UBC_FIELDS } from './fields.js';
-import { planLimits, type UbcPlan } from './mapping.js';
+import { planLimits, type UbcPlan } from './plan.js';
 import { clampRlimits, grantable } from './grantable.js';
 import { UBC_SAMPLES } from './samples.js';
 import { beancounterRows, measure, mechanisms, type HostFacts, type Measured } from './stats.js';
@@ -22,6 +22,7 @@ import { vzmemcheckCommand } from './vzmemcheck.js';
 import { vzcalcCommand } from './vzcalc.js';
 import { vzcfgvalidateCommand } from './vzcfgvalidate.js';
 import { UBC_METRICS } from './metrics.js';
+import { ubcError } from './errors.js';
 
 export const UBC_PLUGIN = '@vzkit/ubc';
 
@@ -56,9 +57,9 @@ const SCANNED = ['numfile', 'numtcpsock', 'numothersock', 'lockedpages', 'privvm
 /** vzctl's "failed to set a beancounter parameter" (exit 1), with the kernel's reason. */
 function setFailed(ctx: HookContext<UbcState, Slot>, e: unknown) {
   const inner = isVzError(e) ? e : wrapError(e, 'host');
-  return vzError('UBC_SET_FAILED', `${ctx.ve.label}: setting beancounters: ${inner.message}`, {
+  return ubcError('UBC_SET_FAILED', `${ctx.ve.label}: setting beancounters: ${inner.message}`, {
     about: ctx.ve.label,
-    exit: 1, cause: e, ...(inner.errno ? { errno: inner.errno } : {}), ...(inner.path ? { path: inner.path } : {}),
+    cause: e, ...(inner.errno ? { errno: inner.errno } : {}), ...(inner.path ? { path: inner.path } : {}),
   });
 }
 

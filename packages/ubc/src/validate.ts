@@ -3,7 +3,7 @@
  * kernel takes. Each message names the VE and the key at fault.
  */
 import { type BarrierLimit } from '@vzkit/core';
-import { NR_OPEN } from './mapping.js';
+import { NR_OPEN } from './plan.js';
 
 /** The smallest RAM limit accepted: below it even init's first pages are refused. */
 export const MIN_RAM_BYTES = 4 * 1024 * 1024;
