@@ -2,7 +2,7 @@
  * The motd plugin's failures. Its code is its own, with an exit number vzctl's table
  * (include/vzerror.h, 1-167) does not use, so a script can tell this refusal apart.
  */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const MOTD_EXITS = {
   /** MOTD holds a control character, an unknown escape, or too many characters. */
@@ -11,6 +11,4 @@ export const MOTD_EXITS = {
 
 export type MotdErrorCode = keyof typeof MOTD_EXITS;
 
-export function motdError(code: MotdErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: MOTD_EXITS[code] });
-}
+export const motdError = errorTable(MOTD_EXITS);

@@ -2,7 +2,7 @@
  * The backup tools' own error codes, with OpenVZ's numbers where it had one for the same
  * failure (include/vzerror.h: VZ_CHKPNT_ERROR 16, VZ_RESTORE_ERROR 17).
  */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const BACKUP_EXITS = {
   /** The archive is damaged, truncated, or not a vzkit backup: refused before anything is made. */
@@ -17,6 +17,4 @@ export const BACKUP_EXITS = {
 
 export type BackupErrorCode = keyof typeof BACKUP_EXITS;
 
-export function backupError(code: BackupErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: BACKUP_EXITS[code] });
-}
+export const backupError = errorTable(BACKUP_EXITS);

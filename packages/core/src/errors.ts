@@ -93,6 +93,15 @@ export function vzError(code: CoreErrorCode | (string & {}), message: string, op
   return new VzError(code, message, opts);
 }
 
+/**
+ * A plugin's error constructor over its own table of codes and exit numbers (its
+ * errors.ts): `export const netError = errorTable(NET_EXITS)`, then
+ * `netError('IP_INUSE', ...)` carries exit 78 and no other code type-checks.
+ */
+export function errorTable<C extends string>(exits: Readonly<Record<C, number>>): (code: C, message: string, opts?: Omit<VzErrorOptions, 'exit'>) => VzError {
+  return (code, message, opts = {}) => vzError(code, message, { ...opts, exit: exits[code] });
+}
+
 export function isVzError(e: unknown): e is VzError {
   return e instanceof VzError;
 }

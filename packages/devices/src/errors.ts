@@ -1,5 +1,5 @@
 /** The device plugin's failures with vzctl's exit numbers (include/vzerror.h). */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const DEVICES_EXITS = {
   /** A DEVNODES node could not be found on the host or made in the VE (VZ_SET_DEVICES). */
@@ -10,6 +10,4 @@ export const DEVICES_EXITS = {
 
 export type DevicesErrorCode = keyof typeof DEVICES_EXITS;
 
-export function devicesError(code: DevicesErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: DEVICES_EXITS[code] });
-}
+export const devicesError = errorTable(DEVICES_EXITS);

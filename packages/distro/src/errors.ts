@@ -1,5 +1,5 @@
 /** The distro plugin's failures with vzctl's exit numbers (include/vzerror.h). */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const DISTRO_EXITS = {
   /** The guest's chpasswd failed (`--userpasswd`). */
@@ -8,6 +8,4 @@ export const DISTRO_EXITS = {
 
 export type DistroErrorCode = keyof typeof DISTRO_EXITS;
 
-export function distroError(code: DistroErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: DISTRO_EXITS[code] });
-}
+export const distroError = errorTable(DISTRO_EXITS);

@@ -2,7 +2,7 @@
  * The network's failures with vzctl's exit numbers (include/vzerror.h), so scripts
  * written for OpenVZ read them the same way.
  */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const NET_EXITS = {
   /** An address, route or link could not be set up. */
@@ -18,9 +18,7 @@ export const NET_EXITS = {
 
 export type NetErrorCode = keyof typeof NET_EXITS;
 
-export function netError(code: NetErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: NET_EXITS[code] });
-}
+export const netError = errorTable(NET_EXITS);
 
 /** For a value type's ValueError: the code and its exit. */
 export const netCode = (code: NetErrorCode) => ({ code, exit: NET_EXITS[code] });

@@ -2,7 +2,7 @@
  * The quota's failures with vzctl's exit numbers (include/vzerror.h, 60-68), so scripts
  * written for OpenVZ read them the same way.
  */
-import { isVzError, vzError, wrapError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable, isVzError, vzError, wrapError, type VzError } from '@vzkit/core';
 
 export const QUOTA_EXITS = {
   /** `vzquota on` failed: the quota could not be turned on at mount or start. */
@@ -23,9 +23,7 @@ export const QUOTA_EXITS = {
 
 export type QuotaErrorCode = keyof typeof QUOTA_EXITS;
 
-export function quotaError(code: QuotaErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: QUOTA_EXITS[code] });
-}
+export const quotaError = errorTable(QUOTA_EXITS);
 
 /**
  * A failure of a host step (mkfs, mount, a btrfs command) reported under a quota code,

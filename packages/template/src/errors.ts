@@ -2,7 +2,7 @@
  * The templates' own failures. OpenVZ's table has 91 (TEMPLATE_NOT_FOUND, the core's);
  * 92 and 93 sit in its gap after it.
  */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const TEMPLATE_EXITS = {
   /** The Debian mirror could not be reached: the template cannot be had (as TEMPLATE_NOT_FOUND). */
@@ -15,6 +15,4 @@ export const TEMPLATE_EXITS = {
 
 export type TemplateErrorCode = keyof typeof TEMPLATE_EXITS;
 
-export function templateError(code: TemplateErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: TEMPLATE_EXITS[code] });
-}
+export const templateError = errorTable(TEMPLATE_EXITS);

@@ -1,5 +1,5 @@
 /** The beancounters' failures with vzctl's exit numbers (include/vzerror.h). */
-import { vzError, type VzError, type VzErrorOptions } from '@vzkit/core';
+import { errorTable } from '@vzkit/core';
 
 export const UBC_EXITS = {
   /** A beancounter could not be set on the VE (VZ_SETUBC_ERROR). */
@@ -8,6 +8,4 @@ export const UBC_EXITS = {
 
 export type UbcErrorCode = keyof typeof UBC_EXITS;
 
-export function ubcError(code: UbcErrorCode, message: string, opts: Omit<VzErrorOptions, 'exit'> = {}): VzError {
-  return vzError(code, message, { ...opts, exit: UBC_EXITS[code] });
-}
+export const ubcError = errorTable(UBC_EXITS);
