@@ -15,7 +15,7 @@ const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const round = (x) => Math.round(x * 10) / 10;
 
 /** An HTTP call on a unix socket from this process: resolves with { status, body, ms }. */
-function call(socketPath, method, path, body) {
+export function call(socketPath, method, path, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const t0 = process.hrtime.bigint();
@@ -30,16 +30,20 @@ function call(socketPath, method, path, body) {
   });
 }
 
-async function ok(socketPath, method, path, body) {
+export async function ok(socketPath, method, path, body) {
   const r = await call(socketPath, method, path, body);
   if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
   return r;
 }
 
-/** vzkitd in the sandbox's root, its reaper in the spawned process's place. */
-async function startDaemon(env, log) {
+/**
+ * vzkitd in the sandbox's root, its reaper in the spawned process's place; `wrap` puts
+ * its argv inside something (the bench's network namespace).
+ */
+export async function startDaemon(env, log, wrap = (argv) => argv) {
   const out = openSync(join(env.VZKIT_ROOT, 'vzkitd.log'), 'a');
-  const child = spawn(process.execPath, [join(repo, 'packages/vzkitd/dist/vzkitd.js'), '--sample-interval', '10'], { env, stdio: ['ignore', out, out] });
+  const argv = wrap([process.execPath, join(repo, 'packages/vzkitd/dist/vzkitd.js'), '--sample-interval', '10']);
+  const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', out, out] });
   closeSync(out);
   const socket = join(env.VZKIT_ROOT, 'run/vzkit/vzkitd.sock');
   for (let i = 0; i < 400; i++) {
@@ -52,7 +56,7 @@ async function startDaemon(env, log) {
   throw new Error('vzkitd did not answer');
 }
 
-async function stopDaemon(d) {
+export async function stopDaemon(d) {
   if (!d || d.child.exitCode !== null) return;
   const done = new Promise((r) => d.child.once('exit', r));
   d.child.kill('SIGTERM');
@@ -61,7 +65,7 @@ async function stopDaemon(d) {
 }
 
 /** The daemon's own measure of the previous scrape's CPU (vzkit_scrape_cpu_seconds), in ms. */
-async function scrapeCpu(socket, scrapes) {
+export async function scrapeCpu(socket, scrapes) {
   const cpu = [];
   const wall = [];
   let bytes = 0;
