@@ -14,6 +14,7 @@ import { benchNet } from './net.mjs';
 import { benchTemplates } from './templates.mjs';
 import { benchQuota } from './quota.mjs';
 import { benchVzkitd } from './vzkitd.mjs';
+import { benchProcfs } from './procfs.mjs';
 import { buildReport, plotFiles, renderMarkdown, stampOf } from './lib/report.mjs';
 import { snapshotCli } from './lib/sandbox.mjs';
 
@@ -44,6 +45,7 @@ const plan = {
   templates: () => benchTemplates({ ves: quick ? 2 : 10, settleMs: quick ? 3000 : 5000, log }),
   quota: () => benchQuota({ runs: quick ? 5 : 15, writeMb: quick ? 128 : 256, writes: quick ? 3 : 5, log }),
   vzkitd: () => benchVzkitd({ runs: quick ? 5 : 20, bulk: quick ? 20 : 100, log }),
+  procfs: () => benchProcfs({ rounds: quick ? 3 : 10, reads: quick ? 100 : 300, log }),
 };
 
 snapshotCli();

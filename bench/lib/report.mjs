@@ -12,6 +12,7 @@ import { renderNet } from '../net.mjs';
 import { renderTemplates } from '../templates.mjs';
 import { renderQuota } from '../quota.mjs';
 import { renderVzkitd } from '../vzkitd.mjs';
+import { renderProcfs } from '../procfs.mjs';
 
 export const REPORT_VERSION = 2;
 
@@ -27,6 +28,7 @@ export const SECTIONS = {
   templates: { title: 'template sharing (Debian VEs)', render: renderTemplates, file: 'bench/templates.mjs' },
   quota: { title: 'disk quota', render: renderQuota, file: 'bench/quota.mjs' },
   vzkitd: { title: 'vzkitd: API beside vzctl, bulk start and stop, metrics scrape', render: renderVzkitd, file: 'bench/vzkitd.mjs' },
+  procfs: { title: 'vzprocfs: reads of /dev/vz and /proc/meminfo inside a VE, beside lxcfs', render: renderProcfs, file: 'bench/procfs.mjs' },
 };
 
 /** `2026-12-01T17:00:00.000Z` → `2026-12-01-17-00-00`, the results' file names. */
