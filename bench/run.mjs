@@ -15,6 +15,7 @@ import { benchTemplates } from './templates.mjs';
 import { benchQuota } from './quota.mjs';
 import { benchVzkitd } from './vzkitd.mjs';
 import { benchScrape } from './scrape.mjs';
+import { benchProcfs } from './procfs.mjs';
 import { buildReport, plotFiles, renderMarkdown, stampOf } from './lib/report.mjs';
 import { snapshotCli } from './lib/sandbox.mjs';
 
@@ -46,6 +47,7 @@ const plan = {
   quota: () => benchQuota({ runs: quick ? 5 : 15, writeMb: quick ? 128 : 256, writes: quick ? 3 : 5, log }),
   vzkitd: () => benchVzkitd({ runs: quick ? 5 : 20, bulk: quick ? 20 : 100, log }),
   scrape: () => benchScrape({ ves: quick ? 100 : 1000, runs: quick ? 5 : 20, log }),
+  procfs: () => benchProcfs({ rounds: quick ? 3 : 10, reads: quick ? 100 : 300, log }),
 };
 
 snapshotCli();

@@ -134,7 +134,7 @@ fi
 
 # --- commands on PATH --------------------------------------------------------
 # Administrators expect vzctl, vzlist, vzubc, vzcpucheck, vztmpl, vzquota, vz and the companion tools (vzpid,
-# vzps, vztop, vzsplit, vzmemcheck, vzcalc, vzcfgvalidate, vzdump, vzrestore), and vzkitd, on PATH; each wrapper
+# vzps, vztop, vzsplit, vzmemcheck, vzcalc, vzcfgvalidate, vzdump, vzrestore, vzprocfs), and vzkitd, on PATH; each wrapper
 # pins one checkout and its Node. A throwaway clone (CI, a fresh-clone check) does not take
 # them over from a checkout that still exists.
 install_wrapper() {
@@ -159,7 +159,7 @@ install_wrapper() {
   log "installed $target"
 }
 if [ "$(id -u)" = 0 ] && [ "${VZKIT_NO_PATH_INSTALL:-}" != 1 ]; then
-  commands="vzctl vzlist vzubc vzcpucheck vztmpl vzquota vz vzpid vzps vztop vzsplit vzmemcheck vzcalc vzcfgvalidate vzdump vzrestore"
+  commands="vzctl vzlist vzubc vzcpucheck vztmpl vzquota vz vzpid vzps vztop vzsplit vzmemcheck vzcalc vzcfgvalidate vzdump vzrestore vzprocfs"
   missing=""
   for c in $commands; do [ -f "packages/cli/dist/$c.js" ] || missing="$missing $c.js"; done
   if [ -z "$missing" ]; then

@@ -13,6 +13,7 @@ import { renderTemplates } from '../templates.mjs';
 import { renderQuota } from '../quota.mjs';
 import { renderVzkitd } from '../vzkitd.mjs';
 import { renderScrape } from '../scrape.mjs';
+import { renderProcfs } from '../procfs.mjs';
 
 export const REPORT_VERSION = 2;
 
@@ -29,6 +30,7 @@ export const SECTIONS = {
   quota: { title: 'disk quota', render: renderQuota, file: 'bench/quota.mjs' },
   vzkitd: { title: 'vzkitd: API beside vzctl, bulk start and stop, metrics scrape', render: renderVzkitd, file: 'bench/vzkitd.mjs' },
   scrape: { title: 'vzkitd: metrics scrape at 1000 running VEs', render: renderScrape, file: 'bench/scrape.mjs' },
+  procfs: { title: 'vzprocfs: reads of /dev/vz and /proc/meminfo inside a VE, beside lxcfs', render: renderProcfs, file: 'bench/procfs.mjs' },
 };
 
 /** `2026-12-01T17:00:00.000Z` → `2026-12-01-17-00-00`, the results' file names. */

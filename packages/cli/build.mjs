@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** One binary per tool, from src/bin/<tool>.ts (package.json's `bin` and scripts/setup.sh list the same). */
 const TOOLS = [
   'vzctl', 'vzlist', 'vzubc', 'vzcpucheck', 'vztmpl', 'vzquota', 'vz',
-  'vzpid', 'vzps', 'vztop', 'vzsplit', 'vzmemcheck', 'vzcalc', 'vzcfgvalidate', 'vzdump', 'vzrestore',
+  'vzpid', 'vzps', 'vztop', 'vzsplit', 'vzmemcheck', 'vzcalc', 'vzcfgvalidate', 'vzdump', 'vzrestore', 'vzprocfs',
 ];
 
 // tsyringe and reflect-metadata are CommonJS: they call require(), which ESM lacks.

@@ -15,6 +15,7 @@ import { createTemplatePlugin, DEBIAN_MIRROR_ENV, TEMPLATE_CACHE_ENV } from '@vz
 import { ubcPlugin } from '@vzkit/ubc';
 import { fairschedPlugin } from '@vzkit/fairsched';
 import { lxcfsPlugin } from '@vzkit/lxcfs';
+import { createProcfsPlugin } from '@vzkit/procfs';
 import { capsPlugin } from '@vzkit/caps';
 import { devicesPlugin } from '@vzkit/devices';
 import { ioPlugin } from '@vzkit/io';
@@ -25,6 +26,23 @@ import { landlockPlugin } from '@vzkit/landlock';
 import { bootPlugin } from './boot.js';
 import { quotaPlugin } from '@vzkit/quota';
 import { backupPlugin } from '@vzkit/backup';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The command that runs vzprocfs: the `vzprocfs.js` bundled beside the running tool (a
+ * copy of the bundle too: the benchmarks run one), or the CLI's for vzkitd's bundle. Only
+ * bundled tools have one: a composition run from the sources (tests) has no server to start.
+ */
+export function procfsServerCommand(moduleUrl: string = import.meta.url): string[] | undefined {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const candidates = [join(here, 'vzprocfs.js')];
+  // Only from a bundle's dist/: from src/ the same relative path would be the CLI's build.
+  if (basename(here) === 'dist') candidates.push(join(here, '../../cli/dist/vzprocfs.js'));
+  const script = candidates.find((c) => existsSync(c));
+  return script ? [process.execPath, script] : undefined;
+}
 
 /**
  * The plugins of the default tools, with settings from `env`. The listing is what the
@@ -49,6 +67,8 @@ export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any
     fairschedPlugin,
     ioPlugin,
     lxcfsPlugin,
+    // /dev/vz (user_beancounters, veinfo), /proc/meminfo and /proc/swaps with the swap limit.
+    procfs(),
     capsPlugin,
     devicesPlugin,
     landlockPlugin,
@@ -57,6 +77,11 @@ export function defaultPlugins(env: NodeJS.ProcessEnv = process.env): Plugin<any
     // vzdump and vzrestore: no hooks of its own, it drives the others through the core.
     backupPlugin,
   ];
+}
+
+function procfs() {
+  const server = procfsServerCommand();
+  return createProcfsPlugin(server ? { server } : {});
 }
 
 export interface DefaultRuntimeOptions {

@@ -626,6 +626,78 @@ export interface NetService {
   setSysctl(ns: NetnsRef, key: string, value: string): Promise<void>;
 }
 
+/** The process that opens a file of a {@link ServedFs}, as the kernel names it to the server. */
+export interface FuseCaller {
+  /** Its pid (a thread's id for a thread) in the server's PID namespace; 0 when not visible there. */
+  pid: number;
+  /** Its filesystem uid and gid on the host. */
+  uid: number;
+  gid: number;
+}
+
+/** One directory or file of a {@link ServedFs}. */
+export interface ServedEntry {
+  /** Relative to the filesystem's root, no leading slash (`vz/veinfo`); its parents are entries too. */
+  path: string;
+  type: 'dir' | 'file';
+  /** Permission bits (0o444, 0o555); the filesystem is read-only whatever they say. */
+  mode: number;
+}
+
+/** What one open of a {@link ServedFs} file reads. */
+export interface ServedContent {
+  data: string | Uint8Array;
+  /**
+   * Whom the open counts against (a VE) for {@link ServedFs.openLimit}: one owner's open
+   * files cannot exhaust the server for the others.
+   */
+  owner?: string;
+}
+
+/**
+ * A read-only filesystem of generated files, as a FUSE server answers it: a fixed tree,
+ * and each file's content made when a process opens it, for that process (as procfs and
+ * lxcfs do). The reads of one open see the content made for it; nothing is cached across
+ * opens, processes or mounts.
+ */
+export interface ServedFs {
+  readonly entries: readonly ServedEntry[];
+  /**
+   * Files one owner may have looked up, and open handles it may hold, at once (each
+   * counted apart: a bind pins one file that can be opened any number of times); beyond,
+   * lookups and opens fail with EMFILE. Unlimited when absent.
+   */
+  readonly openLimit?: number;
+  /**
+   * The content of file `path` for one open by `caller`. Throwing an error whose `errno`
+   * is a name (`EACCES`, `ENOENT`) refuses the open with it; any other error refuses it
+   * with EIO.
+   */
+  open(path: string, caller: FuseCaller): Promise<ServedContent>;
+}
+
+/** A mounted {@link ServedFs} this process answers. */
+export interface FuseSession {
+  /** Where it is mounted. */
+  readonly target: string;
+  /** Settles when the kernel ends the session (unmounted, or aborted). */
+  readonly done: Promise<void>;
+  /** Unmounts (lazily) and stops answering. */
+  close(): Promise<void>;
+}
+
+export interface FuseService {
+  /**
+   * Mounts `fs` at `target` (an existing directory) as a FUSE filesystem of type
+   * `fuse.<name>` (nosuid, nodev, noexec, read-only, open to every user and checked by
+   * the mode bits) and answers it from this process until the session ends. Requests the
+   * server leaves unanswered for `timeoutSec` (default 30) make the kernel abort the
+   * connection where it can (Linux 6.14+): readers then get an error instead of waiting
+   * on a stuck server. When this process dies, every reader gets ENOTCONN.
+   */
+  serve(target: string, fs: ServedFs, opts: { name: string; timeoutSec?: number }): Promise<FuseSession>;
+}
+
 export interface Host {
   readonly fs: HostFs;
   /** Files inside a VE's tree: the only way to them (see {@link GuestFs}). */
@@ -636,4 +708,6 @@ export interface Host {
   readonly launcher: Launcher;
   readonly net: NetService;
   readonly system: SystemInfo;
+  /** Filesystems this process serves over FUSE (/dev/fuse). */
+  readonly fuse: FuseService;
 }

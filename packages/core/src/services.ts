@@ -8,7 +8,7 @@
  */
 import type { IdMapping } from './plan.js';
 import type { Host } from './host.js';
-import { defineToken, type ConfigView } from './plugin.js';
+import { defineToken, type ConfigView, type VeContext } from './plugin.js';
 
 /** The host: registered by the core, for providers that need its services. */
 export const HOST = defineToken<Host>('the host');
@@ -38,3 +38,20 @@ export interface TemplateTrees {
 }
 
 export const TEMPLATE_TREES = defineToken<TemplateTrees>('OS template trees (template)');
+
+/**
+ * Files of a VE's /proc that a plugin serves itself instead of lxcfs's views (provided by
+ * @vzkit/procfs: /proc/meminfo and /proc/swaps with the VE's swap limit). lxcfs, which
+ * decides whether a view goes over the VE's file (MEMINFO), binds this source instead of
+ * its own.
+ */
+export interface ProcFiles {
+  /**
+   * The host file to bind over the VE's `view` (`proc/meminfo`), or undefined to leave it
+   * to lxcfs. Asked while the VE starts, after the provider's `prepare`, and for live
+   * changes of a running VE.
+   */
+  sourceOf(ve: VeContext, view: string): Promise<string | undefined>;
+}
+
+export const PROC_FILES = defineToken<ProcFiles>("the VE's /proc files vzkit serves itself (procfs)");

@@ -14,6 +14,8 @@ export interface CgCounters {
   memMaxUsage: number;
   memFailcnt: number;
   swapUsage: number;
+  /** Charges refused at the swap limit (v1 memsw.failcnt, v2 memory.swap.events max). */
+  swapFailcnt: number;
   kmemUsage: number;
   tcpUsage: number;
   shmem: number;
@@ -27,7 +29,7 @@ export class CgNode {
   readonly members = new Set<number>();
   resources: CgroupResources = {};
   frozen = false;
-  counters: CgCounters = { pidsFailcnt: 0, pidsPeak: 0, tcpUsage: 0, shmem: 0, oomKills: 0, memUsage: 0, memMaxUsage: 0, memFailcnt: 0, swapUsage: 0, kmemUsage: 0, cpuUsageNs: 0, throttledNs: 0 };
+  counters: CgCounters = { pidsFailcnt: 0, pidsPeak: 0, tcpUsage: 0, shmem: 0, oomKills: 0, memUsage: 0, memMaxUsage: 0, memFailcnt: 0, swapUsage: 0, swapFailcnt: 0, kmemUsage: 0, cpuUsageNs: 0, throttledNs: 0 };
 
   constructor(readonly path: string, readonly parent: CgNode | undefined) {}
 

@@ -143,6 +143,16 @@ export class FakeCgroups implements CgroupManager {
     return out;
   }
 
+  /**
+   * v2 counts refused swap charges (memory.swap.events max); v1 kernels from 6.13 on no
+   * longer count memsw refusals (the file reads 0), so LinuxHost leaves them out there.
+   */
+  private swapFailuresCounted(): boolean {
+    if (this.version === 2) return true;
+    const m = /^(\d+)\.(\d+)/.exec(this.k.opts.kernelRelease);
+    return !m || Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 13);
+  }
+
   async stats(group: CgroupRef): Promise<CgroupStats> {
     return this.call(undefined, 'stats', group, (p) => {
       const n = this.must(p);
@@ -160,7 +170,10 @@ export class FakeCgroups implements CgroupManager {
             // v1 adds the hierarchical totals; v2 names anonymous memory `anon`.
             ...(this.version === 1 ? { total_rss: c.memUsage - c.shmem } : { anon: c.memUsage - c.shmem }),
           },
-          swap: { usage: c.swapUsage, max: m?.swap ?? null },
+          // Without swap accounting (v1 booted with swapaccount=0) there are no memsw files.
+          ...(this.version === 2 || this.k.opts.swapAccounting
+            ? { swap: { usage: c.swapUsage, max: m?.swap ?? null, ...(this.swapFailuresCounted() ? { failcnt: c.swapFailcnt } : {}) } }
+            : {}),
           oomKills: c.oomKills,
           // v1 has kmem and kmem.tcp counters with limits; v2 only reports usage from memory.stat.
           ...(this.version === 1
@@ -350,7 +363,14 @@ export class FakeCgroups implements CgroupManager {
       } else c.memUsage = usage.memory;
       c.memMaxUsage = Math.max(c.memMaxUsage, c.memUsage);
     }
-    if (usage.swap !== undefined) c.swapUsage = usage.swap;
+    if (usage.swap !== undefined) {
+      // The swap room is the limit (v2 swap.max; v1 memsw less the RAM limit): beyond it the charge is refused.
+      const room = n.resources.memory?.swap;
+      if (room !== undefined && room !== null && usage.swap > room) {
+        c.swapFailcnt++;
+        c.swapUsage = room;
+      } else c.swapUsage = usage.swap;
+    }
     if (usage.kmem !== undefined) c.kmemUsage = usage.kmem;
     if (usage.tcp !== undefined) c.tcpUsage = usage.tcp;
     if (usage.shmem !== undefined) c.shmem = usage.shmem;
@@ -360,9 +380,10 @@ export class FakeCgroups implements CgroupManager {
   }
 
   /** Adds to a failcnt (as if the kernel had refused that many charges). */
-  bumpFailcnt(group: CgroupRef, counter: 'pids' | 'memory', n = 1): void {
+  bumpFailcnt(group: CgroupRef, counter: 'pids' | 'memory' | 'swap', n = 1): void {
     const c = this.call(undefined, 'bump failcnt', group, (p) => this.must(p)).counters;
     if (counter === 'pids') c.pidsFailcnt += n;
+    else if (counter === 'swap') c.swapFailcnt += n;
     else c.memFailcnt += n;
   }
 }

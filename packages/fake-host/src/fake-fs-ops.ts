@@ -10,7 +10,7 @@ import { fault, fsError, KernelFault, type FaultTarget } from './fake-errors.js'
 import type { FakeKernel } from './fake-kernel.js';
 import type { Mount, Walk } from './fake-mount-table.js';
 import type { FakeProcess } from './fake-process.js';
-import { bytes, Inode, isUnder, joinPath, normalizePath, splitPath, type NodeInit, type Vnode } from './fake-vnode.js';
+import { bytes, Inode, isAsyncReadable, isUnder, joinPath, normalizePath, splitPath, type NodeInit, type Vnode } from './fake-vnode.js';
 
 function writable(m: Mount): void {
   if (m.readonly) throw fault('EROFS');
@@ -105,6 +105,22 @@ export class FsSyscalls {
     } catch (e) {
       if (e instanceof KernelFault && (e.errno === 'ENOENT' || e.errno === 'ENOTDIR')) return undefined;
       if (e instanceof KernelFault) throw fsError(e.errno, 'lstat', abs);
+      throw e;
+    }
+  }
+
+  /**
+   * read(2) of a whole file that may be answered by a FUSE server (fake-fuse.ts), which
+   * the synchronous {@link readSync} cannot wait for.
+   */
+  async readAsync(path: string): Promise<Uint8Array> {
+    const abs = this.abs(path);
+    const node = this.sys('open', abs, () => this.ns.walk(abs, this.proc).node, 'fs.readFile');
+    if (!isAsyncReadable(node)) return this.readSync(path);
+    try {
+      return await node.open(this.proc);
+    } catch (e) {
+      if (e instanceof KernelFault) throw fsError(e.errno, 'open', abs);
       throw e;
     }
   }

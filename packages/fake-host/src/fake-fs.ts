@@ -17,7 +17,7 @@ export class FakeFs extends FsSyscalls implements HostFs {
   }
 
   async readFile(path: string): Promise<string> {
-    return decoder.decode(this.readSync(path));
+    return decoder.decode(await this.readAsync(path));
   }
 
   async writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean; exclusive?: boolean }): Promise<void> {

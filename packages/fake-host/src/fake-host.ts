@@ -10,6 +10,7 @@ import type { Host, MountEntry, SystemInfo } from '@vzkit/core';
 import { FakeCommands } from './fake-commands.js';
 import type { Errno, FaultOptions, FaultTarget } from './fake-errors.js';
 import { FakeFs } from './fake-fs.js';
+import { FakeFuse } from './fake-fuse.js';
 import { FakeGuestFs } from './fake-guest-fs.js';
 import { FakeKernel, type FakeHostOptions } from './fake-kernel.js';
 import { FakeLauncher } from './fake-launcher.js';
@@ -66,6 +67,8 @@ export class FakeHost implements Host {
   /** Devices, addresses, routes, proxy neighbours and net sysctls per network namespace. */
   readonly net: FakeNet;
   readonly system: FakeSystem;
+  /** FUSE filesystems the calling process serves (see {@link fuseOf} for a daemon's). */
+  readonly fuse: FakeFuse;
   /** What `launcher.exec` can run; register more commands here. */
   readonly commands = new FakeCommands();
   private readonly kernel: FakeKernel;
@@ -80,6 +83,7 @@ export class FakeHost implements Host {
     this.launcher = new FakeLauncher(this.kernel, this.commands);
     this.net = this.kernel.net;
     this.system = new FakeSystem(this.kernel);
+    this.fuse = new FakeFuse(this.kernel, this.kernel.self.pid);
   }
 
   /** Pid of the calling process (vzctl): the real `process.pid` unless configured. */
@@ -159,6 +163,14 @@ export class FakeHost implements Host {
   /** Files as process `pid` sees them: its mount namespace, root and /proc. */
   fsOf(pid: number): FakeFs {
     return new FakeFs(this.kernel, pid);
+  }
+
+  /**
+   * FUSE served by process `pid` (a fake daemon started with `processes.daemon`): its
+   * mounts answer until that process dies, then every read of them is ENOTCONN.
+   */
+  fuseOf(pid: number): FakeFuse {
+    return new FakeFuse(this.kernel, pid);
   }
 
   /** A sysctl (`net.ipv4.ip_forward` or `net/ipv4/ip_forward`) as process `pid` sees it. */

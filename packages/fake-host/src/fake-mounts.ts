@@ -89,7 +89,7 @@ function newSuperblock(k: FakeKernel, p: FakeProcess, spec: MountSpec, fstype: s
  * mount(2) as process `p`. `sourceFrom`: the process whose view a bind's source is
  * taken in (a host path cloned with open_tree before joining the VE: the launcher's inject).
  */
-export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec, sourceFrom: FakeProcess = p): void {
+export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec, sourceFrom: FakeProcess = p, made?: Superblock): void {
   const ns = p.ns.mnt;
   const flags = new Set(spec.flags ?? []);
   const target = normalizePath(spec.target, p.cwd);
@@ -152,7 +152,8 @@ export function mountIn(k: FakeKernel, p: FakeProcess, spec: MountSpec, sourceFr
   }
   if (!spec.fstype) throw fault('EINVAL', target);
   if (at.node.type !== 'dir') throw fault('ENOTDIR', target);
-  const sb = newSuperblock(k, p, spec, spec.fstype);
+  // `made`: a filesystem its driver built already (a FUSE server's).
+  const sb = made ?? newSuperblock(k, p, spec, spec.fstype);
   ns.mounts.push(new Mount(k.nextMountId(), at.mount, at.path, sb.root, sb, perMount(flags), '/'));
 }
 

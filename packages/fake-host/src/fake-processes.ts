@@ -60,6 +60,7 @@ export class FakeProcesses implements ProcessService {
   private readonly table = new Map<number, FakeProcess>();
   private nextPid = 1000;
   private readonly waiters = new Map<number, Set<() => void>>();
+  private readonly exitHooks = new Map<number, Array<() => void>>();
 
   constructor(private readonly k: FakeKernel) {}
 
@@ -122,6 +123,13 @@ export class FakeProcesses implements ProcessService {
     return child;
   }
 
+  /** Runs `fn` when process `pid` dies: what the kernel tears down with it (a FUSE server's connection). */
+  onExit(pid: number, fn: () => void): void {
+    const list = this.exitHooks.get(pid) ?? [];
+    list.push(fn);
+    this.exitHooks.set(pid, list);
+  }
+
   /** The process ends (exit code or signal); a pid namespace's init takes its namespace along. */
   die(p: FakeProcess, status: ExitStatus): void {
     if (!p.alive) return;
@@ -134,6 +142,8 @@ export class FakeProcesses implements ProcessService {
     if (net !== this.k.hostNs.net && ![...this.table.values()].some((q) => q.alive && q.ns.net === net)) net.destroy();
     for (const wake of this.waiters.get(p.pid) ?? []) wake();
     this.waiters.delete(p.pid);
+    for (const hook of this.exitHooks.get(p.pid) ?? []) hook();
+    this.exitHooks.delete(p.pid);
     if (p.isNsInit) for (const q of this.liveIn(p.ns.pid)) this.die(q, { signal: 'SIGKILL' });
   }
 

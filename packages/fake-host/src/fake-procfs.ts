@@ -164,7 +164,7 @@ function entryAt(sb: ProcSuperblock, parts: string[], who: FakeProcess): Entry |
   const visible = () => k.processes.liveIn(sb.pidNs);
   switch (first) {
     case undefined:
-      return { type: 'dir', list: () => ['cpuinfo', 'loadavg', 'meminfo', 'mounts', 'self', 'stat', 'sys', 'sysvipc', 'uptime', ...visible().map((p) => String(sb.pidNs.nrs.get(p.pid))).sort((a, b) => +a - +b)] };
+      return { type: 'dir', list: () => ['cpuinfo', 'loadavg', 'meminfo', 'mounts', 'self', 'stat', 'swaps', 'sys', 'sysvipc', 'uptime', ...visible().map((p) => String(sb.pidNs.nrs.get(p.pid))).sort((a, b) => +a - +b)] };
     case 'self': {
       const nr = sb.pidNs.nrs.get(who.pid);
       return rest.length === 0 && nr !== undefined ? { type: 'symlink', target: String(nr) } : undefined;
@@ -183,6 +183,9 @@ function entryAt(sb: ProcSuperblock, parts: string[], who: FakeProcess): Entry |
       const kb = Math.floor(k.opts.memTotal / 1024);
       return rest.length === 0 ? { type: 'file', read: () => `MemTotal:${String(kb).padStart(16)} kB\nMemFree:${String(kb).padStart(17)} kB\nMemAvailable:${String(kb).padStart(12)} kB\nSwapTotal:              0 kB\nSwapFree:               0 kB\n` } : undefined;
     }
+    case 'swaps':
+      // The fake machine has no swap: the kernel's header alone.
+      return rest.length === 0 ? { type: 'file', read: () => 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' } : undefined;
     case 'sysvipc': {
       if (rest.length === 0) return { type: 'dir', list: () => ['msg', 'sem', 'shm'] };
       const kind = rest[0] as keyof typeof SYSV_HEADERS;

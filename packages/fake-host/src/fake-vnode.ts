@@ -103,6 +103,15 @@ export interface Vnode {
   move(name: string, dir: Vnode, newName: string, who: Accessor): void;
 }
 
+/** A file whose content a server makes per open (FUSE, fake-fuse.ts): the async read path awaits `open`. */
+export interface AsyncReadable {
+  open(who: Accessor): Promise<Uint8Array>;
+}
+
+export function isAsyncReadable(v: Vnode): v is Vnode & AsyncReadable {
+  return typeof (v as Partial<AsyncReadable>).open === 'function';
+}
+
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 

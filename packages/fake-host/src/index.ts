@@ -15,7 +15,9 @@
  * addresses, the main routing table, proxy ARP/NDP entries and net sysctls, all gone
  * with the namespace's last process; files inside a VE's tree (`guestFs`) resolved
  * beneath its root as openat2 does, refusing symlinks, mounts and what is not a
- * regular file, replaced by a new file renamed over the old. Errors: node:fs-style for files, VzError with
+ * regular file, replaced by a new file renamed over the old; FUSE filesystems a process
+ * serves (files made per open for the opener's host pid and uid, ENOTCONN once the
+ * server died). Errors: node:fs-style for files, VzError with
  * `errno` and `path` for mounts (MOUNT_FAILED, UMOUNT_FAILED), cgroups and processes
  * (SYSTEM), VzError with `errno` for the network (SYSTEM), launch (ENV_CREATE) and
  * exec (EXEC_FAILED).
@@ -53,3 +55,4 @@ export { failure } from './failure.js';
 export type { FsCapacity } from './fake-vnode.js';
 export { templateStandIn, userNamespaceStandIn } from './stand-ins.js';
 export { installFakeLxcfs, FAKE_LXCFS_FILES } from './fake-lxcfs.js';
+export { FakeFuse, FuseSuperblock } from './fake-fuse.js';

@@ -17,3 +17,4 @@ export * from './cgroup/index.js';
 export * from './net/index.js';
 export { execUnderReaper, REAPER_ALREADY_RUNNING } from './reaper.js';
 export { KeptFiles } from './cgroup/sampler.js';
+export { LinuxFuseService, buildTree } from './fuse.js';

@@ -8,6 +8,7 @@ import { LinuxMountService } from './mounts.js';
 import { LinuxProcessService } from './process.js';
 import { LinuxNetService } from './net/net-service.js';
 import { LinuxSystemInfo } from './system.js';
+import { LinuxFuseService } from './fuse.js';
 
 export interface LinuxHostOptions {
   /** Root of the cgroup filesystems (default /sys/fs/cgroup). */
@@ -23,6 +24,7 @@ export class LinuxHost implements Host {
   readonly processes = new LinuxProcessService();
   readonly system = new LinuxSystemInfo();
   readonly net = new LinuxNetService();
+  readonly fuse = new LinuxFuseService();
   readonly launcher: NativeLauncher;
 
   constructor(readonly cgroups: CgroupManager, opts: { launcherPath?: string } = {}) {

@@ -336,7 +336,7 @@ describe('stats', () => {
       memory: {
         usage: 1048576, maxUsage: 33554432, max: 33554432, failcnt: 69, oomKills: 1,
         stat: { anon: 1048576, file: 0, kernel: 204800, kernel_stack: 16384, sock: 4096, slab: 100000 },
-        swapUsage: 8192, swap: { usage: 8192, maxUsage: 16384, failcnt: 2, max: 0 },
+        swapUsage: 8192, swap: { usage: 8192, maxUsage: 16384, failcnt: 3, max: 0 },
         kmemUsage: 204800, kmem: { usage: 204800 },
         tcp: { usage: 4096 },
       },

@@ -16,13 +16,13 @@ export function wantedViews(opts: { sysfs: boolean; meminfo: boolean }): string[
   return VIEWS.filter((v) => (opts.sysfs || !v.startsWith('sys/')) && (opts.meminfo || v !== 'proc/meminfo'));
 }
 
-/** The bind of one view of the lxcfs mounted at `mnt` over the VE's file under `root` (host-side, before the pivot). */
-export function viewBind(mnt: string, root: string, view: string): ChildOp {
-  return { op: 'mount', source: join(mnt, view), target: join(root, view), fstype: 'none', flags: ['bind'] };
+/** The bind of one view (the host file `source`) over the VE's file under `root` (host-side, before the pivot). */
+export function viewBind(source: string, root: string, view: string): ChildOp {
+  return { op: 'mount', source, target: join(root, view), fstype: 'none', flags: ['bind'] };
 }
 
-/** A live MEMINFO change inside a running VE: lxcfs's /proc/meminfo bound over its own, or taken away. */
-export function meminfoOp(mnt: string, on: boolean): ChildOp {
+/** A live MEMINFO change inside a running VE: the view `source` bound over its /proc/meminfo, or taken away. */
+export function meminfoOp(source: string, on: boolean): ChildOp {
   const target = '/proc/meminfo';
-  return on ? { op: 'mount', source: join(mnt, 'proc/meminfo'), target, fstype: '', flags: ['bind'] } : { op: 'umount', target, detach: true };
+  return on ? { op: 'mount', source, target, fstype: '', flags: ['bind'] } : { op: 'umount', target, detach: true };
 }

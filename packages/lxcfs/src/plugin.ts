@@ -5,7 +5,7 @@
  * /proc files before the pivot. Without lxcfs the VE starts anyway and a warning says
  * which files show the host.
  */
-import { definePlugin, featureSetting, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
+import { definePlugin, featureSetting, PROC_FILES, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
 import { acquire, instanceFor, keepUp, release, unavailable } from './daemon.js';
 import { MEMINFO, meminfoVirtual, type Meminfo } from './config.js';
@@ -19,13 +19,28 @@ interface LxcfsState {
   used: boolean;
 }
 
-/** Bind ops for the views this lxcfs offers; the targets exist in any procfs and sysfs. */
-async function bindOps(ctx: HookContext, mnt: string): Promise<ChildOp[]> {
+/**
+ * Where the VE's `view` comes from: a plugin that serves the file itself (PROC_FILES:
+ * vzkit's procfs, whose /proc/meminfo has the VE's swap limit), else this lxcfs when it
+ * runs and has the file.
+ */
+async function viewSource(ctx: HookContext, view: string, mnt: string | undefined): Promise<string | undefined> {
+  const own = await ctx.optionalService(PROC_FILES)?.sourceOf(ctx.ve, view);
+  if (own !== undefined) return own;
+  return mnt !== undefined && (await ctx.host.fs.exists(join(mnt, view))) ? join(mnt, view) : undefined;
+}
+
+/**
+ * Bind ops for the views the VE gets, from lxcfs mounted at `mnt` (undefined: lxcfs
+ * does not run) or from their own server; the targets exist in any procfs and sysfs.
+ */
+async function bindOps(ctx: HookContext, mnt: string | undefined): Promise<ChildOp[]> {
   const ops: ChildOp[] = [];
   // FEATURES sysfs:off leaves the VE without a /sys to bind into.
   const views = wantedViews({ sysfs: featureSetting(ctx.ve.config, 'sysfs') !== false, meminfo: meminfoVirtual(ctx.ve.config.get(MEMINFO)) });
   for (const view of views) {
-    if (await ctx.host.fs.exists(join(mnt, view))) ops.push(viewBind(mnt, ctx.ve.paths.root, view));
+    const source = await viewSource(ctx, view, mnt);
+    if (source !== undefined) ops.push(viewBind(source, ctx.ve.paths.root, view));
   }
   return ops;
 }
@@ -79,11 +94,12 @@ async function changeMeminfo(ctx: HookContext<LxcfsState>, c: ConfigChange<Memin
   const now = meminfoVirtual(c.after);
   const pid = ctx.ve.initPid;
   if (was === now || pid === undefined) return;
-  if (!ctx.state.get()?.used) {
+  const source = await viewSource(ctx, 'proc/meminfo', ctx.state.get()?.used ? instanceFor(ctx.ve.paths.runDir).mnt : undefined);
+  if (source === undefined) {
     if (now) ctx.log.warn('MEMINFO: lxcfs does not serve this VE: /proc/meminfo inside shows the host\'s values');
     return;
   }
-  const op = meminfoOp(instanceFor(ctx.ve.paths.runDir).mnt, now);
+  const op = meminfoOp(source, now);
   try {
     await ctx.host.launcher.inject({ pid, namespaces: ctx.ve.idmap ? ['user', 'mnt'] : ['mnt'], ops: [op] });
   } catch (e) {
@@ -113,7 +129,13 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
     async prepare(ctx, plan) {
       const why = await unavailable(ctx.host);
       if (why) {
-        ctx.log.warn(`${why}: /proc/cpuinfo, /proc/stat, /proc/meminfo and /proc/loadavg inside show the host's values`);
+        // Views another plugin serves still go in.
+        const ops = await bindOps(ctx, undefined);
+        plan.add('rootfs', ...ops);
+        const own = ops.some((o) => o.op === 'mount' && o.target.endsWith('/proc/meminfo'));
+        const host = own ? '/proc/cpuinfo, /proc/stat and /proc/loadavg' : '/proc/cpuinfo, /proc/stat, /proc/meminfo and /proc/loadavg';
+        ctx.log.warn(`${why}: ${host} inside show the host's values`);
+        if (own) await explainMeminfo(ctx, ctx.ve.config.get(MEMINFO));
         return;
       }
       const inst = instanceFor(ctx.ve.paths.runDir);

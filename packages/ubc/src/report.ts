@@ -100,6 +100,15 @@ function signed(delta: number | undefined, unit: string, pageSize: number): stri
   return `${delta > 0 ? '+' : '-'}${human(Math.abs(delta), unit, pageSize)}`;
 }
 
+/**
+ * FAIL as vzubc prints it: the count, or `-` when there is none to show — no refusal, or
+ * a counter this kernel does not keep (numfile, swappages on a v1 kernel since 6.13);
+ * JSON tells the two apart (0 or null).
+ */
+function failText(r: StatRow): string {
+  return r.failcnt === undefined || r.failcnt === 0 ? '-' : String(r.failcnt);
+}
+
 /** vzubc's table: per VE, held and maxheld with their share of barrier and limit, in bytes. */
 export function renderTable(ves: readonly VeBeancounters[], opts: TableOptions = {}): string {
   const ps = opts.pageSize ?? 4096;
@@ -133,7 +142,7 @@ export function renderTable(ves: readonly VeBeancounters[], opts: TableOptions =
         human(r.held, unit, ps), percent(r.held, r.barrier), percent(r.held, r.limit),
         human(r.maxheld, unit, ps), percent(r.maxheld, r.barrier), percent(r.maxheld, r.limit),
         human(r.barrier, unit, ps), human(r.limit, unit, ps),
-        r.failcnt === undefined ? '?' : r.failcnt === 0 ? '-' : String(r.failcnt),
+        failText(r),
       ], signed(delta(r), unit, ps));
       const level = importance(r, qh, qm);
       out.push(level === 2 ? paint(COLOR.error, line) : level === 1 ? paint(COLOR.warning, line) : line);

@@ -90,12 +90,14 @@ export function measure(facts: HostFacts, stats: CgroupStats, usage: ProcUsage):
     out.set('physpages', { held: pages(mem.usage, ps)!, maxheld: pages(mem.maxUsage, ps)!, failcnt: physFail });
     const swapUse = mem.swap?.usage ?? mem.swapUsage;
     if (swapUse !== undefined) {
-      // v1's memsw peak and failcnt are of RAM + swap together, not of swap.
-      const own = facts.cgroupVersion === 2 ? mem.swap : undefined;
+      // v1's memsw peak is of RAM + swap together, not of swap: no maxheld there. Its
+      // failcnt is: a memsw charge fails when RAM and swap room are both used up, which is
+      // when an OpenVZ VE's swappages fail (v2: memory.swap.events max).
+      const peak = facts.cgroupVersion === 2 ? mem.swap?.maxUsage : undefined;
       out.set('swappages', {
         held: pages(swapUse, ps)!,
-        ...(own?.maxUsage !== undefined ? { maxheld: pages(own.maxUsage, ps)! } : {}),
-        ...(own?.failcnt !== undefined ? { failcnt: own.failcnt } : {}),
+        ...(peak !== undefined ? { maxheld: pages(peak, ps)! } : {}),
+        ...(mem.swap?.failcnt !== undefined ? { failcnt: mem.swap.failcnt } : {}),
       });
     }
     out.set('oomguarpages', { held: pages(mem.usage + (swapUse ?? 0), ps)!, ...(mem.oomKills !== undefined ? { failcnt: mem.oomKills } : {}) });

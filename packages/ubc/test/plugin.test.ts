@@ -175,6 +175,19 @@ describe('stats', () => {
     expect(row(rows, 'numiptent').held).toBeUndefined();
   });
 
+  it.each([
+    ['v2 (memory.swap.events max)', { cgroupVersion: 2 }, 3],
+    ['v1 before 6.13 (memory.memsw.failcnt)', { cgroupVersion: 1, kernelRelease: '6.1.0-18-amd64' }, 3],
+    ['v1 from 6.13 on, which no longer counts memsw refusals', { cgroupVersion: 1 }, undefined],
+  ])('counts refused swap charges as swappages failcnt on %s', async (_what, host, failcnt) => {
+    await start({ PHYSPAGES: '0:64M', SWAPPAGES: '0:32M' }, host);
+    t.fake.cgroups.setUsage(GROUP, { swap: 16 * 2 ** 20 });
+    t.fake.cgroups.bumpFailcnt(GROUP, 'swap', 3);
+    const r = row(await t.runtime.stats(101), 'swappages');
+    expect(r).toMatchObject({ held: 4096, limit: 8192 });
+    expect(r.failcnt).toBe(failcnt);
+  });
+
   it('announces a growing failcnt on the event bus', async () => {
     await start({ NUMPROC: '10' });
     const seen: Array<[number, string, number]> = [];

@@ -60,6 +60,12 @@ describe('renderTable', () => {
     expect(renderTable([ve101], { verbose: true })).toContain('kmemsize');
   });
 
+  it('prints - in FAIL for no refusal and for a counter the kernel does not keep, never ?', () => {
+    const text = renderTable([ve101]);
+    expect(text).toMatch(/\n      numfile\|   40    4%    2%\|    \?     -     -\| 1000\| 2000\|     -\n/);
+    expect(text).not.toMatch(/\|\s+\?\n/);
+  });
+
   it('-q keeps only rows with failures or held near the barrier', () => {
     const text = renderTable([ve101], { quiet: true });
     expect(text).toContain('numproc');

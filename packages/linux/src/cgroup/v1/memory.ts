@@ -2,6 +2,7 @@
  * memory controller. v1 limits RAM (limit_in_bytes) and RAM+swap (memsw.limit_in_bytes)
  * and refuses any moment where memsw < limit, so the two writes are ordered by direction.
  */
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { fileExists, numberIn, optionalNumberIn, parseKeyedNumbers, readNow, readNumber, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
@@ -10,6 +11,20 @@ type MemoryResources = NonNullable<CgroupResources['memory']>;
 
 const LIMIT = 'memory.limit_in_bytes';
 const MEMSW = 'memory.memsw.limit_in_bytes';
+
+/**
+ * Whether a v1 `memory.memsw.failcnt` counts anything on kernel `rel`. Since Linux 6.13
+ * (mm: page_counter: track failcnt only for legacy cgroups) the page counter counts
+ * refusals only of the `memory` counter: memsw's file stays but reads 0 forever —
+ * measured on 6.18 with an OOM at the memsw limit (memsw is charged first, so the RAM
+ * counter never sees that refusal either). A counter that does not count is left out.
+ */
+export function memswFailuresCounted(rel: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(rel);
+  return !m || Number(m[1]) < 6 || (Number(m[1]) === 6 && Number(m[2]) < 13);
+}
+
+const MEMSW_FAILCNT = memswFailuresCounted(release());
 
 /** Bytes as v1 wants them: a non-negative integer, or -1 for no limit (Infinity/null). */
 function toFile(name: string, value: number | null): number {
@@ -88,10 +103,11 @@ export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullabl
   if (memsw !== undefined) {
     stats.swapUsage = Math.max(0, memsw.usage - usage);
     // memsw counts RAM + swap: its usage and limit less the RAM ones are swap alone;
-    // peak and failcnt only exist for the sum.
+    // peak and failcnt only exist for the sum (the failcnt: refusals once RAM and swap
+    // room are both used up, where the kernel still counts them).
     const swap: CgroupCounter = { usage: stats.swapUsage };
     if (memsw.maxUsage !== undefined) swap.maxUsage = memsw.maxUsage;
-    if (memsw.failcnt !== undefined) swap.failcnt = memsw.failcnt;
+    if (memsw.failcnt !== undefined && MEMSW_FAILCNT) swap.failcnt = memsw.failcnt;
     if (memsw.max !== undefined) swap.max = memsw.max === null || max === Infinity ? null : Math.max(0, memsw.max - max);
     stats.swap = swap;
   }

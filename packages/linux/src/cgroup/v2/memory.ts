@@ -69,9 +69,11 @@ export function memoryStats(dir: string, read: CgroupRead = readNow): NonNullabl
     const swap: CgroupCounter = { usage: swapUsage };
     const peak = optionalNumberIn(read, `${dir}/memory.swap.peak`);
     if (peak !== undefined) swap.maxUsage = peak;
+    // `max`: swap charges refused at memory.swap.max — the VE's own limit, what OpenVZ's
+    // swappages failcnt counts; `fail` would add the host running out of swap.
     const swapEvents = read(`${dir}/memory.swap.events`);
-    const fail = swapEvents === undefined ? undefined : parseKeyedNumbers(swapEvents)['fail'];
-    if (fail !== undefined) swap.failcnt = fail;
+    const refused = swapEvents === undefined ? undefined : parseKeyedNumbers(swapEvents)['max'];
+    if (refused !== undefined) swap.failcnt = refused;
     if (read(`${dir}/memory.swap.max`) !== undefined) swap.max = limitIn(read, `${dir}/memory.swap.max`);
     stats.swap = swap;
   }

@@ -1,0 +1,194 @@
+/**
+ * The one vzprocfs server of a vzkit root: started by the first VE that uses it, stopped
+ * with the last (no resident vzkit process is needed; vzkitd's upkeep restarts a dead
+ * one while VEs use it). It mounts its FUSE filesystem at `<run>/vzprocfs/mnt`; the VEs
+ * it serves are listed in `<run>/vzprocfs/users/<CTID>`, each with the cgroup lines of
+ * its init, by which the server tells whose process reads.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dirname, join } from 'node:path';
+import { vzError, type CgroupRef, type Host } from '@vzkit/core';
+
+/** The filesystem type the server mounts (`fuse.vzprocfs` in /proc/mounts). */
+export const FS_NAME = 'vzprocfs';
+/** How long a fresh server may take to mount: Node starts in some 0.2-0.5 s on an idle host. */
+const START_TIMEOUT_MS = 15_000;
+const START_POLL_MS = 10;
+/** How long a start or stop waits for another vzctl working on the same instance. */
+const LOCK_WAIT_MS = 20_000;
+
+export interface Instance {
+  dir: string;
+  mnt: string;
+  users: string;
+  pidfile: string;
+  log: string;
+}
+
+/** The instance of the vzkit root whose runtime directory (`/run/vzkit`) is `run`. */
+export function instanceFor(run: string): Instance {
+  const dir = join(run, FS_NAME);
+  return { dir, mnt: join(dir, 'mnt'), users: join(dir, 'users'), pidfile: join(dir, `${FS_NAME}.pid`), log: join(dir, `${FS_NAME}.log`) };
+}
+
+/** What the server knows of a VE it serves. */
+export interface UserEntry {
+  /** The VE's cgroup, for its memory counters. */
+  cgroup: CgroupRef;
+  /** The lines of its init's /proc/PID/cgroup that name the VE's own group. */
+  lines: string[];
+}
+
+const userFile = (inst: Instance, ctid: number) => join(inst.users, String(ctid));
+
+async function pidOf(host: Host, inst: Instance): Promise<number | undefined> {
+  const pid = Number((await host.fs.readFile(inst.pidfile).catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && (await host.processes.alive(pid)) ? pid : undefined;
+}
+
+async function mounted(host: Host, inst: Instance): Promise<'ours' | 'other' | undefined> {
+  const m = (await host.mounts.list()).find((e) => e.target === inst.mnt);
+  return m === undefined ? undefined : m.fstype === `fuse.${FS_NAME}` ? 'ours' : 'other';
+}
+
+/** Why the server cannot run here, or undefined when it can. */
+export async function unavailable(host: Host, server: readonly string[] | undefined): Promise<string | undefined> {
+  if (!server || server.length === 0) return 'vzprocfs is not installed beside vzctl';
+  if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  return undefined;
+}
+
+/**
+ * Serializes what vzctl processes do to one instance (two VEs starting at once must not
+ * start two servers on one mount): mkdir is atomic. A lock whose holder died is taken over.
+ */
+async function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
+  const lock = `${inst.dir}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  await host.fs.mkdir(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      await host.fs.mkdir(lock, { mode: 0o700 });
+      break;
+    } catch (e) {
+      if ((e as { errno?: string; code?: string }).code !== 'EEXIST' && (e as { errno?: string }).errno !== 'EEXIST') throw e;
+      const holder = Number((await host.fs.readFile(join(lock, 'pid')).catch(() => '')).trim());
+      if (holder > 0 && !(await host.processes.alive(holder))) {
+        await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw vzError('LOCKED', `vzprocfs instance ${inst.dir} is busy (lock ${lock} held by ${holder || 'another vzctl'})`);
+      await sleep(20);
+    }
+  }
+  await host.fs.writeFile(join(lock, 'pid'), `${process.pid}\n`);
+  try {
+    return await fn();
+  } finally {
+    await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Starts the server unless it runs and has its mount; resolves when the mount is there.
+ * A dead server's mount (every read ENOTCONN) is taken away first; VEs still bound to it
+ * keep failing reads until they restart, as with lxcfs.
+ */
+export async function ensureRunning(host: Host, inst: Instance, server: readonly string[]): Promise<void> {
+  const pid = await pidOf(host, inst);
+  const mount = await mounted(host, inst);
+  if (pid !== undefined && mount === 'ours') return;
+  if (mount !== undefined) await host.mounts.umount(inst.mnt, { detach: true });
+  if (pid !== undefined) await host.processes.signal(pid, 'SIGKILL');
+  // 0711: a VE's root (an unprivileged host uid) passes through to the files its binds
+  // come from, but lists nothing; the files themselves say what each caller may read.
+  await host.fs.mkdir(inst.mnt, { recursive: true, mode: 0o755 });
+  await host.fs.chmod(inst.dir, 0o711);
+  await host.fs.mkdir(inst.users, { recursive: true, mode: 0o700 });
+  const started = await host.processes.daemon([...server], { log: inst.log });
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while ((await mounted(host, inst)) !== 'ours') {
+    if (!(await host.processes.alive(started)) || Date.now() > deadline) {
+      await host.processes.signal(started, 'SIGKILL');
+      const why = (await host.fs.readFile(inst.log).catch(() => '')).trim().split('\n').pop();
+      throw vzError('SYSTEM', `vzprocfs did not mount ${inst.mnt}${why ? `: ${why}` : ''}`);
+    }
+    await sleep(START_POLL_MS);
+  }
+  await host.fs.writeFile(inst.pidfile, `${started}\n`);
+}
+
+/** Registers VE `ctid` as a user of the instance, starting the server when needed. */
+export function acquire(host: Host, inst: Instance, ctid: number, server: readonly string[]): Promise<void> {
+  return withLock(host, inst, async () => {
+    await ensureRunning(host, inst, server);
+    await host.fs.writeFile(userFile(inst, ctid), '{}\n');
+  });
+}
+
+/** Tells the server which cgroup VE `ctid`'s processes are in (once init is in it). */
+export async function register(host: Host, inst: Instance, ctid: number, entry: UserEntry): Promise<void> {
+  const tmp = `${userFile(inst, ctid)}.new`;
+  await host.fs.writeFile(tmp, `${JSON.stringify(entry)}\n`);
+  await host.fs.rename(tmp, userFile(inst, ctid));
+}
+
+/** Whether VE `ctid` uses the running server: its files may be bound into it. */
+export async function serving(host: Host, inst: Instance, ctid: number): Promise<boolean> {
+  return (await host.fs.exists(userFile(inst, ctid))) && (await mounted(host, inst)) === 'ours';
+}
+
+/** The VEs the server serves, as the registry says. */
+export async function users(host: Host, inst: Instance): Promise<Map<number, UserEntry>> {
+  const out = new Map<number, UserEntry>();
+  for (const name of await host.fs.readdir(inst.users).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const e = JSON.parse(await host.fs.readFile(join(inst.users, name))) as Partial<UserEntry>;
+      if (typeof e.cgroup === 'string' && Array.isArray(e.lines)) out.set(Number(name), { cgroup: e.cgroup, lines: e.lines.filter((l) => typeof l === 'string') });
+    } catch {
+      // Gone meanwhile, or registered but not yet attached: it has no processes to serve.
+    }
+  }
+  return out;
+}
+
+/** Unregisters VE `ctid`; the last user takes the server down. */
+export function release(host: Host, inst: Instance, ctid: number): Promise<void> {
+  return withLock(host, inst, async () => {
+    await host.fs.remove(userFile(inst, ctid)).catch(() => undefined);
+    const left = (await host.fs.readdir(inst.users).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
+    if (left.length === 0) await stop(host, inst);
+  });
+}
+
+/**
+ * Stops the server and removes its mount and files. The mount goes first; then SIGTERM
+ * (the server unmounts and exits), SIGKILL after a second.
+ */
+export async function stop(host: Host, inst: Instance): Promise<void> {
+  const pid = await pidOf(host, inst);
+  if ((await mounted(host, inst)) !== undefined) await host.mounts.umount(inst.mnt, { detach: true });
+  if (pid !== undefined) {
+    await host.processes.signal(pid, 'SIGTERM');
+    if (!(await host.processes.waitExit(pid, 1000))) {
+      await host.processes.signal(pid, 'SIGKILL');
+      await host.processes.waitExit(pid, 1000);
+    }
+  }
+  await host.fs.remove(inst.dir, { recursive: true }).catch(() => undefined);
+}
+
+/**
+ * vzkitd's upkeep: the server is started again when it died while VEs use it, so that
+ * the VEs started next get working files. Returns the VEs whose binds point at the dead
+ * mount (they get ENOTCONN until they restart); undefined when nothing was done.
+ */
+export async function keepUp(host: Host, inst: Instance, server: readonly string[] | undefined): Promise<number[] | undefined> {
+  const using = (await host.fs.readdir(inst.users).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).map(Number);
+  if (using.length === 0 || !server) return undefined;
+  if ((await pidOf(host, inst)) !== undefined && (await mounted(host, inst)) === 'ours') return undefined;
+  if (await unavailable(host, server)) return undefined;
+  await withLock(host, inst, () => ensureRunning(host, inst, server));
+  return using;
+}
