@@ -663,9 +663,10 @@ export interface ServedContent {
 export interface ServedFs {
   readonly entries: readonly ServedEntry[];
   /**
-   * Files one owner may have looked up, and open handles it may hold, at once (each
-   * counted apart: a bind pins one file that can be opened any number of times); beyond,
-   * lookups and opens fail with EMFILE. Unlimited when absent.
+   * Open handles one owner may hold at once, and (16 times as many) files it may have
+   * looked up, counted apart: a bind pins one file that can be opened any number of
+   * times, and the kernel keeps a looked-up file until it drops its name. Beyond,
+   * opens and lookups fail with EMFILE. Unlimited when absent.
    */
   readonly openLimit?: number;
   /**

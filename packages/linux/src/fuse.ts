@@ -44,6 +44,14 @@ const REUSE_MS = 100;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const O_ACCMODE = 3;
+/**
+ * Looked-up files an owner may hold per open file it may hold. The kernel forgets a
+ * node only once it drops the name (at the next lookup of it, or under memory
+ * pressure) or the last bind of it goes, so nodes outlive their opens for a while; they
+ * are bounded apart, and far higher, so that names the kernel still caches never make
+ * an open fail, while a VE that pins nodes with binds in a loop still hits a bound.
+ */
+const NODES_PER_OPEN = 16;
 /** Node ids of per-lookup file nodes start here, far above the fixed tree's. */
 const FIRST_FILE_ID = 1n << 32n;
 
@@ -75,10 +83,14 @@ export function buildTree(entries: readonly ServedEntry[]): Map<bigint, Node> {
   return nodes;
 }
 
-/** A file as one lookup made it: its latest content, whose it is, and how many lookups the kernel holds. */
+/**
+ * A file as one lookup made it: the size of its latest content (not the content: a
+ * node lives as long as the kernel keeps the name, or a bind pins it), whose it is, and
+ * how many lookups the kernel holds.
+ */
 interface FileNode {
   entry: Node;
-  data: Buffer;
+  size: number;
   owner: string;
   lookups: bigint;
 }
@@ -135,10 +147,10 @@ class FuseServer {
     }
   }
 
-  /** Counts one more node or handle against `owner`; false (nothing counted) at the limit. */
-  private take(count: Map<string, number>, owner: string): boolean {
+  /** Counts one more node or handle against `owner`; false (nothing counted) at `times` the open limit. */
+  private take(count: Map<string, number>, owner: string, times = 1): boolean {
     const held = count.get(owner) ?? 0;
-    if (this.fs.openLimit !== undefined && held >= this.fs.openLimit) return false;
+    if (this.fs.openLimit !== undefined && held >= this.fs.openLimit * times) return false;
     count.set(owner, held + 1);
     return true;
   }
@@ -183,7 +195,7 @@ class FuseServer {
         // With a handle (fstat, or a read past the size the kernel holds): that open's size.
         const { fh } = decodeGetattr(req.body);
         const open = fh === undefined ? undefined : this.handles.get(fh);
-        if (file) this.reply(req, encodeAttr(this.attr(file.entry, (open ?? file).data.length), VALID_SEC));
+        if (file) this.reply(req, encodeAttr(this.attr(file.entry, open ? open.data.length : file.size), VALID_SEC));
         else if (dir && dir.type === 'dir') this.reply(req, encodeAttr(this.attr(dir), VALID_SEC));
         else this.reply(req, undefined, constants.errno.ENOENT);
         return;
@@ -251,8 +263,8 @@ class FuseServer {
       const name = (e as { errno?: unknown }).errno;
       return void this.reply(req, undefined, typeof name === 'string' ? errno(name) : constants.errno.EIO);
     }
-    if (!this.take(this.nodesOf, made.owner)) return void this.reply(req, undefined, constants.errno.EMFILE);
-    const node: FileNode = { entry, data: made.data, owner: made.owner, lookups: 1n };
+    if (!this.take(this.nodesOf, made.owner, NODES_PER_OPEN)) return void this.reply(req, undefined, constants.errno.EMFILE);
+    const node: FileNode = { entry, size: made.data.length, owner: made.owner, lookups: 1n };
     const nodeid = this.nextFile++;
     this.files.set(nodeid, node);
     // Entry timeout 0: the next walk looks the name up again, for whoever walks it.
@@ -274,7 +286,7 @@ class FuseServer {
     if (!this.take(this.handlesOf, made.owner)) return void this.reply(req, undefined, constants.errno.EMFILE);
     const fh = this.nextHandle++;
     this.handles.set(fh, made);
-    file.data = made.data;
+    file.size = made.data.length;
     // The kernel's size may be an older content's (a pinned node): grow it to this one.
     if (made.data.length > 0) this.notify(encodeNotifyStore(req.nodeid, BigInt(made.data.length - 1), made.data.subarray(made.data.length - 1)));
     // No FOPEN_KEEP_CACHE: the kernel drops the node's pages, reads fetch this open's content.

@@ -12,8 +12,9 @@
  * One server answers every VE of the root, so no VE may hold it up for the others:
  * opens of one file by one VE share the read under way (a flood costs one read at a
  * time per file and VE), reads run two at a time in the order VEs asked, each is given
- * up after 10 s (EIO), and a VE holds at most 1024 looked-up files and 1024 open handles.
+ * up after 10 s (EIO), and a VE holds at most 1024 open handles and 16384 looked-up files.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type FuseCaller, type Runtime, type ServedContent, type ServedFs } from '@vzkit/core';
 import { UBC_PARAMS, renderRaw } from '@vzkit/ubc';
 import { users, type Instance, type UserEntry } from './instance.js';
@@ -25,8 +26,8 @@ const DEADLINE_MS = 10_000;
 const CONCURRENCY = 2;
 /** Open files of one VE at once. */
 const OPEN_LIMIT = 1024;
-/** How often an unknown caller may make the server read its registry again. */
-const RELOAD_MS = 250;
+/** How often callers in no known VE may make the server read its registry again. */
+const RELOAD_MS = 50;
 
 const UBC_NAMES = new Set(UBC_PARAMS.map((p) => p.name));
 
@@ -78,13 +79,30 @@ export function procfsFiles(rt: Runtime, inst: Instance, opts: { deadlineMs?: nu
   const host = rt.host;
   const queue = new FairQueue(CONCURRENCY);
   let known = new Map<number, UserEntry>();
-  let loaded = 0;
+  // When the last completed read of the registry began, and when the last one began at all.
+  let loadedFrom = -1;
+  let lastStart = -Infinity;
+  let loading: Promise<void> | undefined;
 
   const lines = () => new Map([...known].map(([ctid, e]) => [ctid, e.lines]));
-  async function reload(force: boolean): Promise<void> {
-    if (!force && Date.now() - loaded < RELOAD_MS) return;
-    known = await users(host, inst);
-    loaded = Date.now();
+  /**
+   * Resolves once the registry has been read by a pass begun at or after `since`
+   * (performance.now()): a VE registers before its first process opens a file, so the
+   * pass then knows it. Passes are shared by everyone waiting and begin at most every
+   * RELOAD_MS, so a caller in no VE (a host user opening the mount in a loop) costs a
+   * bounded number of passes, and a VE's first open waits for one at most.
+   */
+  async function loadSince(since: number): Promise<void> {
+    while (loadedFrom < since) {
+      loading ??= (async () => {
+        const wait = lastStart + RELOAD_MS - performance.now();
+        if (wait > 0) await sleep(wait);
+        const began = (lastStart = performance.now());
+        known = await users(host, inst);
+        loadedFrom = began;
+      })().finally(() => (loading = undefined));
+      await loading;
+    }
   }
 
   /** Whether process `pid` is in the server's own PID namespace (the host's): no VE's process is. */
@@ -99,12 +117,13 @@ export function procfsFiles(rt: Runtime, inst: Instance, opts: { deadlineMs?: nu
   /** The served VE `caller` is in; undefined for a process of the host's. */
   async function veOf(caller: FuseCaller): Promise<number | undefined> {
     if (caller.pid <= 0) throw refused('EACCES', 'caller not visible');
+    const asked = performance.now();
     const cgroup = await host.fs.readFile(`/proc/${caller.pid}/cgroup`).catch(() => undefined);
     // Gone already: nobody waits for the answer.
     if (cgroup === undefined) throw refused('ESRCH', `process ${caller.pid} is gone`);
     let ctid = veOfCgroup(cgroup, lines());
     if (ctid === undefined) {
-      await reload(false);
+      await loadSince(asked);
       ctid = veOfCgroup(cgroup, lines());
     }
     // A process in no VE the registry knows is the host's only when it is in the host's
@@ -155,7 +174,7 @@ export function procfsFiles(rt: Runtime, inst: Instance, opts: { deadlineMs?: nu
 
   /** The host's root reading the server's own mount: every served VE, or the host's memory. */
   async function hostContent(path: string): Promise<string> {
-    await reload(true);
+    await loadSince(performance.now());
     const all = [...known.keys()].sort((a, b) => a - b);
     switch (path) {
       case 'vz/user_beancounters': return beancounters(all);
