@@ -105,6 +105,16 @@ describe('/dev/vz inside a VE', () => {
     expect(await fake.fs.exists(instanceFor(paths.run).dir)).toBe(false);
   });
 
+  it("knows a VE at its first read even when the registry was read a moment before it registered", async () => {
+    await created(101);
+    await created(102);
+    const a = await rt.start(101);
+    // This read makes the server read its registry, with 101 alone in it.
+    await inside(a, '/dev/vz/veinfo');
+    const b = await rt.start(102);
+    expect(await inside(b, '/dev/vz/veinfo')).toMatch(/^ {7}102 /);
+  });
+
   it("never gives a VE's uid 0 the host's view: a process in no VE it knows gets it only from the host's PID namespace", async () => {
     await created(101, { LOCAL_UID: '0' });
     const pid = await rt.start(101);
