@@ -474,10 +474,10 @@ export interface InjectSpec {
 /** The native launcher: clone + handshake for start, setns + fork for exec/enter. */
 export interface Launcher {
   /**
-   * Clones the VE's init with the spec's namespaces and stops it on the handshake;
-   * `attach` runs with the host pid (cgroup membership, veths, uid maps); then the child
-   * runs the spec's ops and execs init. Resolves once exec succeeded; if anything fails
-   * the child is killed and the promise rejects with the failing op named.
+   * Clones the VE's init with the spec's namespaces and stops it on the handshake, in
+   * `spec.cgroup` when given; `attach` runs with the host pid (veths, uid maps); then the
+   * child runs the spec's ops and execs init. Resolves once exec succeeded; if anything
+   * fails the child is killed and the promise rejects with the failing op named.
    */
   start(spec: LaunchSpec, attach: (pid: number) => Promise<void>): Promise<LaunchResult>;
   exec(spec: ExecSpec): Promise<ExecResult>;

@@ -7,7 +7,7 @@
 export type Namespace = 'mnt' | 'uts' | 'ipc' | 'pid' | 'net' | 'user' | 'cgroup' | 'time';
 export const NAMESPACES: readonly Namespace[] = ['user', 'mnt', 'uts', 'ipc', 'pid', 'net', 'cgroup', 'time'];
 
-import type { MountFlag } from './host.js';
+import type { CgroupRef, MountFlag } from './host.js';
 
 export type ChildOp =
   | { op: 'mount'; source: string; target: string; fstype: string; flags: MountFlag[]; data?: string }
@@ -80,6 +80,8 @@ export interface LaunchSpec {
   namespaces: Namespace[];
   ops: ChildOp[];
   init: InitSpec;
+  /** The group init is placed in before the launcher's `attach` runs (the VE's own). */
+  cgroup?: CgroupRef;
   /** Host file that receives init's stdout/stderr; /dev/null when unset. */
   console?: string;
   uidMap?: IdMapping[];

@@ -131,6 +131,14 @@ export class FakeLauncher implements Launcher {
       child.ns.user.gidMap = spec.gidMap?.map((m) => ({ ...m }));
     }
     child.console = spec.console;
+    if (spec.cgroup !== undefined) {
+      try {
+        await this.k.cgroups.attach(spec.cgroup, child.pid);
+      } catch (e) {
+        this.k.processes.die(child, { signal: 'SIGKILL' });
+        throw fail(`cgroup ${spec.cgroup}`, e);
+      }
+    }
     try {
       await attach(child.pid);
     } catch (e) {

@@ -1,8 +1,9 @@
 /*
- * Mode `start`: clone the VE's init into new namespaces and hold it on a sync pipe; report
- * its pid; wait for Node's "go" (Node does the attach work meanwhile); release it. The
- * child runs the ops, sets up stdio and execs init; its errors come back on a close-on-exec
- * pipe, whose EOF means the exec succeeded. Then the launcher exits: nothing stays per VE.
+ * Mode `start`: clone the VE's init into new namespaces; it moves itself into its cgroups
+ * and waits on a sync pipe; report its pid; wait for Node's "go" (Node does the attach
+ * work meanwhile); release it. The child runs the ops, sets up stdio and execs init; its
+ * errors come back on a close-on-exec pipe, whose EOF means the exec succeeded. Then the
+ * launcher exits: nothing stays per VE.
  */
 #include "vzlaunch.h"
 
@@ -26,6 +27,9 @@ struct start_plan {
 	unsigned long clone_flags;
 	int new_cgroupns, new_timens;
 	const char *console;
+	/* v1 `tasks` files init writes "0" to (join.c says why not cgroup.procs). */
+	const char **cgroups;
+	size_t ncgroups;
 	char uid_map[MAP_MAX], gid_map[MAP_MAX];
 	struct op *ops;
 	size_t nops;
@@ -34,8 +38,10 @@ struct start_plan {
 
 struct child_ctx {
 	const struct start_plan *plan;
-	int sync[2]; /* parent writes one byte: go */
-	int err[2];  /* child writes an ERR line; EOF = exec succeeded */
+	int sync[2];   /* parent writes one byte: go */
+	int err[2];    /* child writes an ERR line; EOF = exec succeeded */
+	int joined[2]; /* child writes an ERR line; EOF = it is in its cgroups */
+	int *cgroup_fds;
 	int null_fd, out_fd;
 };
 
@@ -59,7 +65,8 @@ static int plan_start(const struct spec *spec, struct start_plan *plan)
 {
 	memset(plan, 0, sizeof *plan);
 	plan->ops = calloc(spec->n + 1, sizeof *plan->ops);
-	if (!plan->ops)
+	plan->cgroups = calloc(spec->n + 1, sizeof *plan->cgroups);
+	if (!plan->ops || !plan->cgroups)
 		return fail(-1, "spec", ENOMEM, "ops");
 	for (size_t i = 0; i < spec->n; i++) {
 		const struct record *rec = &spec->recs[i];
@@ -77,9 +84,12 @@ static int plan_start(const struct spec *spec, struct start_plan *plan)
 		case K_GIDMAP:
 			rc = append_map_line(plan->gid_map, sizeof plan->gid_map, rec);
 			break;
+		case K_CGROUP:
+			plan->cgroups[plan->ncgroups++] = rec->arg[0];
+			break;
 		case K_ARG: case K_ENV: case K_CWD:
 			break;
-		case K_PID: case K_CGROUP: case K_TTY: case K_END:
+		case K_PID: case K_TTY: case K_END:
 			rc = fail(-1, "spec", EINVAL, rec->kw->name);
 			break;
 		default:
@@ -103,12 +113,44 @@ static int open_stdio(const struct start_plan *plan, struct child_ctx *ctx)
 		if (ctx->out_fd < 0)
 			return fail_errno(-1, "console", plan->console);
 	}
-	if (pipe2(ctx->sync, O_CLOEXEC) < 0 || pipe2(ctx->err, O_CLOEXEC) < 0)
+	if (pipe2(ctx->sync, O_CLOEXEC) < 0 || pipe2(ctx->err, O_CLOEXEC) < 0 || pipe2(ctx->joined, O_CLOEXEC) < 0)
 		return fail_errno(-1, "pipe", "sync");
+	/* The child writes through these: opened by the launcher, so the kernel checks the
+	 * launcher's right to move a task, not that of a child in its own user namespace. */
+	ctx->cgroup_fds = calloc(plan->ncgroups + 1, sizeof *ctx->cgroup_fds);
+	if (!ctx->cgroup_fds)
+		return fail(-1, "cgroup", ENOMEM, "fds");
+	for (size_t i = 0; i < plan->ncgroups; i++) {
+		ctx->cgroup_fds[i] = open(plan->cgroups[i], O_WRONLY | O_CLOEXEC);
+		if (ctx->cgroup_fds[i] < 0)
+			return fail_errno(-1, "cgroup", plan->cgroups[i]);
+	}
 	return 0;
 }
 
+static void close_cgroup_fds(const struct child_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->plan->ncgroups; i++)
+		close(ctx->cgroup_fds[i]);
+}
+
 /* ---- child side ---- */
+
+/*
+ * Init moves itself, writing "0" to each `tasks` file: a thread that moves itself takes
+ * none of cgroup v1's global threadgroup lock, whose writer waits for an RCU grace
+ * period (10-20 ms, with cgroup_mutex held, when Node wrote init's pid to cgroup.procs).
+ */
+static int join_cgroups(const struct child_ctx *ctx)
+{
+	const struct start_plan *plan = ctx->plan;
+	for (size_t i = 0; i < plan->ncgroups; i++) {
+		if (write_all(ctx->cgroup_fds[i], "0", 1) < 0)
+			return fail_errno(-1, "cgroup", plan->cgroups[i]);
+		close(ctx->cgroup_fds[i]);
+	}
+	return 0;
+}
 
 /* Blocks until the parent says go; EOF means the launcher died or Node aborted. */
 static int await_release(int fd)
@@ -160,8 +202,16 @@ static int child_main(void *arg)
 
 	close(ctx->sync[1]);
 	close(ctx->err[0]);
+	close(ctx->joined[0]);
 	/* If the launcher dies before exec, so does the half-built VE. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || !await_release(ctx->sync[0]))
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(1);
+	if (join_cgroups(ctx) < 0) {
+		report_failure(ctx->joined[1]);
+		_exit(1);
+	}
+	close(ctx->joined[1]);
+	if (!await_release(ctx->sync[0]))
 		_exit(1);
 	close(ctx->sync[0]);
 
@@ -265,9 +315,18 @@ int run_start(struct reader *r, const struct spec *spec)
 		return -1;
 	close(ctx.sync[0]);
 	close(ctx.err[1]);
+	close(ctx.joined[1]);
+	close_cgroup_fds(&ctx);
 	/* A dead peer (Node, or a child gone before go) must be an error reply, not a silent
 	 * death. Set only now: the child must not inherit an ignored SIGPIPE into init. */
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Node's attach work may count on init being in its groups: report the pid after. */
+	if (!await_exec(ctx.joined[0])) {
+		kill_child(pid);
+		return FAILED_REPORTED;
+	}
+	close(ctx.joined[0]);
 
 	if (write_id_maps(pid, plan.uid_map, plan.gid_map) < 0 || preset_limits(pid, &plan) < 0)
 		return kill_child(pid);

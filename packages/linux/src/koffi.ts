@@ -11,3 +11,8 @@ let loaded: typeof Koffi | undefined;
 export function koffi(): typeof Koffi {
   return (loaded ??= createRequire(import.meta.url)('koffi') as typeof Koffi);
 }
+
+/** Whether koffi is loaded already: what can use it for free then, and need not otherwise. */
+export function koffiLoaded(): boolean {
+  return loaded !== undefined;
+}

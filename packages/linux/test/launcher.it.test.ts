@@ -147,7 +147,7 @@ describe('launcher start', () => {
   });
 
   it('kills init when Node closes the pipe before go', async () => {
-    const ch = new LauncherChannel(binary, 'start', ['ignore', 'ignore', 'pipe']);
+    const ch = await LauncherChannel.open(binary, 'start', ['ignore', 'ignore', 'pipe']);
     ch.send(encodeStartSpec(sleeper()));
     const reply = await ch.next();
     expect(reply?.kind).toBe('pid');
@@ -160,11 +160,11 @@ describe('launcher start', () => {
   });
 
   it('kills init when the launcher itself dies before go', async () => {
-    const ch = new LauncherChannel(binary, 'start', ['ignore', 'ignore', 'pipe']);
+    const ch = await LauncherChannel.open(binary, 'start', ['ignore', 'ignore', 'pipe']);
     ch.send(encodeStartSpec(sleeper()));
     const reply = await ch.next();
     const pid = (reply as { pid: number }).pid;
-    ch.child.kill('SIGKILL');
+    ch.child!.kill('SIGKILL');
     await ch.exited;
     expect(await processes.waitExit(pid, 5000)).toBe(true);
   });
@@ -311,17 +311,17 @@ describe('launcher exec', () => {
   });
 
   it('still relays once it holds no more than the VE: forwards a signal to the command and reports its exit', async () => {
-    const ch = new LauncherChannel(binary, 'exec', ['pipe', 'pipe', 'pipe']);
+    const ch = await LauncherChannel.open(binary, 'exec', ['pipe', 'pipe', 'pipe']);
     ch.send(encodeJoinSpec({
       pid, namespaces: NS, cgroupProcs: [], capDrop: [19, 21], ops: [{ op: 'landlock' }, { op: 'seccomp', deny: ['bpf'] }],
       argv: ['sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'], env: ENV, tty: false,
     }));
     ch.closeControl();
     let out = '';
-    ch.child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    ch.child!.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     expect(await ch.next()).toMatchObject({ kind: 'started' });
     await expect.poll(() => out, { timeout: 5000 }).toMatch(/ready/);
-    ch.child.kill('SIGTERM');
+    ch.child!.kill('SIGTERM');
     expect(await ch.next()).toEqual({ kind: 'exit', code: 7, signal: 0 });
     expect((await ch.exited).code).toBe(7);
     expect(out).toMatch(/got TERM/);

@@ -49,13 +49,18 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
     plan.console = join(ve.paths.runDir, CONSOLE_LOG);
     for (const p of withHook(ve, 'prepare')) {
       st.prepared.push(p.name);
-      await ve.saveState();
+      // The record tells crash recovery whose cleanup to run (teardown runs nothing else
+      // for `prepared`): a plugin without cleanup has nothing there to undo, so its name
+      // reaches the disk with the next write instead of a write of its own.
+      if (p.hooks.cleanup) await ve.saveState();
       await runHook(ve, p, 'prepare', plan);
       faultPoint('start', `prepare:${p.name}`);
     }
     // Plugins without prepare may still clean up what attach did.
     for (const p of withHook(ve, 'cleanup')) if (!st.prepared.includes(p.name)) st.prepared.push(p.name);
-    const spec = plan.build();
+    // The launcher places init in its group before attach: it can do that more cheaply
+    // than a write of its pid from here (packages/linux/native/start.c).
+    const spec = { ...plan.build(), cgroup: ve.cgroup };
     // A mapping without the namespace it maps would start the VE's root as the host's.
     const idmap = ve.context().idmap;
     if (idmap && !spec.namespaces.includes('user')) {
@@ -64,15 +69,16 @@ export async function startVe(ve: Ve, opts: StartOptions = {}): Promise<number> 
         hint: 'add the plugin that makes user namespaces (ns-user) to the composition',
       });
     }
+    // Written with init's pid, before anything acts on it: an exec needs them only once
+    // init runs, and a crash before the pid is recorded leaves no init (the launcher
+    // kills it when its spec pipe closes).
     st.namespaces = spec.namespaces;
     if (plan.joinOps.length) st.joinOps = plan.joinOps;
-    await ve.saveState();
     const { pid, startTime } = await debugTimed(ve, 'launch', () => core.host.launcher.start(spec, async (pid) => {
       st.pid = pid;
       st.startTime = await core.host.processes.startTime(pid);
       await ve.saveState();
       faultPoint('start', 'clone');
-      await debugTimed(ve, 'attach init to its cgroup', () => core.host.cgroups.attach(ve.cgroup, pid));
       for (const p of withHook(ve, 'attach')) {
         await runHook(ve, p, 'attach', pid);
         faultPoint('start', `attach:${p.name}`);

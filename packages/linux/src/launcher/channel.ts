@@ -2,23 +2,21 @@
  * One run of the native launcher: the child process, the spec pipe (its fd 3) and the
  * reply lines (its fd 4), read one at a time.
  */
-import { spawn, type ChildProcess, type IOType } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { vzError } from '@vzkit/core';
 import { parseReply, type Reply } from './protocol.js';
+import { spawnLauncher, type SpawnedLauncher, type SpawnExit, type StdioMode } from './spawn.js';
 
-export interface LauncherExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type LauncherExit = SpawnExit;
 
 const STDERR_LIMIT = 4096;
 
 export class LauncherChannel {
-  readonly child: ChildProcess;
+  /** Undefined when it could not be started (the first `next()` says why). */
+  readonly child: SpawnedLauncher | undefined;
   /** Resolves when the launcher has exited and its pipes are closed; never rejects. */
   readonly exited: Promise<LauncherExit>;
-  private readonly control: Writable;
+  private readonly control: Writable | undefined;
   private readonly queue: string[] = [];
   private readonly waiters: Array<(line: string | undefined) => void> = [];
   private partial = '';
@@ -26,12 +24,26 @@ export class LauncherChannel {
   private spawnError: Error | undefined;
   private stderrText = '';
 
-  constructor(readonly binary: string, mode: 'start' | 'exec' | 'idmap' | 'inject', stdio: [IOType | 'inherit', IOType | 'inherit', IOType | 'inherit']) {
-    this.child = spawn(binary, [mode], { stdio: [...stdio, 'pipe', 'pipe'] });
-    this.control = this.child.stdio[3] as Writable;
+  /** Starts the launcher in `mode`; a failure to start it is the first `next()`'s error. */
+  static async open(binary: string, mode: 'start' | 'exec' | 'idmap' | 'inject', stdio: [StdioMode, StdioMode, StdioMode]): Promise<LauncherChannel> {
+    const child = await spawnLauncher(binary, mode, stdio).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    return new LauncherChannel(binary, mode, stdio, child);
+  }
+
+  private constructor(readonly binary: string, mode: 'start' | 'exec' | 'idmap' | 'inject', stdio: [StdioMode, StdioMode, StdioMode], child: SpawnedLauncher | Error) {
+    if (child instanceof Error) {
+      this.child = undefined;
+      this.spawnError = child;
+      this.ended = true;
+      this.control = undefined;
+      this.exited = Promise.resolve({ code: null, signal: null });
+      return;
+    }
+    this.child = child;
+    this.control = this.child.control;
     // EPIPE once the launcher is gone: its exit and last reply tell what happened.
-    this.control.on('error', () => {});
-    const replies = this.child.stdio[4] as Readable;
+    this.child.control.on('error', () => {});
+    const replies = this.child.replies;
     replies.setEncoding('utf8');
     replies.on('data', (chunk: string) => this.take(chunk));
     replies.on('end', () => this.finish());
@@ -43,23 +55,16 @@ export class LauncherChannel {
         if (this.stderrText.length < STDERR_LIMIT) this.stderrText += s;
       });
     }
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (e) => {
-        this.spawnError = e;
-        this.finish();
-        resolve({ code: null, signal: null });
-      });
-      this.child.on('close', (code, signal) => resolve({ code, signal }));
-    });
+    this.exited = this.child.exited;
   }
 
   send(data: Buffer): void {
-    this.control.write(data);
+    this.control?.write(data);
   }
 
   /** Ends the spec pipe: before `go` this makes the launcher kill init and exit. */
   closeControl(): void {
-    this.control.end();
+    this.control?.end();
   }
 
   /** The next reply, or undefined once the launcher closed its reply pipe. */

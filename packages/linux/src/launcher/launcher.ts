@@ -113,8 +113,9 @@ export class NativeLauncher implements Launcher {
 
   async start(spec: LaunchSpec, attach: (pid: number) => Promise<void>): Promise<LaunchResult> {
     const context = `${ctLabel(spec.ctid)}: start`;
-    const encoded = encodeStartSpec(spec); // a bad spec fails before any process exists
-    const ch = new LauncherChannel(this.path(), 'start', ['ignore', 'ignore', 'pipe']);
+    const tasks = await this.ownCgroupTasks(spec);
+    const encoded = encodeStartSpec(spec, tasks ?? []); // a bad spec fails before any process exists
+    const ch = await LauncherChannel.open(this.path(), 'start', ['ignore', 'ignore', 'pipe']);
     ch.send(encoded);
 
     const first = await ch.next();
@@ -124,6 +125,8 @@ export class NativeLauncher implements Launcher {
 
     try {
       startTime = await this.opts.processes.startTime(pid);
+      // Where init cannot move itself cheaply, its pid is written as before.
+      if (spec.cgroup !== undefined && tasks === undefined) await this.needCgroups().attach(spec.cgroup, pid);
       await attach(pid);
     } catch (e) {
       // The launcher kills init on EOF too; killing it here as well means it is gone
@@ -162,12 +165,12 @@ export class NativeLauncher implements Launcher {
     const encoded = encodeJoinSpec(await this.joinSpec(spec));
     const piped = spec.stdio === 'pipe';
     const io = piped ? 'pipe' : 'inherit';
-    const ch = new LauncherChannel(this.path(), 'exec', [io, io, io]);
+    const ch = await LauncherChannel.open(this.path(), 'exec', [io, io, io]);
     ch.send(encoded);
     ch.closeControl();
 
     const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-    if (piped) {
+    if (piped && ch.child) {
       ch.child.stdout!.on('data', (b: Buffer) => out.stdout.push(b));
       ch.child.stderr!.on('data', (b: Buffer) => out.stderr.push(b));
       ch.child.stdin!.on('error', () => {}); // the command may exit without reading its input
@@ -178,7 +181,7 @@ export class NativeLauncher implements Launcher {
       ? setTimeout(() => {
           timedOut = true;
           // The command has PDEATHSIG=SIGKILL: it dies with the launcher.
-          ch.child.kill('SIGKILL');
+          ch.child?.kill('SIGKILL');
         }, spec.timeoutMs)
       : undefined;
 
@@ -205,7 +208,7 @@ export class NativeLauncher implements Launcher {
   async inject(spec: InjectSpec): Promise<void> {
     const context = `change the mounts of the VE of pid ${spec.pid}`;
     const encoded = encodeRecords(injectRecords(spec));
-    const ch = new LauncherChannel(this.path(), 'inject', ['ignore', 'ignore', 'pipe']);
+    const ch = await LauncherChannel.open(this.path(), 'inject', ['ignore', 'ignore', 'pipe']);
     ch.send(encoded);
     ch.closeControl();
     const reply = await ch.next();
@@ -222,7 +225,7 @@ export class NativeLauncher implements Launcher {
   async bindIdmapped(spec: IdmappedBind): Promise<void> {
     const context = `idmapped mount of ${spec.source} on ${spec.target}`;
     const encoded = encodeRecords(idmapRecords(spec));
-    const ch = new LauncherChannel(this.path(), 'idmap', ['ignore', 'ignore', 'pipe']);
+    const ch = await LauncherChannel.open(this.path(), 'idmap', ['ignore', 'ignore', 'pipe']);
     ch.send(encoded);
     ch.closeControl();
     const reply = await ch.next();
@@ -236,6 +239,24 @@ export class NativeLauncher implements Launcher {
       ...(reply.detail.startsWith('/') ? { path: reply.detail } : {}),
       ...(unsupported ? { hint: 'idmapped mounts need Linux 5.12+ and a filesystem that supports them (ext4, xfs, btrfs; tmpfs from 6.3)' } : {}),
     });
+  }
+
+  private needCgroups(): CgroupManager {
+    if (!this.opts.cgroups) throw vzError('SYSTEM', 'launcher: no cgroup manager to place init in its cgroup');
+    return this.opts.cgroups;
+  }
+
+  /**
+   * The `tasks` files through which init moves itself into `spec.cgroup` (native/start.c),
+   * or undefined when it does not: no group asked for, or cgroup v2, where a move of
+   * oneself through cgroup.procs takes the same lock as a write of the pid.
+   */
+  private async ownCgroupTasks(spec: LaunchSpec): Promise<string[] | undefined> {
+    if (spec.cgroup === undefined) return [];
+    const cgroups = this.needCgroups();
+    if (cgroups.version !== 1) return undefined;
+    const dirs = Object.values(await cgroups.paths(spec.cgroup));
+    return [...new Set(dirs)].map((d) => join(d, 'tasks'));
   }
 
   /**

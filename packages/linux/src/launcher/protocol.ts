@@ -162,9 +162,11 @@ function programRecords(argv: string[], env: string[], cwd: string | undefined):
   ];
 }
 
-export function startRecords(spec: LaunchSpec): SpecRecord[] {
+/** `cgroupTasks`: the files init writes "0" to, to move itself into its groups (cgroup v1 `tasks`). */
+export function startRecords(spec: LaunchSpec, cgroupTasks: readonly string[] = []): SpecRecord[] {
   return [
     ...spec.namespaces.map((ns): SpecRecord => ['ns', ns]),
+    ...cgroupTasks.map((p): SpecRecord => ['cgroup', p]),
     ...(spec.console ? [['console', spec.console] as SpecRecord] : []),
     ...mapRecords('uidmap', spec.uidMap ?? []),
     ...mapRecords('gidmap', spec.gidMap ?? []),
@@ -240,8 +242,8 @@ export function encodeRecords(records: SpecRecord[]): Buffer {
   return Buffer.from(tokens.map((t) => `${t}\0`).join(''), 'utf8');
 }
 
-export function encodeStartSpec(spec: LaunchSpec): Buffer {
-  return encodeRecords(startRecords(spec));
+export function encodeStartSpec(spec: LaunchSpec, cgroupTasks: readonly string[] = []): Buffer {
+  return encodeRecords(startRecords(spec, cgroupTasks));
 }
 
 export function encodeJoinSpec(spec: JoinSpec): Buffer {
