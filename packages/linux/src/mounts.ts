@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { vzError } from '@vzkit/core';
 import { kernelError } from './errno.js';
 import { attachLoop, refreshLoopCapacity } from './loop.js';
-import { MNT_DETACH, MS, mount, umount2 } from './syscalls.js';
+import { isMountRoot, MNT_DETACH, MS, mount, umount2 } from './syscalls.js';
 
 const EINVAL = constants.errno.EINVAL;
 
@@ -168,7 +168,13 @@ export class LinuxMountService implements MountService {
     return readMountInfo();
   }
 
+  /**
+   * From one statx of the path where the kernel tells (5.8+): the mount table it
+   * replaces grows with every running VE, and a start asks several times.
+   */
   async isMountPoint(path: string): Promise<boolean> {
+    const root = await isMountRoot(path);
+    if (root !== undefined) return root;
     const target = await canonicalPath(path);
     return (await this.list()).some((e) => e.target === target);
   }

@@ -49,6 +49,7 @@ interface PollFd {
 type CFunction = ReturnType<LibraryHandle['func']>;
 
 interface Libc {
+  statx: CFunction;
   mount: CFunction;
   umount2: CFunction;
   syscall: CFunction;
@@ -73,6 +74,7 @@ function lib(): Libc {
   // Anonymous struct: a named koffi type is process-global and cannot be declared twice.
   const pollfd = koffi().struct({ fd: 'int', events: 'short', revents: 'short' });
   libc = {
+    statx: c.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)'),
     mount: c.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: c.func('int umount2(const char *target, int flags)'),
     syscall: c.func('long syscall(long number, ...)'),
@@ -93,6 +95,31 @@ function check(rc: number, code: CoreErrorCode, what: string, path?: string): nu
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
   const what = flags & MS.REMOUNT ? `remount ${target}` : `mount ${source ?? 'none'} on ${target}`;
   check(lib().mount(source, target, fstype, flags, data) as number, 'MOUNT_FAILED', what, target);
+}
+
+const AT_FDCWD = -100;
+/** struct statx: 256 bytes; stx_attributes at 8, stx_attributes_mask at 56 (both u64). */
+const STATX_SIZE = 256;
+const STATX_ATTR_MOUNT_ROOT = 0x2000n;
+
+/**
+ * Whether `path` (symlinks followed) is the root of a mount, from statx(2)'s
+ * STATX_ATTR_MOUNT_ROOT, on a libuv worker thread (the path may be on a FUSE or network
+ * filesystem that is slow to answer). Undefined when the kernel cannot say (before 5.8)
+ * or statx failed (nothing there, a dead FUSE server's ENOTCONN): the caller asks the
+ * mount table.
+ */
+export function isMountRoot(path: string): Promise<boolean | undefined> {
+  const buf = Buffer.alloc(STATX_SIZE);
+  return new Promise((resolve) => {
+    lib().statx.async(AT_FDCWD, path, 0, 0, buf, (err: unknown, rc: number) => {
+      // errno stays on the worker thread: why it failed is for the caller's fallback to find.
+      if (err || rc < 0) return resolve(undefined);
+      const mask = buf.readBigUInt64LE(56);
+      if (!(mask & STATX_ATTR_MOUNT_ROOT)) return resolve(undefined);
+      resolve((buf.readBigUInt64LE(8) & STATX_ATTR_MOUNT_ROOT) !== 0n);
+    });
+  });
 }
 
 export function umount2(target: string, flags: number): void {

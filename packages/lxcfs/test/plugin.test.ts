@@ -63,6 +63,20 @@ describe("the VE's /proc through lxcfs", () => {
     expect(lxcfsMounts()).toHaveLength(0);
   });
 
+  it('VEs one process starts at once, queued for the lock in the process: each is a user, one lxcfs serves them, the last stop ends it', async () => {
+    const ctids = [111, 112, 113, 114];
+    for (const c of ctids) await created(c);
+    const pids = await Promise.all(ctids.map((c) => rt.start(c)));
+    expect(warnings).toEqual([]);
+    for (const pid of pids) expect(await inside(pid, '/proc/meminfo')).toBe('lxcfs proc/meminfo\n');
+    expect(lxcfsMounts()).toHaveLength(1);
+    await Promise.all(ctids.slice(0, 3).map((c) => rt.stop(c, { fast: true })));
+    // Each VE was registered: three stops leave the fourth's lxcfs running.
+    expect(lxcfsMounts()).toHaveLength(1);
+    await rt.stop(114, { fast: true });
+    expect(lxcfsMounts()).toHaveLength(0);
+  });
+
   it('starts the VE with a warning when lxcfs is missing: /proc shows the host', async () => {
     await fake.fs.remove('/usr/bin/lxcfs');
     await created(101);

@@ -1,7 +1,9 @@
 /**
- * What the host's /proc and /sys have, read once per start: the VE's fresh proc and
- * sysfs come from the same kernel, so they have the same entries, and a bind onto a
- * missing one would fail the start.
+ * What the host's /proc and /sys have: the VE's fresh proc and sysfs come from the same
+ * kernel, so they have the same entries, and a bind onto a missing one would fail the
+ * start. Some 40 lookups; the starts of one bulk run (and of vzkitd) share one probe
+ * for a few seconds. Not longer: a module loaded later adds entries (/proc/scsi,
+ * /proc/sys/net/netfilter) that the next start must mask or may offer.
  */
 import { join } from 'node:path';
 import type { Host } from '@vzkit/core';
@@ -12,7 +14,25 @@ async function present(host: Host, dir: string, names: readonly string[]): Promi
   return new Set(found.filter((n): n is string => n !== undefined));
 }
 
-export async function probeHost(host: Host): Promise<HostProbe> {
+/** How long a probe is used again. */
+export const PROBE_REUSE_MS = 5000;
+
+const recent = new WeakMap<Host, { at: number; probe: Promise<HostProbe> }>();
+
+/** The probe of `host`, made again when the last one is older than {@link PROBE_REUSE_MS}. */
+export function probeHost(host: Host, now = Date.now()): Promise<HostProbe> {
+  const last = recent.get(host);
+  if (last && now - last.at < PROBE_REUSE_MS) return last.probe;
+  const probe = probeNow(host);
+  recent.set(host, { at: now, probe });
+  // A failed probe is not kept.
+  probe.catch(() => {
+    if (recent.get(host)?.probe === probe) recent.delete(host);
+  });
+  return probe;
+}
+
+async function probeNow(host: Host): Promise<HostProbe> {
   const procSys = new Map<string, ReadonlySet<string>>();
   await Promise.all(PROC_SYS_PROBED_DIRS.map(async (d) => {
     try {
