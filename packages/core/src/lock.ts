@@ -8,7 +8,7 @@
  * plugin must serialize machine-wide (an OS template's build, through the Host's files),
  * so it works on a small file interface rather than on node:fs.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { vzError } from './errors.js';
 import type { HostFs, ProcessService } from './host.js';
@@ -31,21 +31,26 @@ export interface LockHolder {
 /** The file operations a lock needs: HostFs has them; {@link nodeLockFs} is node:fs. */
 export type LockFs = Pick<HostFs, 'readFile' | 'remove' | 'mkdir' | 'writeFile'>;
 
-/** vzkit's own files on the real filesystem, for locks core keeps beside its state. */
+/**
+ * vzkit's own files on the real filesystem, for locks core keeps beside its state: small
+ * files in the run directory, made and read synchronously like the state (atomic-file.ts).
+ */
 export const nodeLockFs: LockFs = {
-  readFile: (path) => readFile(path, 'utf8'),
+  async readFile(path) {
+    return readFileSync(path, 'utf8');
+  },
   async remove(path) {
-    await rm(path, { force: true });
+    rmSync(path, { force: true });
   },
   async mkdir(path, opts) {
-    await mkdir(path, { recursive: opts?.recursive ?? false });
+    mkdirSync(path, { recursive: opts?.recursive ?? false });
   },
   async writeFile(path, data, opts) {
-    const fh = await open(path, opts?.exclusive ? 'wx' : 'w', opts?.mode ?? 0o600);
+    const fd = openSync(path, opts?.exclusive ? 'wx' : 'w', opts?.mode ?? 0o600);
     try {
-      await fh.writeFile(data);
+      writeFileSync(fd, data);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   },
 };

@@ -3,7 +3,8 @@
  * effect (an intent record), so that after a crash the next vzctl can find and undo what
  * a killed operation left. It stores init's pid with its start time against pid reuse.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { vzError } from './errors.js';
@@ -100,10 +101,11 @@ function checkState(v: unknown, ctid: number, path: string): VeState {
 export class StateStore {
   constructor(readonly path: string, readonly ctid: number) {}
 
+  /** Read synchronously, as it is written (atomic-file.ts): a small file in the run directory. */
   async read(): Promise<VeState | undefined> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

@@ -5,8 +5,8 @@
  * are generated on read and never wait for a disk, and the thread-pool round trips of
  * async reads were most of the cost of `vzubc`/`vzlist` over many VEs.
  */
-import { readFileSync } from 'node:fs';
-import { writeFile, access } from 'node:fs/promises';
+import { accessSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { vzError } from '@vzkit/core';
 
 /** v1 reports "unlimited" as PAGE_COUNTER_MAX in bytes (~2^63); anything this big means no limit. */
@@ -36,6 +36,23 @@ export async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Writes a control file the kernel applies at once (device rules, pids.max, CPU shares
+ * and quota, cpuset lists, io limits) synchronously: a start writes a dozen or more, and
+ * each async write is a thread-pool round trip of the event loop's. Writes that can wait
+ * in the kernel stay with {@link writeCgroupFile}: membership (cgroup.procs waits for the
+ * threadgroup lock), memory limits (a lower one reclaims first), the freezer.
+ */
+export async function writeCgroupFileNow(path: string, value: string | number): Promise<void> {
+  const text = String(value);
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    const errno = errnoOf(e);
+    throw vzError('SYSTEM', `write ${text} to ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
+  }
+}
+
 export async function writeCgroupFile(path: string, value: string | number): Promise<void> {
   const text = String(value);
   try {
@@ -48,7 +65,7 @@ export async function writeCgroupFile(path: string, value: string | number): Pro
 
 export async function fileExists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    accessSync(path);
     return true;
   } catch {
     return false;

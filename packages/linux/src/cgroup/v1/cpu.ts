@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources } from '@vzkit/core';
-import { parseKeyedNumbers, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { parseKeyedNumbers, readNow, writeCgroupFileNow, type CgroupRead } from '../cgroupfs.js';
 
 /** The kernel's minimum for cpu.shares. */
 const MIN_SHARES = 2;
@@ -19,10 +19,10 @@ export function weightToShares(weight: number): number {
 }
 
 export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu']>): Promise<void> {
-  if (res.weight !== undefined) await writeCgroupFile(join(dir, 'cpu.shares'), weightToShares(res.weight));
+  if (res.weight !== undefined) await writeCgroupFileNow(join(dir, 'cpu.shares'), weightToShares(res.weight));
   // The period first: the kernel checks a new quota against the period in force.
-  if (res.period !== undefined) await writeCgroupFile(join(dir, 'cpu.cfs_period_us'), res.period);
-  if (res.quota !== undefined) await writeCgroupFile(join(dir, 'cpu.cfs_quota_us'), res.quota === null ? -1 : res.quota);
+  if (res.period !== undefined) await writeCgroupFileNow(join(dir, 'cpu.cfs_period_us'), res.period);
+  if (res.quota !== undefined) await writeCgroupFileNow(join(dir, 'cpu.cfs_quota_us'), res.quota === null ? -1 : res.quota);
 }
 
 /** Time the group spent throttled by its quota, in nanoseconds (undefined without cpu.stat). */

@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import type { CgroupResources } from '@vzkit/core';
-import { readCgroupFile, readOptional, writeCgroupFile } from '../cgroupfs.js';
+import { readCgroupFile, readOptional, writeCgroupFileNow } from '../cgroupfs.js';
 
 const SETS = ['cpuset.cpus', 'cpuset.mems'] as const;
 
@@ -14,12 +14,12 @@ export async function inheritCpuset(dir: string): Promise<void> {
     const own = await readOptional(join(dir, file));
     if (own !== undefined && own.trim() !== '') continue;
     const parent = (await readCgroupFile(join(dirname(dir), file))).trim();
-    await writeCgroupFile(join(dir, file), parent);
+    await writeCgroupFileNow(join(dir, file), parent);
   }
 }
 
 export async function setCpuset(dir: string, res: NonNullable<CgroupResources['cpuset']>): Promise<void> {
   // mems before cpus, like runc; either order is accepted while both stay non-empty.
-  if (res.mems !== undefined) await writeCgroupFile(join(dir, 'cpuset.mems'), res.mems);
-  if (res.cpus !== undefined) await writeCgroupFile(join(dir, 'cpuset.cpus'), res.cpus);
+  if (res.mems !== undefined) await writeCgroupFileNow(join(dir, 'cpuset.mems'), res.mems);
+  if (res.cpus !== undefined) await writeCgroupFileNow(join(dir, 'cpuset.cpus'), res.cpus);
 }

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources, type DeviceRule } from '@vzkit/core';
-import { writeCgroupFile } from '../cgroupfs.js';
+import { writeCgroupFileNow } from '../cgroupfs.js';
 
 export function deviceRuleText(r: DeviceRule): string {
   if (!/^[rwm]+$/.test(r.access)) throw vzError('BAD_VALUE', `device rule ${r.type} ${r.major}:${r.minor} ${r.access}: access is a mix of r, w and m`);
@@ -13,6 +13,6 @@ export function deviceRuleText(r: DeviceRule): string {
 
 export async function setDevices(dir: string, res: NonNullable<CgroupResources['devices']>): Promise<void> {
   const rules = res.allow.map(deviceRuleText);
-  await writeCgroupFile(join(dir, 'devices.deny'), 'a');
-  for (const rule of rules) await writeCgroupFile(join(dir, 'devices.allow'), rule);
+  await writeCgroupFileNow(join(dir, 'devices.deny'), 'a');
+  for (const rule of rules) await writeCgroupFileNow(join(dir, 'devices.allow'), rule);
 }

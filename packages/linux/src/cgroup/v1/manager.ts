@@ -2,7 +2,8 @@
  * The cgroup v1 backend: one directory per group in each mounted hierarchy vzkit uses,
  * limits written through the per-controller modules next to this file.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { vzError, type CgroupManager, type CgroupRef, type CgroupResources, type CgroupStats } from '@vzkit/core';
 import { errnoOf, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
@@ -90,7 +91,12 @@ export class CgroupV1Manager implements CgroupManager {
 
   async exists(group: CgroupRef): Promise<boolean> {
     const dir = await this.#primaryDir(group);
-    return dir !== undefined && (await stat(dir).then((s) => s.isDirectory(), () => false));
+    if (dir === undefined) return false;
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
   }
 
   async create(group: CgroupRef): Promise<void> {
@@ -101,7 +107,8 @@ export class CgroupV1Manager implements CgroupManager {
         for (const segment of g.segments) {
           dir = join(dir, segment);
           try {
-            await mkdir(dir);
+            // Synchronous, like the cgroupfs writes that follow (cgroupfs.ts).
+            mkdirSync(dir);
           } catch (e) {
             if (errnoOf(e) !== 'EEXIST') throw vzError('SYSTEM', `mkdir ${dir}: ${errnoOf(e) ?? String(e)}`, { errno: errnoOf(e), path: dir, cause: e });
           }

@@ -1,11 +1,11 @@
 /** pids controller: the NPROC-style task limit (pids.max), its failure counter and peak. */
 import { join } from 'node:path';
 import type { CgroupResources, CgroupStats } from '@vzkit/core';
-import { numberIn, parseKeyedNumbers, readNow, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { numberIn, parseKeyedNumbers, readNow, requiredText, writeCgroupFileNow, type CgroupRead } from '../cgroupfs.js';
 
 export async function setPids(dir: string, res: NonNullable<CgroupResources['pids']>): Promise<void> {
   if (res.max === undefined) return;
-  await writeCgroupFile(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
+  await writeCgroupFileNow(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
 }
 
 export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { parseKeyedNumbers, readCgroupFile, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { parseKeyedNumbers, readCgroupFile, readNow, writeCgroupFileNow, type CgroupRead } from '../cgroupfs.js';
 
 /** The kernel's default period when cpu.max cannot be read back. */
 const DEFAULT_PERIOD = 100000;
@@ -18,14 +18,14 @@ export function checkWeight(weight: number): number {
 }
 
 export async function setCpu(dir: string, res: NonNullable<CgroupResources['cpu']>): Promise<void> {
-  if (res.weight !== undefined) await writeCgroupFile(join(dir, 'cpu.weight'), checkWeight(res.weight));
+  if (res.weight !== undefined) await writeCgroupFileNow(join(dir, 'cpu.weight'), checkWeight(res.weight));
   if (res.quota === undefined && res.period === undefined) return;
   // One file holds both: what is not given is kept from the current value.
   const path = join(dir, 'cpu.max');
   const [curQuota = 'max', curPeriod = String(DEFAULT_PERIOD)] = (await readCgroupFile(path)).trim().split(/\s+/);
   const quota = res.quota === undefined ? curQuota : res.quota === null ? 'max' : String(res.quota);
   const period = res.period === undefined ? curPeriod : String(res.period);
-  await writeCgroupFile(path, `${quota} ${period}`);
+  await writeCgroupFileNow(path, `${quota} ${period}`);
 }
 
 /** CPU time used and time throttled, in nanoseconds; undefined without cpu.stat. */

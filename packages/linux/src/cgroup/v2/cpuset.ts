@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import type { CgroupResources } from '@vzkit/core';
-import { writeCgroupFile } from '../cgroupfs.js';
+import { writeCgroupFileNow } from '../cgroupfs.js';
 
 export async function setCpuset(dir: string, res: NonNullable<CgroupResources['cpuset']>): Promise<void> {
-  if (res.mems !== undefined) await writeCgroupFile(join(dir, 'cpuset.mems'), res.mems);
-  if (res.cpus !== undefined) await writeCgroupFile(join(dir, 'cpuset.cpus'), res.cpus);
+  if (res.mems !== undefined) await writeCgroupFileNow(join(dir, 'cpuset.mems'), res.mems);
+  if (res.cpus !== undefined) await writeCgroupFileNow(join(dir, 'cpuset.cpus'), res.cpus);
 }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { vzError, type CgroupResources, type IoLimit } from '@vzkit/core';
-import { fileExists, writeCgroupFile } from '../cgroupfs.js';
+import { fileExists, writeCgroupFileNow } from '../cgroupfs.js';
 
 const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(n)));
 
@@ -16,16 +16,16 @@ export function ioMaxLine(l: IoLimit): string {
 }
 
 export async function setIo(dir: string, res: NonNullable<CgroupResources['io']>, group: string): Promise<void> {
-  for (const limit of res.limits ?? []) await writeCgroupFile(join(dir, 'io.max'), ioMaxLine(limit));
+  for (const limit of res.limits ?? []) await writeCgroupFileNow(join(dir, 'io.max'), ioMaxLine(limit));
   if (res.weight === undefined) return;
   const weight = res.weight ?? 100;
   let written = false;
   if (await fileExists(join(dir, 'io.weight'))) {
-    await writeCgroupFile(join(dir, 'io.weight'), `default ${clamp(weight, 1, 10000)}`);
+    await writeCgroupFileNow(join(dir, 'io.weight'), `default ${clamp(weight, 1, 10000)}`);
     written = true;
   }
   if (await fileExists(join(dir, 'io.bfq.weight'))) {
-    await writeCgroupFile(join(dir, 'io.bfq.weight'), `default ${clamp(weight, 1, 1000)}`);
+    await writeCgroupFileNow(join(dir, 'io.bfq.weight'), `default ${clamp(weight, 1, 1000)}`);
     written = true;
   }
   if (!written) {

@@ -1,11 +1,11 @@
 /** pids controller: the NPROC-style task limit (pids.max), refused forks and the peak. */
 import { join } from 'node:path';
 import type { CgroupResources, CgroupStats } from '@vzkit/core';
-import { limitIn, numberIn, parseKeyedNumbers, readNow, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { limitIn, numberIn, parseKeyedNumbers, readNow, writeCgroupFileNow, type CgroupRead } from '../cgroupfs.js';
 
 export async function setPids(dir: string, res: NonNullable<CgroupResources['pids']>): Promise<void> {
   if (res.max === undefined) return;
-  await writeCgroupFile(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
+  await writeCgroupFileNow(join(dir, 'pids.max'), res.max === null ? 'max' : res.max);
 }
 
 export function pidsStats(dir: string, read: CgroupRead = readNow): NonNullable<CgroupStats['pids']> {
