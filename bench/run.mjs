@@ -16,6 +16,7 @@ import { benchQuota } from './quota.mjs';
 import { benchVzkitd } from './vzkitd.mjs';
 import { benchScrape } from './scrape.mjs';
 import { benchProcfs } from './procfs.mjs';
+import { benchBulk } from './bulk.mjs';
 import { buildReport, plotFiles, renderMarkdown, stampOf } from './lib/report.mjs';
 import { snapshotCli } from './lib/sandbox.mjs';
 
@@ -48,6 +49,7 @@ const plan = {
   vzkitd: () => benchVzkitd({ runs: quick ? 5 : 20, bulk: quick ? 20 : 100, log }),
   scrape: () => benchScrape({ ves: quick ? 100 : 1000, runs: quick ? 5 : 20, log }),
   procfs: () => benchProcfs({ rounds: quick ? 3 : 10, reads: quick ? 100 : 300, log }),
+  bulk: () => benchBulk({ ves: quick ? 20 : 100, rounds: quick ? 1 : 3, parallel: 8, log }),
 };
 
 snapshotCli();

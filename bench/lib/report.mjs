@@ -14,6 +14,7 @@ import { renderQuota } from '../quota.mjs';
 import { renderVzkitd } from '../vzkitd.mjs';
 import { renderScrape } from '../scrape.mjs';
 import { renderProcfs } from '../procfs.mjs';
+import { renderBulk } from '../bulk.mjs';
 
 export const REPORT_VERSION = 2;
 
@@ -31,6 +32,7 @@ export const SECTIONS = {
   vzkitd: { title: 'vzkitd: API beside vzctl, bulk start and stop, metrics scrape', render: renderVzkitd, file: 'bench/vzkitd.mjs' },
   scrape: { title: 'vzkitd: metrics scrape at 1000 running VEs', render: renderScrape, file: 'bench/scrape.mjs' },
   procfs: { title: 'vzprocfs: reads of /dev/vz and /proc/meminfo inside a VE, beside lxcfs', render: renderProcfs, file: 'bench/procfs.mjs' },
+  bulk: { title: 'bulk start of 100 VEs beside crun, interleaved', render: renderBulk, file: 'bench/bulk.mjs' },
 };
 
 /** `2026-12-01T17:00:00.000Z` → `2026-12-01-17-00-00`, the results' file names. */
