@@ -46,9 +46,17 @@ async function pidOf(host: Host, inst: Instance): Promise<number | undefined> {
   return Number.isInteger(pid) && pid > 0 && (await host.processes.alive(pid)) ? pid : undefined;
 }
 
+/**
+ * What is mounted on the instance's mount point: asked of the point itself, not of the
+ * mount table, which every start would read whole (it grows with every running VE).
+ * statfs tells FUSE only by its magic (`fuse`), and nothing but the server mounts FUSE
+ * on this vzkit-owned path; a FUSE mount whose server died answers ENOTCONN, and is the
+ * server's all the same.
+ */
 async function mounted(host: Host, inst: Instance): Promise<'ours' | 'other' | undefined> {
-  const m = (await host.mounts.list()).find((e) => e.target === inst.mnt);
-  return m === undefined ? undefined : m.fstype === `fuse.${FS_NAME}` ? 'ours' : 'other';
+  if (!(await host.mounts.isMountPoint(inst.mnt))) return undefined;
+  const type = await host.fs.statfs(inst.mnt).then((s) => s.type, () => 'fuse');
+  return type === 'fuse' || type === `fuse.${FS_NAME}` ? 'ours' : 'other';
 }
 
 /** Why the server cannot run here, or undefined when it can. */
@@ -58,12 +66,28 @@ export async function unavailable(host: Host, server: readonly string[] | undefi
   return undefined;
 }
 
+/** The last operation queued on each instance by this process (its lock directory's path). */
+const queued = new Map<string, Promise<void>>();
+
 /**
  * Serializes what vzctl processes do to one instance (two VEs starting at once must not
  * start two servers on one mount): mkdir is atomic. A lock whose holder died is taken over.
+ * The VEs one process starts at once (a bulk start, vzkitd) queue here first, as with
+ * lxcfs (packages/lxcfs/src/daemon.ts): polling the directory among themselves left the
+ * lock free while they slept.
  */
-async function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
+function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
   const lock = `${inst.dir}.lock`;
+  const run = (queued.get(lock) ?? Promise.resolve()).then(() => withLockDir(host, inst, lock, fn));
+  const tail = run.then(() => undefined, () => undefined);
+  queued.set(lock, tail);
+  void tail.then(() => {
+    if (queued.get(lock) === tail) queued.delete(lock);
+  });
+  return run;
+}
+
+async function withLockDir<T>(host: Host, inst: Instance, lock: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   await host.fs.mkdir(dirname(lock), { recursive: true });
   for (;;) {
@@ -96,8 +120,10 @@ async function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Pr
  */
 export async function ensureRunning(host: Host, inst: Instance, server: readonly string[]): Promise<void> {
   const pid = await pidOf(host, inst);
+  // The server that runs holds its mount: a mount point there is its (statfs would ask
+  // the server itself, which a bulk start keeps busy with the other VEs' lookups).
+  if (pid !== undefined && (await host.mounts.isMountPoint(inst.mnt))) return;
   const mount = await mounted(host, inst);
-  if (pid !== undefined && mount === 'ours') return;
   if (mount !== undefined) await host.mounts.umount(inst.mnt, { detach: true });
   if (pid !== undefined) await host.processes.signal(pid, 'SIGKILL');
   // 0711: a VE's root (an unprivileged host uid) passes through to the files its binds
@@ -135,7 +161,8 @@ export async function register(host: Host, inst: Instance, ctid: number, entry: 
 
 /** Whether VE `ctid` uses the running server: its files may be bound into it. */
 export async function serving(host: Host, inst: Instance, ctid: number): Promise<boolean> {
-  return (await host.fs.exists(userFile(inst, ctid))) && (await mounted(host, inst)) === 'ours';
+  // Registered by acquire, which saw the server's mount there a moment ago.
+  return (await host.fs.exists(userFile(inst, ctid))) && (await host.mounts.isMountPoint(inst.mnt));
 }
 
 /** The VEs the server serves, as the registry says. */

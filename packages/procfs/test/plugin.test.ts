@@ -105,6 +105,21 @@ describe('/dev/vz inside a VE', () => {
     expect(await fake.fs.exists(instanceFor(paths.run).dir)).toBe(false);
   });
 
+  it('VEs one process starts at once, queued for the lock in the process: one server, each VE its own rows, the last stop ends it', async () => {
+    const ctids = [111, 112, 113, 114];
+    for (const c of ctids) await created(c);
+    const pids = await Promise.all(ctids.map((c) => rt.start(c)));
+    expect(servers).toHaveLength(1);
+    expect(served()).toHaveLength(1);
+    for (const [i, pid] of pids.entries()) {
+      expect((await inside(pid, '/dev/vz/user_beancounters')).match(/^ +\d+:/gm)).toEqual([`      ${ctids[i]}:`]);
+    }
+    await Promise.all(ctids.slice(0, 3).map((c) => rt.stop(c, { fast: true })));
+    expect(served()).toHaveLength(1);
+    await rt.stop(114, { fast: true });
+    expect(served()).toHaveLength(0);
+  });
+
   it("knows a VE at its first read even when the registry was read a moment before it registered", async () => {
     await created(101);
     await created(102);
