@@ -670,11 +670,20 @@ export interface ServedFs {
    */
   readonly openLimit?: number;
   /**
-   * The content of file `path` for one open by `caller`. Throwing an error whose `errno`
-   * is a name (`EACCES`, `ENOENT`) refuses the open with it; any other error refuses it
-   * with EIO.
+   * A directory entry (`ve`) under which each name the server accepts (`exists`) is a
+   * copy of the whole tree of its own (`ve/101/meminfo`), opened with that name as the
+   * scope. Every owner walks its own copy: a FUSE name that is looked up anew at every
+   * walk (each walk its own file) races in the kernel when processes of many owners walk
+   * it at once (seen as ENOENT with eight VEs starting together).
    */
-  open(path: string, caller: FuseCaller): Promise<ServedContent>;
+  readonly scopes?: { readonly dir: string; exists(name: string): Promise<boolean> };
+  /**
+   * The content of file `path` (relative to its tree) for one open by `caller`, of the
+   * copy `scope` (see {@link scopes}) or of the top tree (undefined). Throwing an error
+   * whose `errno` is a name (`EACCES`, `ENOENT`) refuses the open with it; any other
+   * error refuses it with EIO.
+   */
+  open(path: string, caller: FuseCaller, scope?: string): Promise<ServedContent>;
 }
 
 /** A mounted {@link ServedFs} this process answers. */

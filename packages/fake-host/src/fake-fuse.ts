@@ -23,23 +23,37 @@ export class FuseSuperblock extends Superblock {
 
   constructor(dev: number, name: string, readonly served: ServedFs, readonly k: FakeKernel) {
     super(dev, `fuse.${name}`, name, 'user_id=0,group_id=0,default_permissions,allow_other');
-    const nodes = new Map<string, FuseNode>([['', new FuseNode(this, '', 'dir', 0o555)]]);
-    for (const e of [...served.entries].sort((a, b) => a.path.split('/').length - b.path.split('/').length)) {
+    this.root = this.tree(undefined);
+  }
+
+  /**
+   * The tree of served entries: the top one, or scope `scope`'s copy (without the scopes
+   * directory). The fake makes a copy for any name looked up there; the server's own
+   * check of the scope is its `open`'s, which is what decides what a caller reads.
+   */
+  tree(scope: string | undefined): FuseNode {
+    const dir = this.served.scopes?.dir;
+    const nodes = new Map<string, FuseNode>([['', new FuseNode(this, '', 'dir', 0o555, scope, scope === undefined && dir === '')]]);
+    for (const e of [...this.served.entries].sort((a, b) => a.path.split('/').length - b.path.split('/').length)) {
+      if (scope !== undefined && dir !== undefined && (e.path === dir || e.path.startsWith(`${dir}/`))) continue;
       const cut = e.path.lastIndexOf('/');
       const parent = nodes.get(cut < 0 ? '' : e.path.slice(0, cut));
       if (!parent) throw new Error(`served file ${e.path}: its directory is not an entry`);
-      const node = new FuseNode(this, e.path, e.type, e.mode);
+      const node = new FuseNode(this, e.path, e.type, e.mode, scope, scope === undefined && e.path === dir);
       parent.children.set(e.path.slice(cut + 1), node);
       nodes.set(e.path, node);
     }
-    this.root = nodes.get('')!;
+    return nodes.get('')!;
   }
 }
 
 class FuseNode implements Vnode, AsyncReadable {
   readonly children = new Map<string, FuseNode>();
 
-  constructor(readonly sb: FuseSuperblock, readonly path: string, readonly type: 'dir' | 'file', private readonly mode: number) {}
+  constructor(
+    readonly sb: FuseSuperblock, readonly path: string, readonly type: 'dir' | 'file', private readonly mode: number,
+    readonly scope: string | undefined, private readonly scopes = false,
+  ) {}
 
   private connected(): void {
     if (!this.sb.connected) throw fault('ENOTCONN');
@@ -52,13 +66,19 @@ class FuseNode implements Vnode, AsyncReadable {
 
   lookup(name: string): Vnode | undefined {
     this.connected();
+    if (this.scopes) {
+      let copy = this.children.get(name);
+      if (!copy) this.children.set(name, (copy = this.sb.tree(name)));
+      return copy;
+    }
     return this.children.get(name);
   }
 
   list(): string[] {
     this.connected();
     if (this.type !== 'dir') throw fault('ENOTDIR');
-    return [...this.children.keys()].sort();
+    // The scopes are not listed: each is found by its name.
+    return this.scopes ? [] : [...this.children.keys()].sort();
   }
 
   read(): Uint8Array {
@@ -73,7 +93,7 @@ class FuseNode implements Vnode, AsyncReadable {
     this.sb.opens.push({ path: this.path, pid: caller.pid });
     try {
       // The fake's read opens and closes at once: no handle stays held against openLimit.
-      return bytes((await this.sb.served.open(this.path, caller)).data);
+      return bytes((await this.sb.served.open(this.path, caller, this.scope)).data);
     } catch (e) {
       const errno = (e as { errno?: unknown }).errno;
       throw fault(typeof errno === 'string' ? (errno as Errno) : 'EIO');

@@ -54,12 +54,16 @@ const O_ACCMODE = 3;
 const NODES_PER_OPEN = 16;
 /** Node ids of per-lookup file nodes start here, far above the fixed tree's. */
 const FIRST_FILE_ID = 1n << 32n;
+/** Node ids of the scopes' copies of the tree start here, between the two. */
+const FIRST_SCOPED_ID = 1n << 20n;
 
 const errno = (name: string): number => (constants.errno as Record<string, number>)[name] ?? constants.errno.EIO;
 
 interface Node {
   id: bigint;
+  /** Relative to its tree: the top tree, or the copy named `scope`. */
   path: string;
+  scope?: string;
   type: 'dir' | 'file';
   mode: number;
   parent: bigint;
@@ -115,9 +119,42 @@ class FuseServer {
   private readonly handlesOf = new Map<string, number>();
   private readonly recent = new Map<string, { at: number; content: Promise<{ data: Buffer; owner: string }> }>();
   private readonly mounted = Date.now() / 1000;
+  /** The directory whose names are scopes, and each scope's copy of the tree (its root's id). */
+  private readonly scopesDir: bigint | undefined;
+  private readonly scoped = new Map<string, Promise<bigint | undefined>>();
+  private nextScoped = FIRST_SCOPED_ID;
 
   constructor(private readonly fd: number, private readonly fs: ServedFs, private readonly timeoutSec: number) {
     this.tree = buildTree(fs.entries);
+    const dir = fs.scopes && [...this.tree.values()].find((n) => n.path === fs.scopes!.dir && n.type === 'dir');
+    if (fs.scopes && !dir) throw vzError('BAD_VALUE', `served scopes directory ${fs.scopes.dir}: not a directory entry`);
+    this.scopesDir = dir ? dir.id : undefined;
+  }
+
+  /** The root of scope `name`'s copy of the tree, made at its first lookup; undefined when the server knows no such scope. */
+  private scope(name: string): Promise<bigint | undefined> {
+    let root = this.scoped.get(name);
+    if (!root) {
+      root = this.fs.scopes!.exists(name).then((ok) => (ok ? this.copyTree(name) : undefined));
+      // Refused names are asked again next time (the scope may exist by then).
+      root.then((id) => id === undefined && this.scoped.delete(name), () => this.scoped.delete(name));
+      this.scoped.set(name, root);
+    }
+    return root;
+  }
+
+  /** Copies the top tree, less the scopes directory, as scope `name`. */
+  private copyTree(name: string): bigint {
+    const under = this.tree.get(this.scopesDir!)!.path + '/';
+    const ids = new Map<bigint, bigint>();
+    const top = [...this.tree.values()].filter((n) => n.scope === undefined && n.id !== this.scopesDir && !n.path.startsWith(under));
+    for (const n of top) ids.set(n.id, this.nextScoped++);
+    for (const n of top) {
+      const children = new Map([...n.children].filter(([, id]) => ids.has(id)).map(([k, id]) => [k, ids.get(id)!]));
+      const parent = n.id === ROOT_ID ? this.scopesDir! : ids.get(n.parent)!;
+      this.tree.set(ids.get(n.id)!, { ...n, id: ids.get(n.id)!, parent, children, scope: name });
+    }
+    return ids.get(ROOT_ID)!;
   }
 
   /** Answers requests until the kernel ends the session (ENODEV after the unmount, ECONNABORTED after an abort). */
@@ -252,7 +289,8 @@ class FuseServer {
 
   private async lookup(req: Request): Promise<void> {
     const dir = this.tree.get(req.nodeid);
-    const id = dir?.type === 'dir' ? dir.children.get(decodeName(req.body)) : undefined;
+    const name = decodeName(req.body);
+    const id = dir?.type !== 'dir' ? undefined : dir.id === this.scopesDir ? await this.scope(name) : dir.children.get(name);
     const entry = id === undefined ? undefined : this.tree.get(id);
     if (!entry) return void this.reply(req, undefined, constants.errno.ENOENT);
     if (entry.type === 'dir') return void this.reply(req, encodeEntry(entry.id, this.attr(entry), VALID_SEC));
@@ -309,10 +347,10 @@ class FuseServer {
   private content(entry: Node, caller: FuseCaller): Promise<{ data: Buffer; owner: string }> {
     const now = Date.now();
     for (const [k, v] of this.recent) if (now - v.at > REUSE_MS) this.recent.delete(k);
-    const key = `${caller.pid}/${entry.path}`;
+    const key = `${caller.pid}/${entry.scope ?? ''}/${entry.path}`;
     const seen = this.recent.get(key);
     if (seen) return seen.content;
-    const content = this.fs.open(entry.path, caller).then((c) => ({ data: Buffer.from(c.data), owner: c.owner ?? '' }));
+    const content = this.fs.open(entry.path, caller, entry.scope).then((c) => ({ data: Buffer.from(c.data), owner: c.owner ?? '' }));
     this.recent.set(key, { at: now, content });
     content.catch(() => this.recent.delete(key));
     return content;

@@ -168,6 +168,25 @@ describe('LinuxFuseService', () => {
     await session.done;
   }, 60_000);
 
+  it("gives each scope its own copy of the tree, opened with the scope's name, and binds from eight scopes at once all hold", async () => {
+    const names = ['1', '2', '3', '4', '5', '6', '7', '8'];
+    session = await service.serve(mnt, {
+      ...files(answer),
+      entries: [...files(answer).entries, { path: 'ses', type: 'dir', mode: 0o555 }],
+      scopes: { dir: 'ses', exists: async (name) => names.includes(name) },
+      open: async (path, caller, scope) => ({ data: `${path} scope=${scope ?? '-'}\n` }),
+    }, { name: 'vztest' });
+    expect((await sh(`cat ${mnt}/ses/1/who ${mnt}/ses/2/vz/veinfo ${mnt}/who`)).stdout).toBe('who scope=1\nvz/veinfo scope=2\nwho scope=-\n');
+    expect((await sh(`ls ${mnt}/ses/1`)).stdout.split('\n').filter(Boolean).sort()).toEqual(['big', 'root-only', 'slow', 'vz', 'who']);
+    expect((await sh(`ls ${mnt}/ses`)).stdout).toBe('');
+    expect((await sh(`cat ${mnt}/ses/9/who`)).stderr).toMatch(/No such file/);
+    // What a bulk start does: each VE's launcher binds its own scope's files, eight at once
+    // (one shared name looked up anew by every walker made some binds fail with ENOENT).
+    const binds = await Promise.all(names.map((n) => sh(
+      `set -e; mkdir -p ${dir}/t${n}; : > ${dir}/t${n}/f; for i in $(seq 30); do unshare -m sh -c "mount --bind ${mnt}/ses/${n}/who ${dir}/t${n}/f && cat ${dir}/t${n}/f" >/dev/null; done`)));
+    expect(binds.map((b) => b.stderr).filter(Boolean)).toEqual([]);
+  });
+
   it('ends the session when unmounted', async () => {
     const s = await service.serve(mnt, files(answer), { name: 'vztest' });
     await s.close();

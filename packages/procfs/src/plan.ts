@@ -6,6 +6,13 @@
 import { join } from 'node:path';
 import type { CgroupStats, ChildOp, ServedEntry } from '@vzkit/core';
 
+/**
+ * The directory of the server's mount under which each served VE has its own copy of the
+ * files (`ve/101/meminfo`): a VE's binds come from its copy, so no two VEs walk one name
+ * (ServedFs.scopes). The top copy is the host's root's view.
+ */
+export const SCOPES_DIR = 've';
+
 /** The files of the server's mount (relative to it). */
 export const SERVED: readonly ServedEntry[] = [
   { path: 'meminfo', type: 'file', mode: 0o444 },
@@ -13,7 +20,11 @@ export const SERVED: readonly ServedEntry[] = [
   { path: 'vz', type: 'dir', mode: 0o555 },
   { path: 'vz/user_beancounters', type: 'file', mode: 0o444 },
   { path: 'vz/veinfo', type: 'file', mode: 0o444 },
+  { path: SCOPES_DIR, type: 'dir', mode: 0o555 },
 ];
+
+/** VE `ctid`'s own copy of the files under the server's mount `mnt`. */
+export const scopeDir = (mnt: string, ctid: number): string => join(mnt, SCOPES_DIR, String(ctid));
 
 /**
  * Where OpenVZ's files appear inside a VE. Their own paths (/proc/user_beancounters,
@@ -25,12 +36,12 @@ export const VZ_DIR = '/dev/vz';
 /** The /proc views this server offers instead of lxcfs's (the PROC_FILES service). */
 export const PROC_VIEWS: Readonly<Record<string, string>> = { 'proc/meminfo': 'meminfo', 'proc/swaps': 'swaps' };
 
-/** The ops that put the OpenVZ files in the VE: /dev/vz made in its /dev and the server's directory bound onto it. */
-export function vzDirOps(mnt: string, root: string): ChildOp[] {
+/** The ops that put the OpenVZ files in the VE: /dev/vz made in its /dev and its copy's directory (`scope`: {@link scopeDir}) bound onto it. */
+export function vzDirOps(scope: string, root: string): ChildOp[] {
   const target = join(root, VZ_DIR);
   return [
     { op: 'mkdir', path: target, mode: 0o555 },
-    { op: 'mount', source: join(mnt, 'vz'), target, fstype: 'none', flags: ['bind'] },
+    { op: 'mount', source: join(scope, 'vz'), target, fstype: 'none', flags: ['bind'] },
   ];
 }
 

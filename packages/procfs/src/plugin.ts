@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import { definePlugin, HOST, PROC_FILES, type HookContext, type Plugin, type ProcFiles, type VeContext } from '@vzkit/core';
 import { acquire, instanceFor, keepUp, register, release, serving, unavailable } from './instance.js';
-import { PROC_VIEWS, ownCgroupLines, vzDirOps } from './plan.js';
+import { PROC_VIEWS, ownCgroupLines, scopeDir, vzDirOps } from './plan.js';
 import { vzprocfsCommand } from './command.js';
 import { join } from 'node:path';
 
@@ -47,7 +47,7 @@ export function createProcfsPlugin(opts: ProcfsOptions = {}): Plugin<ProcfsState
             const file = PROC_VIEWS[view];
             if (!file) return undefined;
             const inst = instanceOf(ve);
-            return (await serving(host, inst, ve.ctid)) ? join(inst.mnt, file) : undefined;
+            return (await serving(host, inst, ve.ctid)) ? join(scopeDir(inst.mnt, ve.ctid), file) : undefined;
           },
         };
       },
@@ -81,7 +81,7 @@ export function createProcfsPlugin(opts: ProcfsOptions = {}): Plugin<ProcfsState
           await releaseFor(ctx);
           return;
         }
-        plan.add('rootfs', ...vzDirOps(instanceOf(ctx.ve).mnt, ctx.ve.paths.root));
+        plan.add('rootfs', ...vzDirOps(scopeDir(instanceOf(ctx.ve).mnt, ctx.ve.ctid), ctx.ve.paths.root));
       },
 
       async attach(ctx, pid) {

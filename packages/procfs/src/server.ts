@@ -17,8 +17,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FuseCaller, type Runtime, type ServedContent, type ServedFs } from '@vzkit/core';
 import { UBC_PARAMS, renderRaw } from '@vzkit/ubc';
-import { users, type Instance, type UserEntry } from './instance.js';
-import { SERVED, meminfoView, renderMeminfo, renderSwaps, veOfCgroup, veinfoLine } from './plan.js';
+import { registered, users, type Instance, type UserEntry } from './instance.js';
+import { SCOPES_DIR, SERVED, meminfoView, renderMeminfo, renderSwaps, veOfCgroup, veinfoLine } from './plan.js';
 
 /** How long one read may take before the opener gets EIO (the kernel aborts the whole connection at 30 s). */
 const DEADLINE_MS = 10_000;
@@ -188,11 +188,20 @@ export function procfsFiles(rt: Runtime, inst: Instance, opts: { deadlineMs?: nu
   return {
     entries: SERVED,
     openLimit: OPEN_LIMIT,
-    async open(path: string, caller: FuseCaller): Promise<ServedContent> {
+    scopes: { dir: SCOPES_DIR, exists: async (name) => /^[1-9]\d{0,9}$/.test(name) && registered(host, inst, Number(name)) },
+    async open(path: string, caller: FuseCaller, scope?: string): Promise<ServedContent> {
       const ctid = await veOf(caller);
       const deadline = opts.deadlineMs ?? DEADLINE_MS;
+      // A VE's process reads its own VE's copy only (it has no other bound in); the host's
+      // root reads any: a VE's copy as that VE sees it, the top one as the host's view.
+      if (scope !== undefined && ctid !== undefined && String(ctid) !== scope) throw refused('EACCES', `process ${caller.pid} of CT ${ctid} opened CT ${scope}'s ${path}`);
       if (ctid === undefined) {
         if (caller.uid !== 0) throw refused('EACCES', `uid ${caller.uid} is in no VE this server serves`);
+        if (scope !== undefined) {
+          const of = Number(scope);
+          await loadSince(performance.now());
+          return { data: await withDeadline(content(of, path), deadline), owner: 'host' };
+        }
         return { data: await withDeadline(hostContent(path), deadline), owner: 'host' };
       }
       return { data: await withDeadline(queue.run(`${ctid}/${path}`, () => content(ctid, path)), deadline), owner: `CT ${ctid}` };

@@ -144,6 +144,22 @@ describe('/dev/vz inside a VE', () => {
     expect((user as { errno?: string }).errno).toBe('EACCES');
   });
 
+  it("binds each VE's files from its own copy; a VE's process cannot open another's copy, the host's root can", async () => {
+    await created(101);
+    await created(102);
+    const a = await rt.start(101);
+    await rt.start(102);
+    const inst = instanceFor(paths.run);
+    const files = procfsFiles(rt, inst);
+    const refusal = await files.open('vz/veinfo', { pid: a, uid: 0, gid: 0 }, '102').catch((e: unknown) => e);
+    expect((refusal as { errno?: string }).errno).toBe('EACCES');
+    expect((await files.open('vz/veinfo', { pid: fake.selfPid, uid: 0, gid: 0 }, '102')).data).toMatch(/^ {7}102 /);
+    expect(await fake.fs.readFile(join(inst.mnt, 've/101/vz/veinfo'))).toMatch(/^ {7}101 /);
+    // Only registered VEs have a copy.
+    expect(await files.scopes!.exists('103')).toBe(false);
+    expect(await files.scopes!.exists('101')).toBe(true);
+  });
+
   it('cannot be written, made or removed inside', async () => {
     await created(101);
     const pid = await rt.start(101);
