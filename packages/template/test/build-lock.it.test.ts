@@ -21,7 +21,10 @@ let one: VztmplCli;
 let two: VztmplCli;
 
 beforeAll(async () => {
-  await new VztmplCli().setup();
+  // Only for the bundle: this root is not used, and goes at once.
+  const bundler = new VztmplCli();
+  await bundler.setup();
+  await bundler.teardown();
 }, 120_000);
 
 beforeEach(async () => {
