@@ -23,6 +23,7 @@ export { StateStore, type VeState, type StatePhase } from './state.js';
 export { DEFAULT_STOP_TIMEOUT_MS } from './lifecycle/stop.js';
 export { armFault, faultPoint } from './fault.js';
 export { FileLock, type LockFs, type LockHolder, type LockOptions } from './lock.js';
+export { TurnLock, turnLock, type LockTurn } from './turn-lock.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { readGuestFile, writeGuestFile, statGuestFile, skipIfRefused, isGuestFileRefusal, guestRefusal, guestPathParts, type GuestCtx } from './guest-files.js';
 export * from './services.js';

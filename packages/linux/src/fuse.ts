@@ -17,9 +17,11 @@
  * open (no FOPEN_KEEP_CACHE): sendfile and splice (busybox `cat`) read it up to the
  * inode's size, which for a size-0, direct-I/O file like lxcfs's is nothing (Linux up to
  * 6.18 at least, until "fuse: use copy_splice_read for FOPEN_DIRECT_IO"). So the size is
- * kept right: the lookup answers the content's, and each open stores the last byte of
- * its content (FUSE_NOTIFY_STORE), which grows the kernel's size to it; a shorter content
- * shrinks it at the first short read.
+ * kept right at each open: it stores the last byte of its content (FUSE_NOTIFY_STORE),
+ * which grows the kernel's size to it; a shorter content shrinks it at the first short
+ * read. A lookup makes no content (a new node is size 0, as procfs's files are until
+ * read): a walk that only binds or stats a file, as a VE's start does, costs the server
+ * nothing but the node.
  */
 import { closeSync, openSync, read, writeSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -35,12 +37,6 @@ import { errnoCode } from './errno.js';
 const VALID_SEC = 3600;
 /** Larger than any request of a read-only filesystem (the kernel wants at least 8 KiB). */
 const READ_BUFFER = 256 * 1024;
-/**
- * A path walk over a cached name first revalidates it (one lookup: a new node, so the
- * name is dropped) and then looks it up again: the second lookup of the same process
- * within this time takes the content of the first.
- */
-const REUSE_MS = 100;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const O_ACCMODE = 3;
@@ -117,7 +113,6 @@ class FuseServer {
    */
   private readonly nodesOf = new Map<string, number>();
   private readonly handlesOf = new Map<string, number>();
-  private readonly recent = new Map<string, { at: number; content: Promise<{ data: Buffer; owner: string }> }>();
   private readonly mounted = Date.now() / 1000;
   /** The directory whose names are scopes, and each scope's copy of the tree (its root's id). */
   private readonly scopesDir: bigint | undefined;
@@ -294,22 +289,17 @@ class FuseServer {
     const entry = id === undefined ? undefined : this.tree.get(id);
     if (!entry) return void this.reply(req, undefined, constants.errno.ENOENT);
     if (entry.type === 'dir') return void this.reply(req, encodeEntry(entry.id, this.attr(entry), VALID_SEC));
-    let made: { data: Buffer; owner: string };
-    try {
-      made = await this.content(entry, { pid: req.pid, uid: req.uid, gid: req.gid });
-    } catch (e) {
-      const name = (e as { errno?: unknown }).errno;
-      return void this.reply(req, undefined, typeof name === 'string' ? errno(name) : constants.errno.EIO);
-    }
-    if (!this.take(this.nodesOf, made.owner, NODES_PER_OPEN)) return void this.reply(req, undefined, constants.errno.EMFILE);
-    const node: FileNode = { entry, size: made.data.length, owner: made.owner, lookups: 1n };
+    // Counted against the copy walked (a VE reaches only its own) or, in the top tree, the walker's uid.
+    const owner = entry.scope !== undefined ? `scope ${entry.scope}` : `uid ${req.uid}`;
+    if (!this.take(this.nodesOf, owner, NODES_PER_OPEN)) return void this.reply(req, undefined, constants.errno.EMFILE);
+    const node: FileNode = { entry, size: 0, owner, lookups: 1n };
     const nodeid = this.nextFile++;
     this.files.set(nodeid, node);
     // Entry timeout 0: the next walk looks the name up again, for whoever walks it.
-    if (!this.reply(req, encodeEntry(nodeid, this.attr(entry, made.data.length), 0, VALID_SEC))) this.forget(nodeid, 1n);
+    if (!this.reply(req, encodeEntry(nodeid, this.attr(entry, 0), 0, VALID_SEC))) this.forget(nodeid, 1n);
   }
 
-  /** An open: the content made for the opener (the one its lookup just made, when it walked here itself). */
+  /** An open: the content made for the opener. */
   private async open(req: Request): Promise<void> {
     const file = this.files.get(req.nodeid);
     if (!file) return void this.reply(req, undefined, this.tree.get(req.nodeid)?.type === 'dir' ? constants.errno.EISDIR : constants.errno.ENOENT);
@@ -343,17 +333,10 @@ class FuseServer {
     }
   }
 
-  /** The content `caller` gets for `entry`: made anew, or the one made for its lookup a moment ago. */
-  private content(entry: Node, caller: FuseCaller): Promise<{ data: Buffer; owner: string }> {
-    const now = Date.now();
-    for (const [k, v] of this.recent) if (now - v.at > REUSE_MS) this.recent.delete(k);
-    const key = `${caller.pid}/${entry.scope ?? ''}/${entry.path}`;
-    const seen = this.recent.get(key);
-    if (seen) return seen.content;
-    const content = this.fs.open(entry.path, caller, entry.scope).then((c) => ({ data: Buffer.from(c.data), owner: c.owner ?? '' }));
-    this.recent.set(key, { at: now, content });
-    content.catch(() => this.recent.delete(key));
-    return content;
+  /** The content `caller` gets for `entry`, made anew. */
+  private async content(entry: Node, caller: FuseCaller): Promise<{ data: Buffer; owner: string }> {
+    const c = await this.fs.open(entry.path, caller, entry.scope);
+    return { data: Buffer.from(c.data), owner: c.owner ?? '' };
   }
 
   private forget(nodeid: bigint, n: bigint): void {

@@ -75,9 +75,11 @@ describe('LinuxFuseService', () => {
     expect(big.stdout.trim()).toBe('300000');
   });
 
-  it('gives each lookup an inode of its own, of the exact size, so sendfile reads it and no reader gets another\'s pages', async () => {
+  it('gives each lookup an inode of its own, of the exact size once opened, so sendfile reads it and no reader gets another\'s pages', async () => {
     session = await service.serve(mnt, files(answer), { name: 'vztest' });
-    const size = await sh(`echo $$; exec stat -c %s ${mnt}/who`);
+    // A lookup makes no content: size 0 until an open makes one (as procfs's files show 0).
+    expect((await sh(`stat -c %s ${mnt}/who`)).stdout.trim()).toBe('0');
+    const size = await sh(`echo $$; exec 3<${mnt}/who; exec stat -L -c %s /proc/self/fd/3`);
     const [pid, bytes] = size.stdout.trim().split('\n');
     expect(Number(bytes)).toBe(`who pid=${pid} uid=0\n`.length);
     // sendfile(2), as busybox cat copies a file.

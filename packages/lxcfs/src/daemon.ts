@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
-import { vzError, type Host } from '@vzkit/core';
+import { turnLock, vzError, type Host, type LockTurn } from '@vzkit/core';
 
 /** Where Debian and a hand-built lxcfs put the binary. */
 const BINARIES = ['/usr/bin/lxcfs', '/usr/local/bin/lxcfs', '/bin/lxcfs'];
@@ -63,51 +63,22 @@ async function findBinary(host: Host): Promise<string | undefined> {
   return undefined;
 }
 
-/** The last operation queued on each instance by this process (its lock directory's path). */
-const queued = new Map<string, Promise<void>>();
-
 /**
  * Serializes what vzctl processes do to one instance (two VEs starting at once must not
- * start two lxcfs on one mount): mkdir is atomic. A lock whose holder died is taken over.
- * The VEs one process starts at once (a bulk start, vzkitd) queue here first: polling
- * the directory among themselves left the lock free while they slept, some 60 ms a VE
- * with eight starts in flight.
+ * start two lxcfs on one mount), in turns (core's TurnLock): the VEs one process starts
+ * at once (a bulk start, vzkitd) take the lock together, and one look at the instance
+ * serves the whole turn.
  */
-function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
-  const lock = `${inst.dir}.lock`;
-  const run = (queued.get(lock) ?? Promise.resolve()).then(() => withLockDir(host, inst, lock, fn));
-  const tail = run.then(() => undefined, () => undefined);
-  queued.set(lock, tail);
-  void tail.then(() => {
-    if (queued.get(lock) === tail) queued.delete(lock);
-  });
-  return run;
+function withLock<T>(host: Host, inst: Instance, fn: (turn: LockTurn) => Promise<T>): Promise<T> {
+  return turnLock(host, `${inst.dir}.lck`, `lxcfs instance ${inst.dir}`, LOCK_WAIT_MS).run(fn);
 }
 
-async function withLockDir<T>(host: Host, inst: Instance, lock: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  await host.fs.mkdir(dirname(lock), { recursive: true });
-  for (;;) {
-    try {
-      await host.fs.mkdir(lock, { mode: 0o700 });
-      break;
-    } catch (e) {
-      if ((e as { errno?: string }).errno !== 'EEXIST') throw e;
-      const holder = Number((await host.fs.readFile(join(lock, 'pid')).catch(() => '')).trim());
-      if (holder > 0 && !(await host.processes.alive(holder))) {
-        await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) throw vzError('LOCKED', `lxcfs instance ${inst.dir} is busy (lock ${lock} held by ${holder || 'another vzctl'})`);
-      await sleep(20);
-    }
-  }
-  await host.fs.writeFile(join(lock, 'pid'), `${process.pid}\n`);
-  try {
-    return await fn();
-  } finally {
-    await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
-  }
+/** Starts the instance unless this turn saw it running already. */
+async function runningIn(turn: LockTurn, host: Host, inst: Instance): Promise<void> {
+  if (turn.facts.get('running') === true) return;
+  await ensureRunning(host, inst);
+  await host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
+  turn.facts.set('running', true);
 }
 
 const userFile = (inst: Instance, ctid: number) => join(inst.dir, 'users', String(ctid));
@@ -123,25 +94,27 @@ export async function keepUp(host: Host, inst: Instance): Promise<string[] | und
   if (users.length === 0) return undefined;
   if ((await pidOf(host, inst)) !== undefined && (await mounted(host, inst)) === 'lxcfs') return undefined;
   if (await unavailable(host)) return undefined;
-  await withLock(host, inst, () => ensureRunning(host, inst));
+  await withLock(host, inst, (turn) => runningIn(turn, host, inst));
   return users;
 }
 
 /** Registers VE `ctid` as a user of the instance, starting it when needed. */
 export function acquire(host: Host, inst: Instance, ctid: number): Promise<void> {
-  return withLock(host, inst, async () => {
-    await ensureRunning(host, inst);
-    await host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
+  return withLock(host, inst, async (turn) => {
+    await runningIn(turn, host, inst);
     await host.fs.writeFile(userFile(inst, ctid), '');
   });
 }
 
 /** Unregisters VE `ctid`; the last user takes the instance down (no vzkit daemon would). */
 export function release(host: Host, inst: Instance, ctid: number): Promise<void> {
-  return withLock(host, inst, async () => {
+  return withLock(host, inst, async (turn) => {
     await host.fs.remove(userFile(inst, ctid)).catch(() => undefined);
     const users = await host.fs.readdir(join(inst.dir, 'users')).catch(() => [] as string[]);
-    if (users.length === 0) await stop(host, inst);
+    if (users.length === 0) {
+      await stop(host, inst);
+      turn.facts.delete('running');
+    }
   });
 }
 

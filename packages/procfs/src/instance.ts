@@ -6,8 +6,8 @@
  * its init, by which the server tells whose process reads.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dirname, join } from 'node:path';
-import { vzError, type CgroupRef, type Host } from '@vzkit/core';
+import { join } from 'node:path';
+import { turnLock, vzError, type CgroupRef, type Host, type LockTurn } from '@vzkit/core';
 
 /** The filesystem type the server mounts (`fuse.vzprocfs` in /proc/mounts). */
 export const FS_NAME = 'vzprocfs';
@@ -66,51 +66,21 @@ export async function unavailable(host: Host, server: readonly string[] | undefi
   return undefined;
 }
 
-/** The last operation queued on each instance by this process (its lock directory's path). */
-const queued = new Map<string, Promise<void>>();
-
 /**
  * Serializes what vzctl processes do to one instance (two VEs starting at once must not
- * start two servers on one mount): mkdir is atomic. A lock whose holder died is taken over.
- * The VEs one process starts at once (a bulk start, vzkitd) queue here first, as with
- * lxcfs (packages/lxcfs/src/daemon.ts): polling the directory among themselves left the
- * lock free while they slept.
+ * start two servers on one mount), in turns (core's TurnLock), as for lxcfs: the VEs one
+ * process starts at once take the lock together, and one look at the server serves the
+ * whole turn.
  */
-function withLock<T>(host: Host, inst: Instance, fn: () => Promise<T>): Promise<T> {
-  const lock = `${inst.dir}.lock`;
-  const run = (queued.get(lock) ?? Promise.resolve()).then(() => withLockDir(host, inst, lock, fn));
-  const tail = run.then(() => undefined, () => undefined);
-  queued.set(lock, tail);
-  void tail.then(() => {
-    if (queued.get(lock) === tail) queued.delete(lock);
-  });
-  return run;
+function withLock<T>(host: Host, inst: Instance, fn: (turn: LockTurn) => Promise<T>): Promise<T> {
+  return turnLock(host, `${inst.dir}.lck`, `vzprocfs instance ${inst.dir}`, LOCK_WAIT_MS).run(fn);
 }
 
-async function withLockDir<T>(host: Host, inst: Instance, lock: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  await host.fs.mkdir(dirname(lock), { recursive: true });
-  for (;;) {
-    try {
-      await host.fs.mkdir(lock, { mode: 0o700 });
-      break;
-    } catch (e) {
-      if ((e as { errno?: string; code?: string }).code !== 'EEXIST' && (e as { errno?: string }).errno !== 'EEXIST') throw e;
-      const holder = Number((await host.fs.readFile(join(lock, 'pid')).catch(() => '')).trim());
-      if (holder > 0 && !(await host.processes.alive(holder))) {
-        await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) throw vzError('LOCKED', `vzprocfs instance ${inst.dir} is busy (lock ${lock} held by ${holder || 'another vzctl'})`);
-      await sleep(20);
-    }
-  }
-  await host.fs.writeFile(join(lock, 'pid'), `${process.pid}\n`);
-  try {
-    return await fn();
-  } finally {
-    await host.fs.remove(lock, { recursive: true }).catch(() => undefined);
-  }
+/** Starts the server unless this turn saw it running already. */
+async function runningIn(turn: LockTurn, host: Host, inst: Instance, server: readonly string[]): Promise<void> {
+  if (turn.facts.get('running') === true) return;
+  await ensureRunning(host, inst, server);
+  turn.facts.set('running', true);
 }
 
 /**
@@ -146,8 +116,8 @@ export async function ensureRunning(host: Host, inst: Instance, server: readonly
 
 /** Registers VE `ctid` as a user of the instance, starting the server when needed. */
 export function acquire(host: Host, inst: Instance, ctid: number, server: readonly string[]): Promise<void> {
-  return withLock(host, inst, async () => {
-    await ensureRunning(host, inst, server);
+  return withLock(host, inst, async (turn) => {
+    await runningIn(turn, host, inst, server);
     await host.fs.writeFile(userFile(inst, ctid), '{}\n');
   });
 }
@@ -185,10 +155,13 @@ export async function users(host: Host, inst: Instance): Promise<Map<number, Use
 
 /** Unregisters VE `ctid`; the last user takes the server down. */
 export function release(host: Host, inst: Instance, ctid: number): Promise<void> {
-  return withLock(host, inst, async () => {
+  return withLock(host, inst, async (turn) => {
     await host.fs.remove(userFile(inst, ctid)).catch(() => undefined);
     const left = (await host.fs.readdir(inst.users).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n));
-    if (left.length === 0) await stop(host, inst);
+    if (left.length === 0) {
+      await stop(host, inst);
+      turn.facts.delete('running');
+    }
   });
 }
 
@@ -219,6 +192,6 @@ export async function keepUp(host: Host, inst: Instance, server: readonly string
   if (using.length === 0 || !server) return undefined;
   if ((await pidOf(host, inst)) !== undefined && (await mounted(host, inst)) === 'ours') return undefined;
   if (await unavailable(host, server)) return undefined;
-  await withLock(host, inst, () => ensureRunning(host, inst, server));
+  await withLock(host, inst, (turn) => runningIn(turn, host, inst, server));
   return using;
 }
