@@ -3,27 +3,13 @@
 // machine weighs on both alike (issue 19: at most 2x crun; the goal is less than crun).
 // Alone: `node bench/bulk.mjs [--ves N] [--rounds R] [--parallel P] [--compare CLI_DIST]`;
 // --compare adds a second build of the CLI (e.g. the last commit's) to each round.
-import { closeSync, cpSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { sandbox } from './lib/sandbox.mjs';
+import { crunBundle } from './lib/crun.mjs';
 
 const round1 = (x) => Math.round(x * 10) / 10;
-
-/** A crun bundle of the sandbox's busybox template running `sleep`, as bench/vzkitd.mjs makes it. */
-function crunBundle(root) {
-  const bundle = join(root, 'crun-bundle');
-  cpSync(join(root, 'var/lib/vzkit/template/busybox'), join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-  run(['crun', 'spec'], { cwd: bundle });
-  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-  spec.process.terminal = false;
-  spec.process.args = ['/bin/sleep', '1000'];
-  spec.root.readonly = true;
-  spec.mounts = spec.mounts.filter((m) => m.destination !== '/sys/fs/cgroup');
-  delete spec.linux.resources;
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-  return bundle;
-}
 
 export async function benchBulk({ ves = 100, rounds = 3, parallel = 8, compare, log = console.log } = {}) {
   const sb = sandbox('bulk');

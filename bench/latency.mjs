@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, write
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { timed, run, summarize, table } from './lib/measure.mjs';
+import { writeCrunSpec } from './lib/crun.mjs';
 import { removeLxcPivot, selfCgroupDirs } from './lib/cgroup-parent.mjs';
 import { memoryParentDir } from './lib/memory.mjs';
 import { sandbox } from './lib/sandbox.mjs';
@@ -112,14 +113,7 @@ export async function benchLatency({ runs = 30, haltRuns = 10, log = console.log
       }
     };
     if (existsSync('/usr/bin/crun')) peer('crun', () => {
-      run(['crun', 'spec'], { cwd: bundle });
-      const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-      spec.process.terminal = false;
-      spec.process.args = ['/bin/sleep', '1000'];
-      spec.root.readonly = true;
-      spec.mounts = spec.mounts.filter((m) => m.destination !== '/sys/fs/cgroup');
-      delete spec.linux.resources;
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      writeCrunSpec(bundle);
       const cs = [], ce = [], ck = [];
       log(`crun run -d, exec, kill + delete x${runs}`);
       // The detached container inherits crun's stdio: give it a file, not our pipes, or

@@ -3,13 +3,14 @@
 // running VEs (real ones) and at 1000 (recorded cgroup trees: the scrape's own code path
 // on copies of a real VE's cgroup files, see scrapeRecorded below).
 import { spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { repo, sandbox } from './lib/sandbox.mjs';
+import { crunBundle } from './lib/crun.mjs';
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const round = (x) => Math.round(x * 10) / 10;
@@ -194,16 +195,7 @@ export async function benchVzkitd({ runs = 20, bulk = 100, log = console.log } =
       run([...vzctl, 'stop', list, '--fast', '--parallel', '4'], { env: local, allowFail: true });
     }
     if (existsSync('/usr/bin/crun')) {
-      const bundle = join(root, 'crun-bundle');
-      cpSync(join(root, 'var/lib/vzkit/template/busybox'), join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
-      run(['crun', 'spec'], { cwd: bundle });
-      const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-      spec.process.terminal = false;
-      spec.process.args = ['/bin/sleep', '1000'];
-      spec.root.readonly = true;
-      spec.mounts = spec.mounts.filter((m) => m.destination !== '/sys/fs/cgroup');
-      delete spec.linux.resources;
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      const bundle = crunBundle(root);
       const out = openSync(join(root, 'crun.log'), 'a');
       const t0 = process.hrtime.bigint();
       try {

@@ -1,0 +1,26 @@
+// crun as the benchmarks run it beside vzkit (../shared/reference/peers.md): a bundle of
+// the sandbox's busybox template, a read-only root running `sleep`, without cgroups of
+// its own (this host's v1 layout) and without a terminal.
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './measure.mjs';
+
+/** Writes `bundle`/config.json: crun's default spec, made to run `sleep 1000` detached. */
+export function writeCrunSpec(bundle) {
+  run(['crun', 'spec'], { cwd: bundle });
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/sleep', '1000'];
+  spec.root.readonly = true;
+  spec.mounts = spec.mounts.filter((m) => m.destination !== '/sys/fs/cgroup');
+  delete spec.linux.resources;
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+}
+
+/** A bundle under `root` from the sandbox's busybox template; returns its path. */
+export function crunBundle(root) {
+  const bundle = join(root, 'crun-bundle');
+  cpSync(join(root, 'var/lib/vzkit/template/busybox'), join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  writeCrunSpec(bundle);
+  return bundle;
+}
