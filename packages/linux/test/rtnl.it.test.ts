@@ -177,8 +177,18 @@ describe('Rtnl in throwaway network namespaces', () => {
     expect(await tcpAcross(a, b, 'fd00::1', 7802)).toBe('pong');
     // The link counters (RTM_GETSTATS): what one end sent, the other received.
     expect(before.names.get(ve0.index)).toBe('ve0');
-    const sa = ra.linkStats().get(ve0.index)!;
-    const sb = rb.linkStats().get(ve1.index)!;
+    // Both ends read while no packet passed between the reads: a fresh IPv6 link still
+    // sends router solicitations and MLD reports now and then (veth delivers at once, so
+    // a packet either way shows in ve0's counters read again).
+    let sa = ra.linkStats().get(ve0.index)!;
+    let sb = rb.linkStats().get(ve1.index)!;
+    for (let i = 0; i < 20; i++) {
+      const again = ra.linkStats().get(ve0.index)!;
+      if (again.txPackets === sa.txPackets && again.rxPackets === sa.rxPackets) break;
+      await new Promise((r) => setTimeout(r, 50));
+      sa = ra.linkStats().get(ve0.index)!;
+      sb = rb.linkStats().get(ve1.index)!;
+    }
     expect(sa.txPackets).toBeGreaterThan(before.a.get(ve0.index)!.txPackets);
     expect(sb.rxBytes).toBe(sa.txBytes);
     expect(sb.rxPackets).toBe(sa.txPackets);
