@@ -129,10 +129,10 @@ export async function register(host: Host, inst: Instance, ctid: number, entry: 
   await host.fs.rename(tmp, userFile(inst, ctid));
 }
 
-/** Whether VE `ctid` uses the running server: its files may be bound into it. */
 /** Whether VE `ctid` is registered with the instance (from its start's prepare until its cleanup). */
 export const registered = (host: Host, inst: Instance, ctid: number): Promise<boolean> => host.fs.exists(userFile(inst, ctid));
 
+/** Whether VE `ctid` uses the running server: its files may be bound into it. */
 export async function serving(host: Host, inst: Instance, ctid: number): Promise<boolean> {
   // Registered by acquire, which saw the server's mount there a moment ago.
   return (await host.fs.exists(userFile(inst, ctid))) && (await host.mounts.isMountPoint(inst.mnt));
