@@ -27,13 +27,7 @@ export async function readCgroupFile(path: string): Promise<string> {
 
 /** Reads a file, or undefined when it does not exist (a controller feature this kernel lacks). */
 export async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') return undefined;
-    const errno = errnoOf(e);
-    throw vzError('SYSTEM', `read ${path}: ${errno ?? String(e)}`, { errno, path, cause: e });
-  }
+  return readNow(path);
 }
 
 /**

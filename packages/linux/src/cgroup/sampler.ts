@@ -116,6 +116,16 @@ export class KeptFiles {
     this.#pass++;
   }
 
+  /**
+   * Ends a manager's sampling pass over `groups`: {@link sweep}, and forgets what `dirs`
+   * keeps of groups the pass did not ask for.
+   */
+  endPass(dirs: Map<string, unknown>, groups: readonly string[]): void {
+    this.sweep();
+    const asked = new Set(groups);
+    for (const g of [...dirs.keys()]) if (!asked.has(g)) dirs.delete(g);
+  }
+
   close(): void {
     for (const path of [...this.#fds.keys()]) this.#close(path);
   }

@@ -190,9 +190,7 @@ export class CgroupV2Manager implements CgroupManager {
         // Gone between the listing and the read (the VE stopped): not part of this pass.
       }
     }
-    this.#kept.sweep();
-    const asked = new Set(groups);
-    for (const g of [...this.#sampleDirs.keys()]) if (!asked.has(g)) this.#sampleDirs.delete(g);
+    this.#kept.endPass(this.#sampleDirs, groups);
     return out;
   }
 
