@@ -9,6 +9,7 @@ export * from './host.js';
 export { OutputLines } from './run-output.js';
 export * from './plan.js';
 export * from './plugin.js';
+export { perConfig } from './per-config.js';
 export * from './paths.js';
 export * from './events.js';
 export * from './config-file.js';

@@ -2,18 +2,14 @@
  * CPU as Prometheus families: time used and time throttled by the CPU limit (counters,
  * from the core's one pass over the VEs' cgroups), the limit and weight from the config.
  */
-import type { ConfigView, MetricsVe, PluginMetrics } from '@vzkit/core';
+import { perConfig, type MetricsVe, type PluginMetrics } from '@vzkit/core';
 import { CPULIMIT, CPUUNITS } from './config.js';
 import { limitPercent } from './plan.js';
 
 /** cpulimit in percent of one CPU, per config object (the daemon keeps it while unchanged). */
-const configured = new WeakMap<ConfigView, { units: number; limit: number }>();
+const configured = perConfig((config, cpus: number) => ({ units: config.get(CPUUNITS) ?? 1000, limit: limitPercent(config.get(CPULIMIT), cpus) }));
 
-function settings(ve: MetricsVe, cpus: number): { units: number; limit: number } {
-  let s = configured.get(ve.config);
-  if (!s) configured.set(ve.config, (s = { units: ve.config.get(CPUUNITS) ?? 1000, limit: limitPercent(ve.config.get(CPULIMIT), cpus) }));
-  return s;
-}
+const settings = (ve: MetricsVe, cpus: number): { units: number; limit: number } => configured(ve.config, cpus);
 
 export const FAIRSCHED_METRICS: PluginMetrics = {
   families: [

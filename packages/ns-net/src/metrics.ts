@@ -4,23 +4,19 @@
  * every VE. What the host end receives the VE sent, so the directions are swapped to
  * the VE's view; `dev` is the interface's name inside the VE.
  */
-import type { ConfigView, MetricsVe, PluginMetrics } from '@vzkit/core';
+import { perConfig, type MetricsVe, type PluginMetrics } from '@vzkit/core';
 import { NETIF } from './config.js';
 import { resolveNetif } from './netif.js';
 import { VENET, venetHostName, type NetState } from './wiring.js';
 
 /** Host end → name inside, per config object (the daemon keeps it while unchanged). */
-const insideNames = new WeakMap<ConfigView, Map<string, string>>();
-
-function namesOf(ve: MetricsVe): Map<string, string> {
-  let names = insideNames.get(ve.config);
-  if (!names) {
-    names = new Map([[venetHostName(ve.ctid), VENET]]);
-    for (const n of ve.config.get(NETIF) ?? []) names.set(resolveNetif(ve.ctid, n).hostIfname, n.ifname);
-    insideNames.set(ve.config, names);
-  }
+const insideNames = perConfig((config, ctid: number) => {
+  const names = new Map([[venetHostName(ctid), VENET]]);
+  for (const n of config.get(NETIF) ?? []) names.set(resolveNetif(ctid, n).hostIfname, n.ifname);
   return names;
-}
+});
+
+const namesOf = (ve: MetricsVe): Map<string, string> => insideNames(ve.config, ve.ctid);
 
 export const NET_METRICS: PluginMetrics = {
   families: [

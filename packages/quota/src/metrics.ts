@@ -5,13 +5,13 @@
  * usage with repquota and btrfs, programs a scrape does not run; their VEs show their
  * limits only (vzquota stat shows the rest).
  */
-import type { ConfigView, EventBus, MetricsContext, MetricsVe, PluginMetrics } from '@vzkit/core';
+import { perConfig, type EventBus, type MetricsContext, type MetricsVe, type PluginMetrics } from '@vzkit/core';
 import './events.js';
 import type { QuotaState } from './backend.js';
-import { quotaLimits, type QuotaLimits } from './config.js';
+import { quotaLimits } from './config.js';
 import { QUOTA_PLUGIN } from './plugin.js';
 
-const limitsOf = new WeakMap<ConfigView, QuotaLimits>();
+const limitsOf = perConfig(quotaLimits);
 
 type Level = 'soft' | 'hard' | undefined;
 /** The level each VE's resources were at in the last sample, per bus. */
@@ -39,8 +39,7 @@ export const QUOTA_METRICS: PluginMetrics = {
   ],
   async collect(ctx, ves, emit) {
     for (const ve of ves) {
-      let limits = limitsOf.get(ve.config);
-      if (!limits) limitsOf.set(ve.config, (limits = quotaLimits(ve.config)));
+      const limits = limitsOf(ve.config);
       if (!limits.space) continue;
       const { space, inodes } = limits;
       emit('vzkit_disk_space_soft_limit_bytes', ve, space.soft * 1024);

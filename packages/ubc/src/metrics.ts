@@ -5,7 +5,7 @@
  * need a walk of the VE's processes in /proc (numfile, numtcpsock, lockedpages, ...)
  * stay with vzubc, and so do peaks vzkit keeps itself (scratch files).
  */
-import { UNLIMITED, type BarrierLimit, type ConfigView, type EventBus, type MetricsContext, type MetricsVe, type PluginMetrics } from '@vzkit/core';
+import { UNLIMITED, perConfig, type EventBus, type MetricsContext, type MetricsVe, type PluginMetrics } from '@vzkit/core';
 import { configuredLimits } from './config.js';
 import { measure, type HostFacts } from './stats.js';
 
@@ -20,7 +20,7 @@ const HELP: Record<(typeof FIELDS)[number], string> = {
 };
 
 /** Limits of a config, parsed once per config object (the daemon keeps it while unchanged). */
-const limitsOf = new WeakMap<ConfigView, Map<string, BarrierLimit>>();
+const limitsOf = perConfig(configuredLimits);
 
 /** Fail counts and OOM kills seen, per bus (one daemon's sampling), by CTID. */
 const seenBy = new WeakMap<EventBus, Map<number, { initPid: number; failcnt: Map<string, number>; oom: number }>>();
@@ -59,8 +59,7 @@ export const UBC_METRICS: PluginMetrics = {
     const running = new Set(ves.map((v) => v.ctid));
     for (const ctid of seenBy.get(ctx.events)?.keys() ?? []) if (!running.has(ctid)) seenBy.get(ctx.events)!.delete(ctid);
     for (const ve of ves) {
-      let limits = limitsOf.get(ve.config);
-      if (!limits) limitsOf.set(ve.config, (limits = configuredLimits(ve.config)));
+      const limits = limitsOf(ve.config);
       for (const [resource, l] of limits) {
         const labels = { resource };
         if (l.barrier !== UNLIMITED) emit('vzkit_beancounter_barrier', ve, l.barrier, labels);
