@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { sandbox } from './lib/sandbox.mjs';
-import { crunBundle } from './lib/crun.mjs';
+import { crunBundle, crunCommand } from './lib/crun.mjs';
 
 const round1 = (x) => Math.round(x * 10) / 10;
 
@@ -15,10 +15,7 @@ export async function benchBulk({ ves = 100, rounds = 3, parallel = 8, compare, 
   const sb = sandbox('bulk');
   const { env, vzctl, root } = sb;
   const local = { ...env, VZKIT_NO_DAEMON: '1' };
-  // peers.md: crun without cgroups of its own, in a mount namespace without cgroup v2.
-  const crunRoot = join(root, 'crun-state');
-  const crun = (args) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" --cgroup-manager=disabled "$@"', crunRoot, ...args];
+  const crun = crunCommand(root);
   const builds = [{ name: 'vzctl', argv: vzctl }];
   if (compare) builds.push({ name: 'vzctl (compare)', argv: [process.execPath, join(compare, 'vzctl.js')] });
   const crunIds = [];

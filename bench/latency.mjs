@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, write
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { timed, run, summarize, table } from './lib/measure.mjs';
-import { writeCrunSpec } from './lib/crun.mjs';
+import { crunCommand, writeCrunSpec } from './lib/crun.mjs';
 import { removeLxcPivot, selfCgroupDirs } from './lib/cgroup-parent.mjs';
 import { memoryParentDir } from './lib/memory.mjs';
 import { sandbox } from './lib/sandbox.mjs';
@@ -32,12 +32,8 @@ export async function benchLatency({ runs = 30, haltRuns = 10, log = console.log
   const live = {};
   const peerErrors = {};
   const add = (id, tool, what, command, s) => rows.push({ id, tool, what, command, ...summarize(s) });
-  const crunRoot = join(root, 'crun-state');
   const crunId = `vzkit-bench-${process.pid}`;
-  // Debian's crun refuses the hybrid cgroup layout: it runs in a private mount namespace
-  // without /sys/fs/cgroup/unified, with its cgroup manager off (peers.md).
-  const crun = (args) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" --cgroup-manager=disabled "$@"', crunRoot, ...args];
+  const crun = crunCommand(root);
   let lxcPath;
   try {
     log(`node -e 0 x${runs}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { repo, sandbox } from './lib/sandbox.mjs';
-import { crunBundle } from './lib/crun.mjs';
+import { crunBundle, crunCommand } from './lib/crun.mjs';
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const round = (x) => Math.round(x * 10) / 10;
@@ -91,9 +91,7 @@ export async function benchVzkitd({ runs = 20, bulk = 100, log = console.log } =
   const rows = [];
   const add = (id, tool, what, command, s) => rows.push({ id, tool, what, command, ...summarize(s) });
   const bulkRows = [];
-  const crunRoot = join(root, 'crun-state');
-  const crun = (args) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" --cgroup-manager=disabled "$@"', crunRoot, ...args];
+  const crun = crunCommand(root);
   const crunIds = [];
   let d;
   let scrape;

@@ -17,6 +17,15 @@ export function writeCrunSpec(bundle) {
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 }
 
+/**
+ * The argv of a crun command with its state under `root`/run/crun (as /run/crun on a
+ * host; the sandbox's run/ is a tmpfs). Debian's crun refuses this host's hybrid cgroup
+ * layout: it runs in a private mount namespace without /sys/fs/cgroup/unified, with its
+ * cgroup manager off (peers.md).
+ */
+export const crunCommand = (root) => (args) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
+  'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" --cgroup-manager=disabled "$@"', join(root, 'run/crun'), ...args];
+
 /** A bundle under `root` from the sandbox's busybox template; returns its path. */
 export function crunBundle(root) {
   const bundle = join(root, 'crun-bundle');

@@ -22,6 +22,11 @@ export type ChildOp =
   | { op: 'devnode'; path: string; kind: 'c' | 'b'; major: number; minor: number; mode: number; source?: string }
   | { op: 'symlink'; target: string; path: string }
   | { op: 'write'; path: string; data: string }
+  /**
+   * The file read once and its content dropped, by init in its cgroups: for a server
+   * that begins to serve a reader's cgroup at its first read (lxcfs's load average).
+   */
+  | { op: 'read'; path: string }
   /** pivot_root into root, chdir /, detach the old root: no host mount stays visible. */
   | { op: 'pivotRoot'; root: string }
   | { op: 'chdir'; path: string }

@@ -19,7 +19,7 @@ import { encoder, normalizePath, parentOf } from './fake-vnode.js';
 function opPath(op: ChildOp): string {
   switch (op.op) {
     case 'mount': case 'umount': return op.target;
-    case 'mkdir': case 'mknod': case 'symlink': case 'write': case 'chdir': case 'devnode': return op.path;
+    case 'mkdir': case 'mknod': case 'symlink': case 'write': case 'read': case 'chdir': case 'devnode': return op.path;
     case 'pivotRoot': return op.root;
     case 'sethostname': case 'setdomainname': return op.name;
     case 'rlimit': return op.resource;
@@ -69,6 +69,9 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourc
       return fs.symlinkSync(op.target, op.path);
     case 'write':
       return fs.writeSync(op.path, op.data);
+    case 'read':
+      fs.readSync(op.path);
+      return;
     case 'pivotRoot':
       return pivotRootIn(k, child, op.root);
     case 'chdir': {

@@ -263,6 +263,26 @@ static int op_write(const struct op *op)
 	return ok ? 0 : fail(op->index, op->name, err, op->s[0]);
 }
 
+/*
+ * Read a file once and drop what it held: for a server that starts serving a reader's
+ * cgroup at its first read (lxcfs's load average), made by init in its cgroups.
+ */
+static int op_read(const struct op *op)
+{
+	char buf[4096];
+	int fd = open(op->s[0], O_RDONLY | O_CLOEXEC);
+	ssize_t n = -1;
+	if (fd >= 0) {
+		do
+			n = read(fd, buf, sizeof buf);
+		while (n < 0 && errno == EINTR);
+	}
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	return n >= 0 ? 0 : fail(op->index, op->name, err, op->s[0]);
+}
+
 /* runc's way: pivot onto "." and detach the old root, so no host mount stays reachable. */
 static int op_pivot_root(const struct op *op)
 {
@@ -476,6 +496,8 @@ int run_op(const struct op *op)
 		return check(symlink(op->s[0], op->s[1]), op, op->s[1]);
 	case K_WRITE:
 		return op_write(op);
+	case K_READ:
+		return op_read(op);
 	case K_PIVOT_ROOT:
 		return op_pivot_root(op);
 	case K_CHDIR:

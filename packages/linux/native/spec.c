@@ -41,6 +41,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "seccomp", K_SECCOMP, 1 },
 	{ "devnode", K_DEVNODE, 6 },
 	{ "landlock", K_LANDLOCK, 0 },
+	{ "read", K_READ, 1 },
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -13,7 +13,9 @@ writeFileSync(script, [
   'read line <&3',
   'echo "mode $1 got $line" >&4',
   // What a child of Node must not inherit: ignored or blocked signals (Node ignores SIGPIPE).
-  'grep -E "^Sig(Ign|Blk):" /proc/$$/status >&4',
+  // grep's own status, which it inherits from the shell: the shell's, read from outside,
+  // shows every signal blocked while dash forks (sigblockall around fork()).
+  'grep -E "^Sig(Ign|Blk):" /proc/self/status >&4',
   'echo "to stderr" >&2',
   'if [ "$line" = wait ]; then while :; do sleep 0.05; done; fi',
   'exit 3',

@@ -148,6 +148,9 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
         return;
       }
       plan.add('rootfs', ...(await bindOps(ctx, inst.mnt)));
+      // lxcfs tracks a cgroup's load only from its first read on: init, already in its
+      // cgroups, makes that read, not the first `vzlist -o laverage`.
+      plan.add('rootfs', { op: 'read', path: join(inst.mnt, 'proc/loadavg') });
       await explainMeminfo(ctx, ctx.ve.config.get(MEMINFO));
     },
 
@@ -156,11 +159,6 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
       if (!c) return;
       await changeMeminfo(ctx, c);
       await explainMeminfo(ctx, c.after);
-    },
-
-    async started(ctx) {
-      // lxcfs tracks a cgroup's load only from its first read on: make that now, not at the first `vzlist -o laverage`.
-      await loadAverage(ctx).catch(() => undefined);
     },
 
     async stats(ctx, running, want) {

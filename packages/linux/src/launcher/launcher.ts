@@ -45,6 +45,7 @@ export function describeOp(op: ChildOp): string {
     case 'mkdir':
     case 'mknod':
     case 'write':
+    case 'read':
     case 'chdir':
       return `${op.op} ${op.path}`;
     case 'symlink':

@@ -47,6 +47,7 @@ export const ARITY = {
   seccomp: 1,
   devnode: 6,
   landlock: 0,
+  read: 1,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -106,6 +107,8 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['symlink', op.target, op.path];
     case 'write':
       return ['write', op.path, op.data];
+    case 'read':
+      return ['read', op.path];
     case 'pivotRoot':
       return ['pivotRoot', op.root];
     case 'chdir':

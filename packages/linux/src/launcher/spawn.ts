@@ -27,6 +27,7 @@ import type { LibraryHandle } from 'koffi';
 import { koffi, koffiLoaded } from '../koffi.js';
 import { libcHandle } from '../syscalls.js';
 import { errnoName } from '../errno.js';
+import { sealedLauncher, type SealedLauncher } from './sealed-image.js';
 
 export type StdioMode = 'ignore' | 'pipe' | 'inherit';
 
@@ -114,6 +115,16 @@ for (const [name, n] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has
 function spawnError(binary: string, errno: number): Error {
   const name = errnoName(errno);
   return Object.assign(new Error(`spawn ${binary} ${name}`), { code: name, errno: -errno, syscall: 'posix_spawn', path: binary });
+}
+
+/** The sealed copy of `binary`, failing as posix_spawn of a missing or unreadable binary would. */
+function copyOf(binary: string): SealedLauncher {
+  try {
+    return sealedLauncher(binary);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw Object.assign(new Error(`spawn ${binary} ${code}`), { code, syscall: 'posix_spawn', path: binary, cause: e });
+  }
 }
 
 /** A connected pair of close-on-exec unix stream sockets: [ours, the child's]. */
@@ -218,9 +229,11 @@ export async function spawnLauncher(
     c.attrSetsigmask(attr, Buffer.alloc(SIGSET_SIZE));
     c.attrSetsigdefault(attr, Buffer.alloc(SIGSET_SIZE, 0xff));
     const pid = [0];
+    // The sealed copy (sealed-image.ts); argv[0] stays the binary's name for messages.
+    const image = copyOf(binary);
     // Off the event loop: the calling thread waits until the child has exec'd, which
     // on a busy machine includes waiting for a CPU to run it on.
-    const rc = await posixSpawnAsync(pid, binary, actions, attr, [binary, mode, null], [...environment(), null]);
+    const rc = await posixSpawnAsync(pid, image.path, actions, attr, [binary, mode, null], [...environment(), null]).finally(() => image.release());
     for (const fd of theirs.splice(0)) closeSync(fd);
     if (rc !== 0) throw spawnError(binary, rc);
 
