@@ -21,6 +21,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
+	/* Run from a copy as /proc/self/fd/N (sealed-image.ts), its name would be "N". */
+	prctl(PR_SET_NAME, "vzlaunch", 0, 0, 0);
 	if (argc >= 2 && strcmp(argv[1], "reaper") == 0)
 		return run_reaper(argc, argv);
 	if (argc != 2 || (strcmp(argv[1], "start") != 0 && strcmp(argv[1], "exec") != 0 && strcmp(argv[1], "idmap") != 0 &&

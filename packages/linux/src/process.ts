@@ -4,8 +4,8 @@
  * host programs (run.ts) and daemons.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { readFile, readlink } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { vzError, type Namespace, type ProcessService, type RunOptions, type RunResult } from '@vzkit/core';
 import { errnoCode } from './errno.js';
@@ -53,7 +53,9 @@ const FALLBACK_INTERVAL_MS = 20;
 export class LinuxProcessService implements ProcessService {
   async stat(pid: number): Promise<ProcStat | undefined> {
     try {
-      return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+      // procfs makes the text at read, without I/O: a thread-pool round trip would cost
+      // the event loop more than the read (liveness checks run several times a start).
+      return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ESRCH') return undefined;
       throw e;
