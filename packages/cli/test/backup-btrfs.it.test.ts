@@ -4,30 +4,26 @@
  * the config's DISKSPACE decides the backend at restore as at create.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateOnBtrfs } from './fixtures.js';
 import { RealCli, type Run } from './real-cli.js';
 
 const cli = new RealCli('bkbtrfs');
 const vzctl = cli.vzctl.bind(cli);
 const [A, B] = [cli.base, cli.base + 1];
 let privDir = '';
+let unmount: (() => void) | undefined;
 
 beforeAll(async () => {
   await cli.setup();
-  privDir = join(cli.root, 'var/lib/vzkit/private');
-  const img = join(cli.root, 'btrfs.img');
-  await writeFile(img, '');
-  execFileSync('truncate', ['-s', '512M', img]);
-  execFileSync('mkfs.btrfs', ['-q', img]);
-  await mkdir(privDir, { recursive: true });
-  execFileSync('mount', ['-o', 'loop', img, privDir]);
+  ({ privDir, unmount } = await privateOnBtrfs(cli));
 }, 120_000);
 
 afterAll(async () => {
   for (const id of [A, B]) await cli.cleanupVe(id).catch(() => undefined);
-  if (privDir) execFileSync('umount', [privDir]);
+  unmount?.();
   await cli.teardown();
 }, 120_000);
 

@@ -5,36 +5,22 @@
  * namespace of this file's own (as debian.it.test.ts). It also measures what the
  * numbers in docs/backup.md come from: the time and size of the backup and the restore.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianInNetns } from './fixtures.js';
 import { RealCli, type Run } from './real-cli.js';
 
 const cli = new RealCli('debbackup');
 const vzctl = cli.vzctl.bind(cli);
 const [D, R, R2] = [cli.base, cli.base + 1, cli.base + 2];
-const NS = `vzkit-b${process.pid}`;
-const octet = (cli.base % 250) + 1;
+const deb = debianInNetns(cli, 'b');
+const { octet, inHost } = deb;
 const [ip1, ip2] = [`198.18.${octet}.21`, `198.18.${octet}.22`];
-const run = promisify(execFile);
-const inHost = (...argv: string[]) => run('nsenter', [`--net=/run/netns/${NS}`, '--', ...argv], { timeout: 20_000 });
 
-beforeAll(async () => {
-  await cli.setup();
-  execFileSync('ip', ['netns', 'add', NS]);
-  cli.netns = NS;
-  await inHost('ip', 'link', 'set', 'lo', 'up');
-  await inHost('ip', 'addr', 'add', '198.19.255.1/32', 'dev', 'lo');
-  const t = await cli.tool('vztmpl', ['create', 'debian-12-x86_64', '-q'], {}, 20 * 60_000);
-  expect(t.code, t.stderr).toBe(0);
-}, 21 * 60_000);
-afterAll(async () => {
-  for (const id of [D, R, R2]) await cli.cleanupVe(id);
-  await cli.teardown();
-  execFileSync('ip', ['netns', 'del', NS]);
-}, 120_000);
+beforeAll(() => deb.setup(), 21 * 60_000);
+afterAll(() => deb.teardown([D, R, R2]), 120_000);
 
 function ok(r: Run, what: string): Run {
   expect(r.code, `${what}: ${r.stderr}`).toBe(0);

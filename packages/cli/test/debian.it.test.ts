@@ -7,38 +7,23 @@
  * venet address to the host, takes a password, and stops through its init in seconds.
  * The tools run in a network namespace of this file's own.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { debianInNetns } from './fixtures.js';
 import { RealCli } from './real-cli.js';
 
 const cli = new RealCli('debian');
 const vzctl = cli.vzctl.bind(cli);
 const [A, B, U] = [cli.base, cli.base + 1, cli.base + 3];
-const NS = `vzkit-d${process.pid}`;
-const octet = (cli.base % 250) + 1;
+const deb = debianInNetns(cli, 'd');
+const { octet, inHost } = deb;
 const ip = `198.18.${octet}.11`;
-const run = promisify(execFile);
-const inHost = (...argv: string[]) => run('nsenter', [`--net=/run/netns/${NS}`, '--', ...argv], { timeout: 20_000 });
 
-beforeAll(async () => {
-  await cli.setup();
-  execFileSync('ip', ['netns', 'add', NS]);
-  cli.netns = NS;
-  await inHost('ip', 'link', 'set', 'lo', 'up');
-  await inHost('ip', 'addr', 'add', '198.19.255.1/32', 'dev', 'lo');
-  // Built once per machine before the tests (test-support/templates-setup.ts), then taken from the machine cache.
-  const t = await cli.tool('vztmpl', ['create', 'debian-12-x86_64', '-q'], {}, 20 * 60_000);
-  expect(t.code, t.stderr).toBe(0);
-}, 21 * 60_000);
-afterAll(async () => {
-  for (const id of [A, B, U]) await cli.cleanupVe(id);
-  await cli.teardown();
-  execFileSync('ip', ['netns', 'del', NS]);
-}, 120_000);
+beforeAll(() => deb.setup(), 21 * 60_000);
+afterAll(() => deb.teardown([A, B, U]), 120_000);
 
 describe.runIf(process.arch === 'x64')('a Debian 12 VE', () => {
   it('boots sysvinit with syslog, sshd and nginx, serves the host, takes a password and stops cleanly', async () => {

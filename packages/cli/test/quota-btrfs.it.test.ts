@@ -5,30 +5,25 @@
  * them finish; vzquota names the backend; destroy leaves no subvolume.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privateOnBtrfs } from './fixtures.js';
 import { exists, RealCli } from './real-cli.js';
 
 const cli = new RealCli('qbtrfs');
 const vzctl = cli.vzctl.bind(cli);
 const A = cli.base;
 let privDir = '';
+let unmount: (() => void) | undefined;
 
 beforeAll(async () => {
   await cli.setup();
-  privDir = join(cli.root, 'var/lib/vzkit/private');
-  const img = join(cli.root, 'btrfs.img');
-  await writeFile(img, '');
-  execFileSync('truncate', ['-s', '512M', img]);
-  execFileSync('mkfs.btrfs', ['-q', img]);
-  await mkdir(privDir, { recursive: true });
-  execFileSync('mount', ['-o', 'loop', img, privDir]);
+  ({ privDir, unmount } = await privateOnBtrfs(cli));
 }, 120_000);
 
 afterAll(async () => {
   await cli.cleanupVe(A).catch(() => undefined);
-  if (privDir) execFileSync('umount', [privDir]);
+  unmount?.();
   await cli.teardown();
 }, 120_000);
 
