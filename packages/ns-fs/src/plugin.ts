@@ -7,10 +7,10 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type FileStat, type Host, type HookContext, type VeIdMap } from '@vzkit/core';
 import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
-import { probeHost } from './host-probe.js';
+import { PROBE_REUSE_MS, probeHost } from './host-probe.js';
 import { overlayMount } from './plan-overlay.js';
 import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
 import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './plan.js';
@@ -101,6 +101,32 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<vo
   }
 }
 
+const recentParents = new WeakMap<Host, Map<string, { at: number; st: Promise<FileStat | undefined> }>>();
+
+/**
+ * The directories above VE_ROOT are the same for every VE of a root: the starts of a
+ * bulk run (and of vzkitd) share one lstat of each for as long as the host probe is
+ * reused (a round trip each per start, on the one event loop). Only a directory every
+ * uid may pass is kept: one that refuses someone is asked again, so a chmod that lets
+ * the VE in shows at once; one that locks the VE out within that time is still met, by
+ * the child's EACCES.
+ */
+function parentStat(host: Host, dir: string, now = Date.now()): Promise<FileStat | undefined> {
+  let byDir = recentParents.get(host);
+  if (!byDir) recentParents.set(host, (byDir = new Map()));
+  const last = byDir.get(dir);
+  if (last && now - last.at < PROBE_REUSE_MS) return last.st;
+  const entry = { at: now, st: host.fs.stat(dir) };
+  byDir.set(dir, entry);
+  const forget = () => {
+    if (byDir.get(dir) === entry) byDir.delete(dir);
+  };
+  entry.st.then((st) => {
+    if (st?.type !== 'dir' || (st.mode & 0o111) !== 0o111) forget();
+  }, forget);
+  return entry.st;
+}
+
 /**
  * The VE's init builds its root from inside its user namespace, where it is no longer the
  * host's root: every directory above VE_ROOT must let the VE's root uid pass, as LXC
@@ -109,7 +135,7 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<vo
  */
 async function checkReachable(ctx: Ctx, root: string, idmap: VeIdMap): Promise<void> {
   for (let dir = dirname(root); ; dir = dirname(dir)) {
-    const st = await ctx.host.fs.stat(dir);
+    const st = await parentStat(ctx.host, dir);
     const bit = st?.uid === idmap.uid ? 0o100 : st?.gid === idmap.gid ? 0o010 : 0o001;
     if (st && !(st.mode & bit)) {
       throw vzError('PERMISSION', `${ctx.ve.label}: LOCAL_UID: the VE's root (host uid ${idmap.uid}) cannot reach ${root}: ${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) is not searchable by it`, {
