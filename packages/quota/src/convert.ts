@@ -12,9 +12,9 @@
  * copy keeps owners, modes, ACLs, extended attributes (file capabilities, overlayfs'
  * whiteouts and opaque directories), hard links, holes and device nodes (copy.ts).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { faultPoint } from '@vzkit/core';
-import { readRecord, removeRecord, writeRecord, type MountOptions, type QuotaCtx, type QuotaRecord } from './backend.js';
+import { readRecord, recordPath, removeRecord, writeRecord, type MountOptions, type QuotaCtx, type QuotaRecord } from './backend.js';
 import { isSubvolume, limitSubvolume, liftLimit } from './btrfs.js';
 import type { QuotaLimits } from './config.js';
 import { treeUsage } from './copy.js';
@@ -22,7 +22,7 @@ import { backendOf } from './detect.js';
 import { quotaError } from './errors.js';
 import { removeGrace } from './grace.js';
 import { imageBackend, mountDisk, unmountDisk } from './image.js';
-import { copyOff, copyOnto, DISK_DIR, hasCopyOff, IMAGE_FILE, layersLinked, linkLayers, removeCopyOff, removePartials, restoreMoved, unlinkOff, UPPER } from './layout.js';
+import { copyOff, copyOnto, DISK_DIR, hasCopyOff, IMAGE_FILE, layersLinked, leftByQuota, linkLayers, removeCopyOff, removePartials, restoreMoved, unlinkOff, UPPER } from './layout.js';
 import { projectBackend, releaseProject } from './project.js';
 
 function paths(ctx: QuotaCtx) {
@@ -47,6 +47,14 @@ async function removeImage(ctx: QuotaCtx): Promise<void> {
  */
 export async function settle(ctx: QuotaCtx): Promise<void> {
   const { priv, upper, image } = paths(ctx);
+  // One listing instead of a lookup of each thing a disk or conversion leaves (some ten
+  // round trips a start, and a read of the whole mount table for the absent disk's
+  // mount point): without any of them every step below does nothing.
+  const names = await ctx.host.fs.readdir(priv).catch(() => undefined);
+  if (names && !names.some((n) => leftByQuota(n, basename(recordPath(priv))))) {
+    if (ctx.state.get()?.mounted) await ctx.state.clear();
+    return;
+  }
   if (!(await ctx.host.fs.exists(priv))) return;
   await unmountDisk(ctx);
   if (ctx.state.get()?.mounted) await ctx.state.clear();
