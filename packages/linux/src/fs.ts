@@ -2,7 +2,7 @@
  * HostFs over node:fs/promises. Every failure is a VzError carrying errno and path.
  */
 import * as fsp from 'node:fs/promises';
-import { readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { vzError, type BlockDevice, type FileStat, type FsStats, type HostFs } from '@vzkit/core';
 import { decodeDev, disksOf } from './disks.js';
@@ -84,6 +84,14 @@ export class LinuxHostFs implements HostFs {
   writeFile(path: string, data: string | Uint8Array, opts: { mode?: number; append?: boolean; exclusive?: boolean } = {}): Promise<void> {
     const flag = opts.exclusive ? 'wx' : opts.append ? 'a' : 'w';
     return attempt('write', path, () => fsp.writeFile(path, data, { flag, ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }));
+  }
+
+  async writeRunFile(path: string, data: string): Promise<void> {
+    try {
+      writeFileSync(path, data);
+    } catch (e) {
+      throw nodeFsError(e, `write ${path}`, path);
+    }
   }
 
   async mkdir(path: string, opts: { mode?: number; recursive?: boolean } = {}): Promise<void> {

@@ -105,7 +105,7 @@ export async function keepUp(host: Host, inst: Instance): Promise<string[] | und
 export function acquire(host: Host, inst: Instance, ctid: number): Promise<number> {
   return withLock(host, inst, async (turn) => {
     const pid = await runningIn(turn, host, inst);
-    await host.fs.writeFile(userFile(inst, ctid), '');
+    await host.fs.writeRunFile(userFile(inst, ctid), '');
     return pid;
   });
 }

@@ -118,14 +118,14 @@ export async function ensureRunning(host: Host, inst: Instance, server: readonly
 export function acquire(host: Host, inst: Instance, ctid: number, server: readonly string[]): Promise<void> {
   return withLock(host, inst, async (turn) => {
     await runningIn(turn, host, inst, server);
-    await host.fs.writeFile(userFile(inst, ctid), '{}\n');
+    await host.fs.writeRunFile(userFile(inst, ctid), '{}\n');
   });
 }
 
 /** Tells the server which cgroup VE `ctid`'s processes are in (once init is in it). */
 export async function register(host: Host, inst: Instance, ctid: number, entry: UserEntry): Promise<void> {
   const tmp = `${userFile(inst, ctid)}.new`;
-  await host.fs.writeFile(tmp, `${JSON.stringify(entry)}\n`);
+  await host.fs.writeRunFile(tmp, `${JSON.stringify(entry)}\n`);
   await host.fs.rename(tmp, userFile(inst, ctid));
 }
 
