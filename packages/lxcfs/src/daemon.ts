@@ -52,10 +52,22 @@ async function mounted(host: Host, inst: Instance): Promise<'lxcfs' | 'other' | 
   return type === 'fuse' || type.startsWith('fuse.') ? 'lxcfs' : 'other';
 }
 
+/**
+ * How long a host found able to run lxcfs is taken to be so without looking again: the
+ * starts of a bulk run (and of vzkitd) share one look, as ns-fs's host probe. A host
+ * found unable is asked again each time, so an lxcfs installed meanwhile is used at once.
+ */
+const AVAILABLE_REUSE_MS = 5000;
+
+const availableAt = new WeakMap<Host, number>();
+
 /** Why lxcfs cannot run here, or undefined when it can. */
-export async function unavailable(host: Host): Promise<string | undefined> {
+export async function unavailable(host: Host, now = Date.now()): Promise<string | undefined> {
+  const at = availableAt.get(host);
+  if (at !== undefined && now - at < AVAILABLE_REUSE_MS) return undefined;
   if (!(await findBinary(host))) return 'lxcfs is not installed (apt-get install lxcfs)';
   if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  availableAt.set(host, now);
   return undefined;
 }
 

@@ -59,10 +59,21 @@ async function mounted(host: Host, inst: Instance): Promise<'ours' | 'other' | u
   return type === 'fuse' || type === `fuse.${FS_NAME}` ? 'ours' : 'other';
 }
 
+/**
+ * How long /dev/fuse, once seen, is taken to be there: the starts of a bulk run (and of
+ * vzkitd) share one look, as ns-fs's host probe; a host without it is asked each time.
+ */
+const FUSE_REUSE_MS = 5000;
+
+const fuseSeenAt = new WeakMap<Host, number>();
+
 /** Why the server cannot run here, or undefined when it can. */
-export async function unavailable(host: Host, server: readonly string[] | undefined): Promise<string | undefined> {
+export async function unavailable(host: Host, server: readonly string[] | undefined, now = Date.now()): Promise<string | undefined> {
   if (!server || server.length === 0) return 'vzprocfs is not installed beside vzctl';
+  const at = fuseSeenAt.get(host);
+  if (at !== undefined && now - at < FUSE_REUSE_MS) return undefined;
   if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  fuseSeenAt.set(host, now);
   return undefined;
 }
 
