@@ -40,7 +40,8 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   if (!name) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: OSTEMPLATE is not set in ${ve.paths.conf}`, { about: ve.label });
   const lower = await ctx.service(TEMPLATE_TREES).tree(template, name, ve.label);
   const upper = upperDir(priv);
-  if (!(await host.fs.exists(upper))) {
+  const upperStat = await host.fs.stat(upper);
+  if (!upperStat) {
     throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} has no fs/ directory`, { about: ve.label, path: upper });
   }
   await host.fs.mkdir(workDir(priv), { recursive: true, mode: 0o700 });
@@ -49,7 +50,7 @@ async function mountRoot(ctx: Ctx): Promise<void> {
     throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { about: ve.label, path: root, hint: `unmount it ('umount ${root}') first` });
   }
   const idmap = ve.idmap;
-  await checkUpperOwner(ctx, upper, idmap?.uid ?? 0);
+  await checkUpperOwner(ctx, upper, idmap?.uid ?? 0, upperStat);
   if (!idmap) {
     await ctx.state.set({ root });
     await host.mounts.mount(overlayMount(root, { lower, upper, work: workDir(priv) }, ve.label));
@@ -81,10 +82,12 @@ async function mountRoot(ctx: Ctx): Promise<void> {
 /**
  * The VE's `/` (the upper layer's top) must belong to its root (the host's root for a
  * VE of the host root). A mismatch means the private area was made or converted for
- * another LOCAL_UID: its files would all show as nobody, or as the host's.
+ * another LOCAL_UID: its files would all show as nobody, or as the host's. `seen`: what
+ * a lookup of `upper` just found.
  */
-async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<void> {
-  const st = await ctx.host.fs.stat(await realDir(ctx, upper));
+async function checkUpperOwner(ctx: Ctx, upper: string, uid: number, seen: FileStat): Promise<void> {
+  // The lookup that found `upper` serves unless it is a link (to the VE's disk).
+  const st = seen.type === 'symlink' ? await ctx.host.fs.stat(await realDir(ctx, upper)) : seen;
   // Files made for a user namespace, in a composition that maps no ids: it would run the
   // VE's root as the host's.
   if (st && st.uid !== uid && !ctx.optionalService(ID_MAPPING)) {
