@@ -58,6 +58,11 @@ function isKernelView(path: string): boolean {
   return path.startsWith('/proc/') || path.startsWith('/sys/');
 }
 
+/** A path on through a process's root or cwd (`/proc/PID/root/...`): into its files, maybe on NFS or FUSE. */
+function throughProcess(path: string): boolean {
+  return /^\/proc\/[^/]+\/(root|cwd)\/./.test(path);
+}
+
 export class LinuxHostFs implements HostFs {
   async exists(path: string): Promise<boolean> {
     return (await this.stat(path)) !== undefined;
@@ -67,7 +72,7 @@ export class LinuxHostFs implements HostFs {
   async stat(path: string): Promise<FileStat | undefined> {
     let st: Stats;
     try {
-      st = isKernelView(path) ? lstatSync(path) : await fsp.lstat(path);
+      st = isKernelView(path) && !throughProcess(path) ? lstatSync(path) : await fsp.lstat(path);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
       throw nodeFsError(e, `stat ${path}`, path);
