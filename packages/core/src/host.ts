@@ -25,6 +25,14 @@ export interface HostFs {
   readFile(path: string): Promise<string>;
   /** `exclusive`: create the file, failing with EEXIST when anything is at `path` (O_EXCL). */
   writeFile(path: string, data: string | Uint8Array, opts?: { mode?: number; append?: boolean; exclusive?: boolean }): Promise<void>;
+  /**
+   * writeFile of a small file under vzkit's run directory, made synchronously: there
+   * (tmpfs on a real host, where core keeps its run-time records the same way) a write
+   * waits on no disk or FUSE server, and one system call costs the event loop less than
+   * the thread-pool round trips of an async write. Not for any other path: one on NFS
+   * or FUSE could stall the event loop.
+   */
+  writeRunFile(path: string, data: string): Promise<void>;
   mkdir(path: string, opts?: { mode?: number; recursive?: boolean }): Promise<void>;
   readdir(path: string): Promise<string[]>;
   symlink(target: string, path: string): Promise<void>;

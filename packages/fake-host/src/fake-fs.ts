@@ -24,6 +24,10 @@ export class FakeFs extends FsSyscalls implements HostFs {
     this.writeSync(path, data, opts);
   }
 
+  async writeRunFile(path: string, data: string): Promise<void> {
+    this.writeSync(path, data);
+  }
+
   async mkdir(path: string, opts?: { mode?: number; recursive?: boolean }): Promise<void> {
     this.mkdirSync(path, opts);
   }

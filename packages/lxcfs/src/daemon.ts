@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { turnLock, vzError, type Host, type LockTurn } from '@vzkit/core';
+import { VIEWS } from './plan.js';
 
 /** Where Debian and a hand-built lxcfs put the binary. */
 const BINARIES = ['/usr/bin/lxcfs', '/usr/local/bin/lxcfs', '/bin/lxcfs'];
@@ -51,10 +52,22 @@ async function mounted(host: Host, inst: Instance): Promise<'lxcfs' | 'other' | 
   return type === 'fuse' || type.startsWith('fuse.') ? 'lxcfs' : 'other';
 }
 
+/**
+ * How long a host found able to run lxcfs is taken to be so without looking again: the
+ * starts of a bulk run (and of vzkitd) share one look, as ns-fs's host probe. A host
+ * found unable is asked again each time, so an lxcfs installed meanwhile is used at once.
+ */
+const AVAILABLE_REUSE_MS = 5000;
+
+const availableAt = new WeakMap<Host, number>();
+
 /** Why lxcfs cannot run here, or undefined when it can. */
-export async function unavailable(host: Host): Promise<string | undefined> {
+export async function unavailable(host: Host, now = Date.now()): Promise<string | undefined> {
+  const at = availableAt.get(host);
+  if (at !== undefined && now - at < AVAILABLE_REUSE_MS) return undefined;
   if (!(await findBinary(host))) return 'lxcfs is not installed (apt-get install lxcfs)';
   if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  availableAt.set(host, now);
   return undefined;
 }
 
@@ -73,12 +86,14 @@ function withLock<T>(host: Host, inst: Instance, fn: (turn: LockTurn) => Promise
   return turnLock(host, `${inst.dir}.lck`, `lxcfs instance ${inst.dir}`, LOCK_WAIT_MS).run(fn);
 }
 
-/** Starts the instance unless this turn saw it running already. */
-async function runningIn(turn: LockTurn, host: Host, inst: Instance): Promise<void> {
-  if (turn.facts.get('running') === true) return;
-  await ensureRunning(host, inst);
+/** Starts the instance unless this turn saw it running already; resolves with its pid. */
+async function runningIn(turn: LockTurn, host: Host, inst: Instance): Promise<number> {
+  const seen = turn.facts.get('running');
+  if (typeof seen === 'number') return seen;
+  const pid = await ensureRunning(host, inst);
   await host.fs.mkdir(join(inst.dir, 'users'), { recursive: true });
-  turn.facts.set('running', true);
+  turn.facts.set('running', pid);
+  return pid;
 }
 
 const userFile = (inst: Instance, ctid: number) => join(inst.dir, 'users', String(ctid));
@@ -98,12 +113,45 @@ export async function keepUp(host: Host, inst: Instance): Promise<string[] | und
   return users;
 }
 
-/** Registers VE `ctid` as a user of the instance, starting it when needed. */
-export function acquire(host: Host, inst: Instance, ctid: number): Promise<void> {
+/** Registers VE `ctid` as a user of the instance, starting it when needed; resolves with the instance's pid. */
+export function acquire(host: Host, inst: Instance, ctid: number): Promise<number> {
   return withLock(host, inst, async (turn) => {
-    await runningIn(turn, host, inst);
-    await host.fs.writeFile(userFile(inst, ctid), '');
+    const pid = await runningIn(turn, host, inst);
+    await host.fs.writeRunFile(userFile(inst, ctid), '');
+    return pid;
   });
+}
+
+interface Served {
+  pid: number;
+  startTime: number | undefined;
+  views: Promise<ReadonlySet<string>>;
+}
+
+const served = new WeakMap<Host, Map<string, Served>>();
+
+/**
+ * Which of {@link VIEWS} the instance's lxcfs (process `pid`) has. They are fixed by its
+ * version, so one look serves every VE started while that process runs: a bulk start
+ * asked each file of each VE (a thread-pool round trip each, on the one event loop).
+ * Keyed by pid and start time, so a restarted lxcfs (perhaps another version) is asked
+ * again.
+ */
+export async function servedViews(host: Host, inst: Instance, pid: number): Promise<ReadonlySet<string>> {
+  const startTime = await host.processes.startTime(pid);
+  let byMnt = served.get(host);
+  if (!byMnt) served.set(host, (byMnt = new Map()));
+  const last = byMnt.get(inst.mnt);
+  if (last && last.pid === pid && last.startTime === startTime && startTime !== undefined) return last.views;
+  const views = Promise.all(VIEWS.map(async (v) => ((await host.fs.exists(join(inst.mnt, v))) ? v : undefined)))
+    .then((found) => new Set(found.filter((v): v is (typeof VIEWS)[number] => v !== undefined)) as ReadonlySet<string>);
+  const entry = { pid, startTime, views };
+  byMnt.set(inst.mnt, entry);
+  // A failed look (the instance died meanwhile: ENOTCONN) is not kept.
+  views.catch(() => {
+    if (byMnt.get(inst.mnt) === entry) byMnt.delete(inst.mnt);
+  });
+  return views;
 }
 
 /** Unregisters VE `ctid`; the last user takes the instance down (no vzkit daemon would). */
@@ -118,11 +166,11 @@ export function release(host: Host, inst: Instance, ctid: number): Promise<void>
   });
 }
 
-/** Starts the instance unless it runs; resolves when its files can be read. */
-export async function ensureRunning(host: Host, inst: Instance): Promise<void> {
+/** Starts the instance unless it runs; resolves with its pid when its files can be read. */
+export async function ensureRunning(host: Host, inst: Instance): Promise<number> {
   const pid = await pidOf(host, inst);
   const mount = await mounted(host, inst);
-  if (pid !== undefined && mount === 'lxcfs') return;
+  if (pid !== undefined && mount === 'lxcfs') return pid;
   const bin = await findBinary(host);
   if (!bin) throw vzError('UNSUPPORTED', 'lxcfs is not installed');
   // A dead instance leaves a mount whose every read fails (ENOTCONN): take it away first.
@@ -142,6 +190,7 @@ export async function ensureRunning(host: Host, inst: Instance): Promise<void> {
     await sleep(START_POLL_MS);
   }
   await host.fs.writeFile(inst.pidfile, `${started}\n`);
+  return started;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { definePlugin, featureSetting, PROC_FILES, type ChildOp, type ConfigChange, type HookContext, type ListField } from '@vzkit/core';
 import { join } from 'node:path';
-import { acquire, instanceFor, keepUp, release, unavailable } from './daemon.js';
+import { acquire, instanceFor, keepUp, release, servedViews, unavailable } from './daemon.js';
 import { MEMINFO, meminfoVirtual, type Meminfo } from './config.js';
 import { meminfoOp, viewBind, wantedViews } from './plan.js';
 import { lxcfsError } from './errors.js';
@@ -24,22 +24,25 @@ interface LxcfsState {
  * vzkit's procfs, whose /proc/meminfo has the VE's swap limit), else this lxcfs when it
  * runs and has the file.
  */
-async function viewSource(ctx: HookContext, view: string, mnt: string | undefined): Promise<string | undefined> {
+async function viewSource(ctx: HookContext, view: string, mnt: string | undefined, served?: ReadonlySet<string>): Promise<string | undefined> {
   const own = await ctx.optionalService(PROC_FILES)?.sourceOf(ctx.ve, view);
   if (own !== undefined) return own;
-  return mnt !== undefined && (await ctx.host.fs.exists(join(mnt, view))) ? join(mnt, view) : undefined;
+  if (mnt === undefined) return undefined;
+  const has = served ? served.has(view) : await ctx.host.fs.exists(join(mnt, view));
+  return has ? join(mnt, view) : undefined;
 }
 
 /**
  * Bind ops for the views the VE gets, from lxcfs mounted at `mnt` (undefined: lxcfs
- * does not run) or from their own server; the targets exist in any procfs and sysfs.
+ * does not run) which has the views `served`, or from their own server; the targets
+ * exist in any procfs and sysfs.
  */
-async function bindOps(ctx: HookContext, mnt: string | undefined): Promise<ChildOp[]> {
+async function bindOps(ctx: HookContext, mnt: string | undefined, served?: ReadonlySet<string>): Promise<ChildOp[]> {
   const ops: ChildOp[] = [];
   // FEATURES sysfs:off leaves the VE without a /sys to bind into.
   const views = wantedViews({ sysfs: featureSetting(ctx.ve.config, 'sysfs') !== false, meminfo: meminfoVirtual(ctx.ve.config.get(MEMINFO)) });
   for (const view of views) {
-    const source = await viewSource(ctx, view, mnt);
+    const source = await viewSource(ctx, view, mnt, served);
     if (source !== undefined) ops.push(viewBind(source, ctx.ve.paths.root, view));
   }
   return ops;
@@ -140,14 +143,15 @@ export const lxcfsPlugin = definePlugin<LxcfsState>({
       }
       const inst = instanceFor(ctx.ve.paths.runDir);
       await ctx.state.set({ used: true });
+      let pid: number;
       try {
-        await acquire(ctx.host, inst, ctx.ve.ctid);
+        pid = await acquire(ctx.host, inst, ctx.ve.ctid);
       } catch (e) {
         ctx.log.warn(`${e instanceof Error ? e.message : String(e)}: /proc inside shows the host's values`);
         await ctx.state.clear();
         return;
       }
-      plan.add('rootfs', ...(await bindOps(ctx, inst.mnt)));
+      plan.add('rootfs', ...(await bindOps(ctx, inst.mnt, await servedViews(ctx.host, inst, pid))));
       // lxcfs tracks a cgroup's load only from its first read on: init, already in its
       // cgroups, makes that read, not the first `vzlist -o laverage`.
       plan.add('rootfs', { op: 'read', path: join(inst.mnt, 'proc/loadavg') });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, resolvePaths, type Runtime, type VzPaths } from '@vzkit/core';
-import { failure, FakeHost, installFakeLxcfs } from '@vzkit/fake-host';
+import { FAKE_LXCFS_FILES, failure, FakeHost, installFakeLxcfs } from '@vzkit/fake-host';
 import { nsFsPlugin } from '@vzkit/ns-fs';
 import { templatePlugin } from '@vzkit/template';
 import { lxcfsPlugin, MEMINFO, VIEWS, wantedViews } from '../src/index.js';
@@ -75,6 +75,19 @@ describe("the VE's /proc through lxcfs", () => {
     expect(lxcfsMounts()).toHaveLength(1);
     await rt.stop(114, { fast: true });
     expect(lxcfsMounts()).toHaveLength(0);
+  });
+
+  it('an lxcfs started again (perhaps another version) is asked again which views it has', async () => {
+    await created(101);
+    await created(102);
+    const a = await rt.start(101);
+    expect(await inside(a, '/proc/uptime')).toBe('lxcfs proc/uptime\n');
+    // The last user's stop ends the instance; the next one offers no uptime.
+    await rt.stop(101, { fast: true });
+    installFakeLxcfs(fake, FAKE_LXCFS_FILES.filter((f) => f !== 'proc/uptime'));
+    const b = await rt.start(102);
+    expect(await inside(b, '/proc/cpuinfo')).toBe('lxcfs proc/cpuinfo\n');
+    expect(await inside(b, '/proc/uptime')).not.toBe('lxcfs proc/uptime\n');
   });
 
   it('starts the VE with a warning when lxcfs is missing: /proc shows the host', async () => {

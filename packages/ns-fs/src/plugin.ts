@@ -7,10 +7,10 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type FileStat, type Host, type HookContext, type VeIdMap } from '@vzkit/core';
 import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
-import { probeHost } from './host-probe.js';
+import { PROBE_REUSE_MS, probeHost } from './host-probe.js';
 import { overlayMount } from './plan-overlay.js';
 import { createPrivateArea, idmappedDir, removePrivateArea, upperDir, workDir } from './private-area.js';
 import { devOps, isolationOps, mqueueOps, pivotOps, procOps, procSysOps, rootOps, sysfsOps, writableKeys } from './plan.js';
@@ -40,7 +40,8 @@ async function mountRoot(ctx: Ctx): Promise<void> {
   if (!name) throw vzError('OSTEMPLATE_NOT_SET', `${ve.label}: OSTEMPLATE is not set in ${ve.paths.conf}`, { about: ve.label });
   const lower = await ctx.service(TEMPLATE_TREES).tree(template, name, ve.label);
   const upper = upperDir(priv);
-  if (!(await host.fs.exists(upper))) {
+  const upperStat = await host.fs.stat(upper);
+  if (!upperStat) {
     throw vzError('PRIVATE_NOT_FOUND', `${ve.label}: private area ${priv} has no fs/ directory`, { about: ve.label, path: upper });
   }
   await host.fs.mkdir(workDir(priv), { recursive: true, mode: 0o700 });
@@ -49,7 +50,7 @@ async function mountRoot(ctx: Ctx): Promise<void> {
     throw vzError('MOUNTED', `${ve.label}: ${root} is already a mount point`, { about: ve.label, path: root, hint: `unmount it ('umount ${root}') first` });
   }
   const idmap = ve.idmap;
-  await checkUpperOwner(ctx, upper, idmap?.uid ?? 0);
+  await checkUpperOwner(ctx, upper, idmap?.uid ?? 0, upperStat);
   if (!idmap) {
     await ctx.state.set({ root });
     await host.mounts.mount(overlayMount(root, { lower, upper, work: workDir(priv) }, ve.label));
@@ -81,10 +82,12 @@ async function mountRoot(ctx: Ctx): Promise<void> {
 /**
  * The VE's `/` (the upper layer's top) must belong to its root (the host's root for a
  * VE of the host root). A mismatch means the private area was made or converted for
- * another LOCAL_UID: its files would all show as nobody, or as the host's.
+ * another LOCAL_UID: its files would all show as nobody, or as the host's. `seen`: what
+ * a lookup of `upper` just found.
  */
-async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<void> {
-  const st = await ctx.host.fs.stat(await realDir(ctx, upper));
+async function checkUpperOwner(ctx: Ctx, upper: string, uid: number, seen: FileStat): Promise<void> {
+  // The lookup that found `upper` serves unless it is a link (to the VE's disk).
+  const st = seen.type === 'symlink' ? await ctx.host.fs.stat(await realDir(ctx, upper)) : seen;
   // Files made for a user namespace, in a composition that maps no ids: it would run the
   // VE's root as the host's.
   if (st && st.uid !== uid && !ctx.optionalService(ID_MAPPING)) {
@@ -101,6 +104,32 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<vo
   }
 }
 
+const recentParents = new WeakMap<Host, Map<string, { at: number; st: Promise<FileStat | undefined> }>>();
+
+/**
+ * The directories above VE_ROOT are the same for every VE of a root: the starts of a
+ * bulk run (and of vzkitd) share one lstat of each for as long as the host probe is
+ * reused (a round trip each per start, on the one event loop). Only a directory every
+ * uid may pass is kept: one that refuses someone is asked again, so a chmod that lets
+ * the VE in shows at once; one that locks the VE out within that time is still met, by
+ * the child's EACCES.
+ */
+function parentStat(host: Host, dir: string, now = Date.now()): Promise<FileStat | undefined> {
+  let byDir = recentParents.get(host);
+  if (!byDir) recentParents.set(host, (byDir = new Map()));
+  const last = byDir.get(dir);
+  if (last && now - last.at < PROBE_REUSE_MS) return last.st;
+  const entry = { at: now, st: host.fs.stat(dir) };
+  byDir.set(dir, entry);
+  const forget = () => {
+    if (byDir.get(dir) === entry) byDir.delete(dir);
+  };
+  entry.st.then((st) => {
+    if (st?.type !== 'dir' || (st.mode & 0o111) !== 0o111) forget();
+  }, forget);
+  return entry.st;
+}
+
 /**
  * The VE's init builds its root from inside its user namespace, where it is no longer the
  * host's root: every directory above VE_ROOT must let the VE's root uid pass, as LXC
@@ -109,7 +138,7 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number): Promise<vo
  */
 async function checkReachable(ctx: Ctx, root: string, idmap: VeIdMap): Promise<void> {
   for (let dir = dirname(root); ; dir = dirname(dir)) {
-    const st = await ctx.host.fs.stat(dir);
+    const st = await parentStat(ctx.host, dir);
     const bit = st?.uid === idmap.uid ? 0o100 : st?.gid === idmap.gid ? 0o010 : 0o001;
     if (st && !(st.mode & bit)) {
       throw vzError('PERMISSION', `${ctx.ve.label}: LOCAL_UID: the VE's root (host uid ${idmap.uid}) cannot reach ${root}: ${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) is not searchable by it`, {

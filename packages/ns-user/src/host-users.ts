@@ -3,7 +3,7 @@
  * were host uid 1000 would own that user's files. Read from the host's /etc/passwd and
  * /etc/group (ids are host-wide, so never from under a VZKIT_ROOT).
  */
-import type { Host } from '@vzkit/core';
+import { isVzError, type Host } from '@vzkit/core';
 
 export interface HostAccount {
   name: string;
@@ -20,8 +20,29 @@ export function parseAccounts(text: string): HostAccount[] {
   return out;
 }
 
-export async function hostAccounts(host: Host, file: '/etc/passwd' | '/etc/group'): Promise<HostAccount[]> {
-  return (await host.fs.exists(file)) ? parseAccounts(await host.fs.readFile(file)) : [];
+const reading = new WeakMap<Host, Map<string, Promise<HostAccount[]>>>();
+
+const missing = (e: unknown) => {
+  const errno = isVzError(e) ? e.errno : (e as NodeJS.ErrnoException | undefined)?.code;
+  return errno === 'ENOENT' || errno === 'ENOTDIR';
+};
+
+/**
+ * The accounts in `file` (none when it does not exist). The starts of a bulk run that ask
+ * while a read is under way share it (a file read is four thread-pool round trips); none
+ * is kept once read, so an account added meanwhile is seen by the next start.
+ */
+export function hostAccounts(host: Host, file: '/etc/passwd' | '/etc/group'): Promise<HostAccount[]> {
+  let byFile = reading.get(host);
+  if (!byFile) reading.set(host, (byFile = new Map()));
+  const inFlight = byFile.get(file);
+  if (inFlight) return inFlight;
+  const read = host.fs.readFile(file).then(parseAccounts, (e: unknown) => {
+    if (missing(e)) return [];
+    throw e;
+  }).finally(() => byFile.delete(file));
+  byFile.set(file, read);
+  return read;
 }
 
 /** The first account whose id lies in [base, base + count). */

@@ -59,10 +59,21 @@ async function mounted(host: Host, inst: Instance): Promise<'ours' | 'other' | u
   return type === 'fuse' || type === `fuse.${FS_NAME}` ? 'ours' : 'other';
 }
 
+/**
+ * How long /dev/fuse, once seen, is taken to be there: the starts of a bulk run (and of
+ * vzkitd) share one look, as ns-fs's host probe; a host without it is asked each time.
+ */
+const FUSE_REUSE_MS = 5000;
+
+const fuseSeenAt = new WeakMap<Host, number>();
+
 /** Why the server cannot run here, or undefined when it can. */
-export async function unavailable(host: Host, server: readonly string[] | undefined): Promise<string | undefined> {
+export async function unavailable(host: Host, server: readonly string[] | undefined, now = Date.now()): Promise<string | undefined> {
   if (!server || server.length === 0) return 'vzprocfs is not installed beside vzctl';
+  const at = fuseSeenAt.get(host);
+  if (at !== undefined && now - at < FUSE_REUSE_MS) return undefined;
   if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+  fuseSeenAt.set(host, now);
   return undefined;
 }
 
@@ -118,14 +129,14 @@ export async function ensureRunning(host: Host, inst: Instance, server: readonly
 export function acquire(host: Host, inst: Instance, ctid: number, server: readonly string[]): Promise<void> {
   return withLock(host, inst, async (turn) => {
     await runningIn(turn, host, inst, server);
-    await host.fs.writeFile(userFile(inst, ctid), '{}\n');
+    await host.fs.writeRunFile(userFile(inst, ctid), '{}\n');
   });
 }
 
 /** Tells the server which cgroup VE `ctid`'s processes are in (once init is in it). */
 export async function register(host: Host, inst: Instance, ctid: number, entry: UserEntry): Promise<void> {
   const tmp = `${userFile(inst, ctid)}.new`;
-  await host.fs.writeFile(tmp, `${JSON.stringify(entry)}\n`);
+  await host.fs.writeRunFile(tmp, `${JSON.stringify(entry)}\n`);
   await host.fs.rename(tmp, userFile(inst, ctid));
 }
 

@@ -12,9 +12,9 @@
  * copy keeps owners, modes, ACLs, extended attributes (file capabilities, overlayfs'
  * whiteouts and opaque directories), hard links, holes and device nodes (copy.ts).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { faultPoint } from '@vzkit/core';
-import { readRecord, removeRecord, writeRecord, type MountOptions, type QuotaCtx, type QuotaRecord } from './backend.js';
+import { readRecord, recordPath, removeRecord, writeRecord, type MountOptions, type QuotaCtx, type QuotaRecord } from './backend.js';
 import { isSubvolume, limitSubvolume, liftLimit } from './btrfs.js';
 import type { QuotaLimits } from './config.js';
 import { treeUsage } from './copy.js';
@@ -22,7 +22,7 @@ import { backendOf } from './detect.js';
 import { quotaError } from './errors.js';
 import { removeGrace } from './grace.js';
 import { imageBackend, mountDisk, unmountDisk } from './image.js';
-import { copyOff, copyOnto, DISK_DIR, hasCopyOff, IMAGE_FILE, layersLinked, linkLayers, removeCopyOff, removePartials, restoreMoved, unlinkOff, UPPER } from './layout.js';
+import { copyOff, copyOnto, DISK_DIR, hasCopyOff, IMAGE_FILE, layersLinked, leftByQuota, linkLayers, removeCopyOff, removePartials, restoreMoved, unlinkOff, UPPER } from './layout.js';
 import { projectBackend, releaseProject } from './project.js';
 
 function paths(ctx: QuotaCtx) {
@@ -44,10 +44,19 @@ async function removeImage(ctx: QuotaCtx): Promise<void> {
  * Brings the private area of a stopped VE to a state of its own after whatever was killed
  * in it: a disk left mounted (by a dead operation, by `vzquota on`, by a conversion that
  * failed) is unmounted, an uncommitted conversion undone, a committed one finished.
+ * True when the private area has nothing of a disk or a conversion, its record included.
  */
-export async function settle(ctx: QuotaCtx): Promise<void> {
+export async function settle(ctx: QuotaCtx): Promise<boolean> {
   const { priv, upper, image } = paths(ctx);
-  if (!(await ctx.host.fs.exists(priv))) return;
+  // One listing instead of a lookup of each thing a disk or conversion leaves (some ten
+  // round trips a start, and a read of the whole mount table for the absent disk's
+  // mount point): without any of them every step below does nothing.
+  const names = await ctx.host.fs.readdir(priv).catch(() => undefined);
+  if (names && !names.some((n) => leftByQuota(n, basename(recordPath(priv))))) {
+    if (ctx.state.get()?.mounted) await ctx.state.clear();
+    return true;
+  }
+  if (!(await ctx.host.fs.exists(priv))) return false;
   await unmountDisk(ctx);
   if (ctx.state.get()?.mounted) await ctx.state.clear();
   await removePartials(ctx.host, priv);
@@ -56,13 +65,13 @@ export async function settle(ctx: QuotaCtx): Promise<void> {
   if (record) {
     // Off the disk, not committed: the files are still on it.
     await removeCopyOff(ctx.host, priv);
-    return;
+    return false;
   }
   if (await hasCopyOff(ctx.host, priv)) {
     // Off the disk, committed: the copy beside it becomes the VE's files.
     await unlinkOff(ctx.host, priv, ctx.ve.label);
     await removeImage(ctx);
-    return;
+    return false;
   }
   if (await layersLinked(ctx.host, priv)) {
     if (await ctx.host.fs.exists(image)) {
@@ -71,10 +80,11 @@ export async function settle(ctx: QuotaCtx): Promise<void> {
         path: upper, hint: `write it again ('{"backend":"image","mode":"exact"}', or "room" if the image is bigger than DISKSPACE) before anything else`,
       });
     }
-    return;
+    return false;
   }
   // Onto a disk, not committed: the VE's files were never touched.
   if ((await ctx.host.fs.exists(image)) || (await ctx.host.fs.exists(paths(ctx).disk))) await removeImage(ctx);
+  return false;
 }
 
 /**

@@ -37,6 +37,14 @@ const LAYERS: ReadonlyArray<{ name: string; mode: number; keep: boolean }> = [
 /** The upper layer, whatever VE_PRIVATE/fs is now (a directory or a link to the disk). */
 export const UPPER = LAYERS[0]!.name;
 
+/**
+ * Whether an entry of VE_PRIVATE named `name` is one a disk or a conversion leaves
+ * (`record`: the record's name); a private area without any has nothing to settle.
+ */
+export function leftByQuota(name: string, record: string): boolean {
+  return name === DISK_DIR || name === IMAGE_FILE || name === record || name.endsWith(PARTIAL) || name.endsWith(MOVED) || name.endsWith(OFF);
+}
+
 async function makeDir(host: Host, path: string, mode: number): Promise<void> {
   await host.fs.mkdir(path, { mode });
   await host.fs.chmod(path, mode);

@@ -142,8 +142,8 @@ export const quotaPlugin = definePlugin<QuotaState>({
 
     async mount(ctx) {
       const limits = quotaLimits(ctx.ve.config);
-      await settle(ctx);
-      let record = await readRecord(ctx);
+      const bare = await settle(ctx);
+      let record = bare ? undefined : await readRecord(ctx);
       if (!record && limits.space) {
         // A quota given after create: the files move onto the disk now, offline.
         record = await moveOnto(ctx, limits, { record: true });

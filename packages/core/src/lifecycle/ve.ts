@@ -52,8 +52,28 @@ function parseConfigText(text: string, path: string, label: string): ConfigFile 
   }
 }
 
+/**
+ * Reads of vz.conf under way, by path: the VEs of a bulk start that load while one is
+ * under way share it (a file read is four thread-pool round trips). None is kept once
+ * read, so an edit is seen by the next load. Each caller parses its own copy.
+ */
+const globalReads = new Map<string, Promise<string | undefined>>();
+
+function readShared(path: string): Promise<string | undefined> {
+  const inFlight = globalReads.get(path);
+  if (inFlight) return inFlight;
+  const read = readFile(path, 'utf8').catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }).finally(() => globalReads.delete(path));
+  globalReads.set(path, read);
+  return read;
+}
+
 export async function readGlobalConfig(core: Core): Promise<ConfigFile> {
-  return (await readConfigFile(core.paths.globalConf, 'vz.conf')) ?? ConfigFile.empty();
+  const path = core.paths.globalConf;
+  const text = await readShared(path);
+  return text === undefined ? ConfigFile.empty() : parseConfigText(text, path, 'vz.conf');
 }
 
 /** One VE as an operation sees it. */

@@ -5,7 +5,7 @@
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { vzError, type CgroupCounter, type CgroupResources, type CgroupStats } from '@vzkit/core';
-import { fileExists, numberIn, optionalNumberIn, parseKeyedNumbers, readNow, readNumber, requiredText, writeCgroupFile, type CgroupRead } from '../cgroupfs.js';
+import { fileExists, numberIn, optionalNumberIn, parseKeyedNumbers, readNow, readNumber, requiredText, writeCgroupFile, writeCgroupFileNow, type CgroupRead } from '../cgroupfs.js';
 
 type MemoryResources = NonNullable<CgroupResources['memory']>;
 
@@ -38,13 +38,15 @@ function infinite(value: number): number {
   return value === -1 ? Infinity : value;
 }
 
+/** kmem limits only set the counter's max (the kernel refuses one below usage, EBUSY): nothing to wait for. */
 async function writeIfPresent(path: string, value: number): Promise<void> {
-  if (await fileExists(path)) await writeCgroupFile(path, value);
+  if (await fileExists(path)) await writeCgroupFileNow(path, value);
 }
 
 export async function setMemory(dir: string, res: MemoryResources): Promise<void> {
   if (res.max !== undefined || res.swap !== undefined) await setLimitAndSwap(dir, res.max, res.swap);
-  if (res.low !== undefined) await writeCgroupFile(join(dir, 'memory.soft_limit_in_bytes'), toFile('low', res.low));
+  // A soft limit is only recorded; reclaim toward it happens later, under pressure.
+  if (res.low !== undefined) await writeCgroupFileNow(join(dir, 'memory.soft_limit_in_bytes'), toFile('low', res.low));
   // Recent kernels accept and ignore kmem limits; kernels without kmem accounting lack the files.
   if (res.kmem !== undefined) await writeIfPresent(join(dir, 'memory.kmem.limit_in_bytes'), toFile('kmem', res.kmem));
   if (res.kmemTcp !== undefined) await writeIfPresent(join(dir, 'memory.kmem.tcp.limit_in_bytes'), toFile('kmemTcp', res.kmemTcp));
@@ -81,11 +83,28 @@ async function setLimitAndSwap(dir: string, max: number | null | undefined, swap
     if (swapBytes !== undefined && swapBytes !== Infinity) {
       throw vzError('UNSUPPORTED', `memory swap limit needs ${memswPath}, missing: swap accounting is off (boot with swapaccount=1)`, { path: memswPath });
     }
-    if (maxBytes !== undefined) await writeCgroupFile(limitPath, toFile('max', maxBytes));
+    if (maxBytes !== undefined) await writeLimit(dir, LIMIT, toFile('max', maxBytes));
     return;
   }
   const current = { limit: await readNumber(limitPath), memsw: await readNumber(memswPath) };
-  for (const w of limitAndSwapWrites(current, maxBytes, swapBytes)) await writeCgroupFile(join(dir, w.file), w.value);
+  for (const w of limitAndSwapWrites(current, maxBytes, swapBytes)) await writeLimit(dir, w.file, w.value);
+}
+
+/** The usage file of each limit file: a limit below it makes the write reclaim first. */
+const USAGE: Record<string, string> = { [LIMIT]: 'memory.usage_in_bytes', [MEMSW]: 'memory.memsw.usage_in_bytes' };
+
+/**
+ * A limit at or above the counter's usage is applied at once (always so for a VE's fresh
+ * group at start), and is written synchronously; only a lower one makes the kernel
+ * reclaim in the write, which may take long, so that one goes through the thread pool.
+ * Usage that grows between the read and the write is reclaimed in the write, a few
+ * pages at most.
+ */
+async function writeLimit(dir: string, file: string, value: number): Promise<void> {
+  const path = join(dir, file);
+  const usage = value === -1 ? 0 : await readNumber(join(dir, USAGE[file]!)).catch(() => Infinity);
+  if (value === -1 || value >= usage) await writeCgroupFileNow(path, value);
+  else await writeCgroupFile(path, value);
 }
 
 /** The group's memory counters; `read` is how files are read (afresh, or by a sampler). */
