@@ -58,9 +58,13 @@ function isKernelView(path: string): boolean {
   return path.startsWith('/proc/') || path.startsWith('/sys/');
 }
 
-/** A path on through a process's root or cwd (`/proc/PID/root/...`): into its files, maybe on NFS or FUSE. */
+/**
+ * A path on through one of procfs's links to a process's files (`/proc/PID/root/...`,
+ * also under task/TID, and through `cwd`, `exe`, an fd or a mapped file): it reaches
+ * that process's file systems, maybe NFS or FUSE.
+ */
 function throughProcess(path: string): boolean {
-  return /^\/proc\/[^/]+\/(root|cwd)\/./.test(path);
+  return /^\/proc\/.*\/(root|cwd|exe|fd\/[^/]+|map_files\/[^/]+)\/./.test(path);
 }
 
 export class LinuxHostFs implements HostFs {
