@@ -3,7 +3,7 @@
  * were host uid 1000 would own that user's files. Read from the host's /etc/passwd and
  * /etc/group (ids are host-wide, so never from under a VZKIT_ROOT).
  */
-import { isVzError, type Host } from '@vzkit/core';
+import { isVzError, sharedWhileRunning, type Host } from '@vzkit/core';
 
 export interface HostAccount {
   name: string;
@@ -20,7 +20,7 @@ export function parseAccounts(text: string): HostAccount[] {
   return out;
 }
 
-const reading = new WeakMap<Host, Map<string, Promise<HostAccount[]>>>();
+const reads = { '/etc/passwd': sharedWhileRunning<Host, HostAccount[]>(), '/etc/group': sharedWhileRunning<Host, HostAccount[]>() };
 
 const missing = (e: unknown) => {
   const errno = isVzError(e) ? e.errno : (e as NodeJS.ErrnoException | undefined)?.code;
@@ -33,16 +33,10 @@ const missing = (e: unknown) => {
  * is kept once read, so an account added meanwhile is seen by the next start.
  */
 export function hostAccounts(host: Host, file: '/etc/passwd' | '/etc/group'): Promise<HostAccount[]> {
-  let byFile = reading.get(host);
-  if (!byFile) reading.set(host, (byFile = new Map()));
-  const inFlight = byFile.get(file);
-  if (inFlight) return inFlight;
-  const read = host.fs.readFile(file).then(parseAccounts, (e: unknown) => {
+  return reads[file](host, () => host.fs.readFile(file).then(parseAccounts, (e: unknown) => {
     if (missing(e)) return [];
     throw e;
-  }).finally(() => byFile.delete(file));
-  byFile.set(file, read);
-  return read;
+  }));
 }
 
 /** The first account whose id lies in [base, base + count). */

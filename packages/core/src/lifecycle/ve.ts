@@ -19,6 +19,7 @@ import { substituteCtid, type VePaths, type VzPaths } from '../paths.js';
 import type { ConfigView, HookContext, Logger, Plugin, ScratchStore, VeContext } from '../plugin.js';
 import type { ContextRegistry, PluginRegistry } from '../registry.js';
 import { StateStore, type VeState } from '../state.js';
+import { sharedWhileRunning } from '../shared-run.js';
 
 export interface Core {
   host: Host;
@@ -53,26 +54,17 @@ function parseConfigText(text: string, path: string, label: string): ConfigFile 
 }
 
 /**
- * Reads of vz.conf under way, by path: the VEs of a bulk start that load while one is
- * under way share it (a file read is four thread-pool round trips). None is kept once
- * read, so an edit is seen by the next load. Each caller parses its own copy.
+ * vz.conf's text, by path: the VEs of a bulk start that load while a read is under way
+ * share it; an edit is seen by the next load. Each caller parses its own copy.
  */
-const globalReads = new Map<string, Promise<string | undefined>>();
-
-function readShared(path: string): Promise<string | undefined> {
-  const inFlight = globalReads.get(path);
-  if (inFlight) return inFlight;
-  const read = readFile(path, 'utf8').catch((e: unknown) => {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }).finally(() => globalReads.delete(path));
-  globalReads.set(path, read);
-  return read;
-}
+const readGlobal = sharedWhileRunning<string, string | undefined>();
 
 export async function readGlobalConfig(core: Core): Promise<ConfigFile> {
   const path = core.paths.globalConf;
-  const text = await readShared(path);
+  const text = await readGlobal(path, () => readFile(path, 'utf8').catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }));
   return text === undefined ? ConfigFile.empty() : parseConfigText(text, path, 'vz.conf');
 }
 
