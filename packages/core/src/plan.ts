@@ -27,6 +27,12 @@ export type ChildOp =
    * that begins to serve a reader's cgroup at its first read (lxcfs's load average).
    */
   | { op: 'read'; path: string }
+  /**
+   * A network device of the child's network namespace brought up (SIOCSIFFLAGS): its
+   * loopback, which a new namespace has down. In the child, so that the caller's thread
+   * makes no netlink request into the VE's namespace for it.
+   */
+  | { op: 'linkUp'; name: string }
   /** pivot_root into root, chdir /, detach the old root: no host mount stays visible. */
   | { op: 'pivotRoot'; root: string }
   | { op: 'chdir'; path: string }

@@ -26,6 +26,7 @@ function opPath(op: ChildOp): string {
     case 'capDrop': return op.caps.join(',');
     case 'seccomp': return [...op.deny, ...(op.rules ?? []).map((r) => `${r.call}:${r.errno}`)].join(',');
     case 'landlock': return '/';
+    case 'linkUp': return op.name;
   }
 }
 
@@ -72,6 +73,11 @@ export function runChildOp(k: FakeKernel, child: FakeProcess, op: ChildOp, sourc
     case 'read':
       fs.readSync(op.path);
       return;
+    case 'linkUp': {
+      const link = child.ns.net.links.get(op.name);
+      if (!link) throw fault('ENODEV', op.name);
+      return child.ns.net.setUp(link, true);
+    }
     case 'pivotRoot':
       return pivotRootIn(k, child, op.root);
     case 'chdir': {

@@ -10,14 +10,17 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
+#include <net/if.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -283,6 +286,30 @@ static int op_read(const struct op *op)
 	return n >= 0 ? 0 : fail(op->index, op->name, err, op->s[0]);
 }
 
+/*
+ * A device of the child's network namespace up, by the ioctl ifconfig uses: a socket of
+ * any family made here acts in this namespace, and AF_UNIX needs no protocol loaded.
+ */
+static int op_link_up(const struct op *op)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	if (strlen(op->s[0]) >= sizeof ifr.ifr_name)
+		return fail(op->index, op->name, EINVAL, op->s[0]);
+	strcpy(ifr.ifr_name, op->s[0]);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return fail_errno(op->index, op->name, "socket");
+	int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	int err = errno;
+	close(s);
+	return rc == 0 ? 0 : fail(op->index, op->name, err, op->s[0]);
+}
+
 /* runc's way: pivot onto "." and detach the old root, so no host mount stays reachable. */
 static int op_pivot_root(const struct op *op)
 {
@@ -498,6 +525,8 @@ int run_op(const struct op *op)
 		return op_write(op);
 	case K_READ:
 		return op_read(op);
+	case K_LINK_UP:
+		return op_link_up(op);
 	case K_PIVOT_ROOT:
 		return op_pivot_root(op);
 	case K_CHDIR:

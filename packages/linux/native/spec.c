@@ -42,6 +42,7 @@ static const struct keyword KEYWORDS[] = {
 	{ "devnode", K_DEVNODE, 6 },
 	{ "landlock", K_LANDLOCK, 0 },
 	{ "read", K_READ, 1 },
+	{ "linkUp", K_LINK_UP, 1 },
 };
 
 static const struct keyword *find_keyword(const char *name)

@@ -16,7 +16,7 @@ import { MAX_IFNAME, resolveNetif, type NetIf } from './netif.js';
 import { writeResolvConf } from './resolv.js';
 import { NET_METRICS } from './metrics.js';
 import {
-  addAddresses, addNetif, ensureForwarding, ensureVenet, loopbackUp, neighbourDevs, removeAddresses, removeNetif, unwire,
+  addAddresses, addNetif, ensureForwarding, ensureVenet, neighbourDevs, removeAddresses, removeNetif, unwire,
   type NetCtx, type NetState,
 } from './wiring.js';
 
@@ -114,12 +114,13 @@ export const nsNetPlugin = definePlugin<NetState>({
       const filter = netfilterOp(ctx.ve.config);
       if (filter) plan.forEveryProcess(filter);
       plan.namespaces.add('net');
+      // A new namespace has lo down; init brings it up (no netlink request of ours).
+      plan.add('early', { op: 'linkUp', name: 'lo' });
       plan.writableProcSys.add('net');
       await applyDns(ctx);
     },
 
     async attach(ctx, pid) {
-      await loopbackUp(ctx, pid);
       // As on OpenVZ, every VE has venet0, with or without addresses: the guest's network
       // set-up (ifupdown's `auto venet0`) must find it after `--ipdel all` and a restart.
       await ensureVenet(ctx, pid);

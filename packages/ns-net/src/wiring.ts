@@ -40,11 +40,6 @@ async function net<T>(ctx: NetCtx, what: string, fn: () => Promise<T>, code: Net
   }
 }
 
-/** Loopback up: a new network namespace starts with lo down. */
-export async function loopbackUp(ctx: NetCtx, pid: number): Promise<void> {
-  await net(ctx, 'bring up lo', () => ctx.host.net.setLink({ pid }, 'lo', { up: true }), 'ENV_CREATE');
-}
-
 /**
  * The venet pair: `venet0` in the VE, `venet<CTID>` on the host, both without ARP and
  * with one MAC, so each side's frames go straight to the other (a point-to-point link,

@@ -65,6 +65,8 @@ export function describeOp(op: ChildOp): string {
       return op.source ? `bind device node ${op.source} on ${op.path}` : `make device node ${op.path} (${op.kind} ${op.major}:${op.minor})`;
     case 'landlock':
       return 'enter a Landlock domain';
+    case 'linkUp':
+      return `bring up ${op.name}`;
   }
 }
 

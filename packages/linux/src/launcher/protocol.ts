@@ -48,6 +48,7 @@ export const ARITY = {
   devnode: 6,
   landlock: 0,
   read: 1,
+  linkUp: 1,
 } as const;
 
 export type Keyword = keyof typeof ARITY;
@@ -109,6 +110,8 @@ export function opRecord(op: ChildOp): SpecRecord {
       return ['write', op.path, op.data];
     case 'read':
       return ['read', op.path];
+    case 'linkUp':
+      return ['linkUp', op.name];
     case 'pivotRoot':
       return ['pivotRoot', op.root];
     case 'chdir':
