@@ -10,7 +10,7 @@ export { OutputLines } from './run-output.js';
 export * from './plan.js';
 export * from './plugin.js';
 export { perConfig } from './per-config.js';
-export { sharedWhileRunning } from './shared-run.js';
+export { reusedFor, sharedWhileRunning } from './shared-run.js';
 export * from './paths.js';
 export * from './events.js';
 export * from './config-file.js';

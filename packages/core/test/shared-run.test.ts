@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sharedWhileRunning } from '../src/shared-run.js';
+import { reusedFor, sharedWhileRunning } from '../src/shared-run.js';
 
 describe('sharedWhileRunning', () => {
   it('gives calls made while a read of their key is under way that read, and reads afresh after it settled', async () => {
@@ -28,5 +28,28 @@ describe('sharedWhileRunning', () => {
     await expect(read('k', async () => 1)).rejects.toThrow('EIO');
     await expect(failing).rejects.toThrow('EIO');
     expect(await read('k', async () => 1)).toBe(1);
+  });
+});
+
+describe('reusedFor', () => {
+  it('answers again from the last read for its time, per scope and key; reads afresh after it', async () => {
+    const reused = reusedFor<number>(100);
+    const [a, b] = [{}, {}];
+    let reads = 0;
+    const read = async () => ++reads;
+    expect(await reused(a, 'k', read, 0)).toBe(1);
+    expect(await reused(a, 'k', read, 99)).toBe(1);
+    expect(await reused(b, 'k', read, 99)).toBe(2);
+    expect(await reused(a, 'j', read, 99)).toBe(3);
+    expect(await reused(a, 'k', read, 100)).toBe(4);
+  });
+
+  it('keeps neither a failure nor an answer `keep` refuses', async () => {
+    const reused = reusedFor<boolean>(100, (v) => v);
+    const scope = {};
+    await expect(reused(scope, 'k', () => Promise.reject(new Error('EIO')), 0)).rejects.toThrow('EIO');
+    expect(await reused(scope, 'k', async () => false, 1)).toBe(false);
+    expect(await reused(scope, 'k', async () => true, 2)).toBe(true);
+    expect(await reused(scope, 'k', async () => false, 3)).toBe(true);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
-import { turnLock, vzError, type Host, type LockTurn } from '@vzkit/core';
+import { reusedFor, turnLock, vzError, type Host, type LockTurn } from '@vzkit/core';
 import { VIEWS } from './plan.js';
 
 /** Where Debian and a hand-built lxcfs put the binary. */
@@ -59,16 +59,15 @@ async function mounted(host: Host, inst: Instance): Promise<'lxcfs' | 'other' | 
  */
 const AVAILABLE_REUSE_MS = 5000;
 
-const availableAt = new WeakMap<Host, number>();
+const reusedAnswer = reusedFor<string | undefined>(AVAILABLE_REUSE_MS, (why) => why === undefined);
 
 /** Why lxcfs cannot run here, or undefined when it can. */
-export async function unavailable(host: Host, now = Date.now()): Promise<string | undefined> {
-  const at = availableAt.get(host);
-  if (at !== undefined && now - at < AVAILABLE_REUSE_MS) return undefined;
-  if (!(await findBinary(host))) return 'lxcfs is not installed (apt-get install lxcfs)';
-  if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
-  availableAt.set(host, now);
-  return undefined;
+export function unavailable(host: Host, now = Date.now()): Promise<string | undefined> {
+  return reusedAnswer(host, '', async () => {
+    if (!(await findBinary(host))) return 'lxcfs is not installed (apt-get install lxcfs)';
+    if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
+    return undefined;
+  }, now);
 }
 
 async function findBinary(host: Host): Promise<string | undefined> {

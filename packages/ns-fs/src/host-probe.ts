@@ -6,7 +6,7 @@
  * /proc/sys/net/netfilter) that the next start must mask or may offer.
  */
 import { join } from 'node:path';
-import type { Host } from '@vzkit/core';
+import { reusedFor, type Host } from '@vzkit/core';
 import { PROC_MASKED_DIRS, PROC_MASKED_FILES, PROC_READONLY, PROC_SYS_PROBED_DIRS, SYS_MASKED_DIRS, type HostProbe } from './plan.js';
 
 async function present(host: Host, dir: string, names: readonly string[]): Promise<Set<string>> {
@@ -17,19 +17,11 @@ async function present(host: Host, dir: string, names: readonly string[]): Promi
 /** How long a probe is used again. */
 export const PROBE_REUSE_MS = 5000;
 
-const recent = new WeakMap<Host, { at: number; probe: Promise<HostProbe> }>();
+const reused = reusedFor<HostProbe>(PROBE_REUSE_MS);
 
-/** The probe of `host`, made again when the last one is older than {@link PROBE_REUSE_MS}. */
+/** The probe of `host`, made again when the last one is older than {@link PROBE_REUSE_MS} (or failed). */
 export function probeHost(host: Host, now = Date.now()): Promise<HostProbe> {
-  const last = recent.get(host);
-  if (last && now - last.at < PROBE_REUSE_MS) return last.probe;
-  const probe = probeNow(host);
-  recent.set(host, { at: now, probe });
-  // A failed probe is not kept.
-  probe.catch(() => {
-    if (recent.get(host)?.probe === probe) recent.delete(host);
-  });
-  return probe;
+  return reused(host, '', () => probeNow(host), now);
 }
 
 async function probeNow(host: Host): Promise<HostProbe> {

@@ -7,7 +7,7 @@
  * core calls `umount`.
  */
 import { dirname, resolve } from 'node:path';
-import { definePlugin, faultPoint, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type FileStat, type Host, type HookContext, type VeIdMap } from '@vzkit/core';
+import { definePlugin, faultPoint, reusedFor, featureSetting, ID_MAPPING, isVzError, OSTEMPLATE, TEMPLATE_TREES, vzError, type FileStat, type Host, type HookContext, type VeIdMap } from '@vzkit/core';
 import { convertPrivateArea, realDir, type ConvertState } from './convert.js';
 import { FS_FEATURES } from './features.js';
 import { PROBE_REUSE_MS, probeHost } from './host-probe.js';
@@ -104,8 +104,6 @@ async function checkUpperOwner(ctx: Ctx, upper: string, uid: number, seen: FileS
   }
 }
 
-const recentParents = new WeakMap<Host, Map<string, { at: number; st: Promise<FileStat | undefined> }>>();
-
 /**
  * The directories above VE_ROOT are the same for every VE of a root: the starts of a
  * bulk run (and of vzkitd) share one lstat of each for as long as the host probe is
@@ -114,20 +112,10 @@ const recentParents = new WeakMap<Host, Map<string, { at: number; st: Promise<Fi
  * the VE in shows at once; one that locks the VE out within that time is still met, by
  * the child's EACCES.
  */
-function parentStat(host: Host, dir: string, now = Date.now()): Promise<FileStat | undefined> {
-  let byDir = recentParents.get(host);
-  if (!byDir) recentParents.set(host, (byDir = new Map()));
-  const last = byDir.get(dir);
-  if (last && now - last.at < PROBE_REUSE_MS) return last.st;
-  const entry = { at: now, st: host.fs.stat(dir) };
-  byDir.set(dir, entry);
-  const forget = () => {
-    if (byDir.get(dir) === entry) byDir.delete(dir);
-  };
-  entry.st.then((st) => {
-    if (st?.type !== 'dir' || (st.mode & 0o111) !== 0o111) forget();
-  }, forget);
-  return entry.st;
+const reusedParent = reusedFor<FileStat | undefined>(PROBE_REUSE_MS, (st) => st?.type === 'dir' && (st.mode & 0o111) === 0o111);
+
+function parentStat(host: Host, dir: string): Promise<FileStat | undefined> {
+  return reusedParent(host, dir, () => host.fs.stat(dir));
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { turnLock, vzError, type CgroupRef, type Host, type LockTurn } from '@vzkit/core';
+import { reusedFor, turnLock, vzError, type CgroupRef, type Host, type LockTurn } from '@vzkit/core';
 
 /** The filesystem type the server mounts (`fuse.vzprocfs` in /proc/mounts). */
 export const FS_NAME = 'vzprocfs';
@@ -65,15 +65,12 @@ async function mounted(host: Host, inst: Instance): Promise<'ours' | 'other' | u
  */
 const FUSE_REUSE_MS = 5000;
 
-const fuseSeenAt = new WeakMap<Host, number>();
+const reusedFuse = reusedFor<boolean>(FUSE_REUSE_MS, (seen) => seen);
 
 /** Why the server cannot run here, or undefined when it can. */
 export async function unavailable(host: Host, server: readonly string[] | undefined, now = Date.now()): Promise<string | undefined> {
   if (!server || server.length === 0) return 'vzprocfs is not installed beside vzctl';
-  const at = fuseSeenAt.get(host);
-  if (at !== undefined && now - at < FUSE_REUSE_MS) return undefined;
-  if (!(await host.fs.exists('/dev/fuse'))) return 'the host has no /dev/fuse';
-  fuseSeenAt.set(host, now);
+  if (!(await reusedFuse(host, '/dev/fuse', () => host.fs.exists('/dev/fuse'), now))) return 'the host has no /dev/fuse';
   return undefined;
 }
 
