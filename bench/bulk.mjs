@@ -3,11 +3,11 @@
 // machine weighs on both alike (issue 19: at most 2x crun; the goal is less than crun).
 // Alone: `node bench/bulk.mjs [--ves N] [--rounds R] [--parallel P] [--compare CLI_DIST]`;
 // --compare adds a second build of the CLI (e.g. the last commit's) to each round.
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { sandbox } from './lib/sandbox.mjs';
-import { crunBundle, crunCommand } from './lib/crun.mjs';
+import { crunBundle, crunCommand, crunSerialStarts } from './lib/crun.mjs';
 
 const round1 = (x) => Math.round(x * 10) / 10;
 
@@ -38,18 +38,7 @@ export async function benchBulk({ ves = 100, rounds = 3, parallel = 8, compare, 
     for (let r = 0; r <= rounds; r++) {
       const keep = (k, ms) => r > 0 && push(k, ms);
       if (bundle) {
-        const out = openSync(crunLog, 'a');
-        const t0 = process.hrtime.bigint();
-        try {
-          for (let i = 0; i < ves; i++) {
-            const id = `vzkit-bulk-${process.pid}-${i}`;
-            crunIds.push(id);
-            run(crun(['run', '-d', '--bundle', bundle, id]), { stdio: ['ignore', out, out] });
-          }
-        } finally {
-          closeSync(out);
-        }
-        keep('crun.start', Number(process.hrtime.bigint() - t0) / 1e6);
+        keep('crun.start', crunSerialStarts(crun, { bundle, n: ves, idPrefix: `vzkit-bulk-${process.pid}`, log: crunLog, ids: crunIds }));
         const t1 = process.hrtime.bigint();
         for (const id of crunIds.splice(0)) {
           run(crun(['kill', id, 'KILL']), { allowFail: true, stdio: 'ignore' });

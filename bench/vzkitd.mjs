@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pool, run, summarize, table, timed } from './lib/measure.mjs';
 import { repo, sandbox } from './lib/sandbox.mjs';
-import { crunBundle, crunCommand } from './lib/crun.mjs';
+import { crunBundle, crunCommand, crunSerialStarts } from './lib/crun.mjs';
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const round = (x) => Math.round(x * 10) / 10;
@@ -194,18 +194,7 @@ export async function benchVzkitd({ runs = 20, bulk = 100, log = console.log } =
     }
     if (existsSync('/usr/bin/crun')) {
       const bundle = crunBundle(root);
-      const out = openSync(join(root, 'crun.log'), 'a');
-      const t0 = process.hrtime.bigint();
-      try {
-        for (let i = 0; i < bulk; i++) {
-          const id = `vzkit-bench-${process.pid}-${i}`;
-          crunIds.push(id);
-          run(crun(['run', '-d', '--bundle', bundle, id]), { stdio: ['ignore', out, out] });
-        }
-      } finally {
-        closeSync(out);
-      }
-      const s = Number(process.hrtime.bigint() - t0) / 1e6;
+      const s = crunSerialStarts(crun, { bundle, n: bulk, idPrefix: `vzkit-bench-${process.pid}`, log: join(root, 'crun.log'), ids: crunIds });
       bulkRows.push({ what: `${bulk} crun run -d, one after another`, tool: 'crun', command: 'for i in 1..N; do crun run -d --bundle B ID$i; done', seconds: Math.round(s / 100) / 10, perVeMs: round(s / bulk) });
       const t1 = process.hrtime.bigint();
       for (const id of crunIds.splice(0)) run(['sh', '-c', `${crun(['kill', id, 'KILL']).map(q).join(' ')} && ${crun(['delete', '-f', id]).map(q).join(' ')}`]);

@@ -1,7 +1,7 @@
 // crun as the benchmarks run it beside vzkit (../shared/reference/peers.md): a bundle of
 // the sandbox's busybox template, a read-only root running `sleep`, without cgroups of
 // its own (this host's v1 layout) and without a terminal.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './measure.mjs';
 
@@ -25,6 +25,26 @@ export function writeCrunSpec(bundle) {
  */
 export const crunCommand = (root) => (args) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
   'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root "$0" --cgroup-manager=disabled "$@"', join(root, 'run/crun'), ...args];
+
+/**
+ * `n` containers of `bundle` started one after another by `crun run -d` (their output
+ * appended to `log`), each id pushed onto `ids` as it is used, so that a failure midway
+ * still leaves every started one to delete. Returns the milliseconds it took.
+ */
+export function crunSerialStarts(crun, { bundle, n, idPrefix, log, ids }) {
+  const out = openSync(log, 'a');
+  const t0 = process.hrtime.bigint();
+  try {
+    for (let i = 0; i < n; i++) {
+      const id = `${idPrefix}-${i}`;
+      ids.push(id);
+      run(crun(['run', '-d', '--bundle', bundle, id]), { stdio: ['ignore', out, out] });
+    }
+  } finally {
+    closeSync(out);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
 
 /** A bundle under `root` from the sandbox's busybox template; returns its path. */
 export function crunBundle(root) {
