@@ -17,15 +17,13 @@ import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'n
 import { koffi } from '../koffi.js';
 import { libcHandle } from '../syscalls.js';
 import { errnoName } from '../errno.js';
+import { aboveChildFds, fcntl } from './child-fds.js';
 
 const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;
 /** 6.3+: executable even where vm.memfd_noexec would make a memfd otherwise not. */
 const MFD_EXEC = 0x10;
 const EINVAL = 22;
-const F_DUPFD_CLOEXEC = 1030;
-/** posix_spawn's file actions make the child's fds 0-4: the copy's must not be one of them. */
-const LOWEST_FD = 5;
 const F_ADD_SEALS = 1033;
 const F_SEAL_SEAL = 0x1;
 const F_SEAL_SHRINK = 0x2;
@@ -46,14 +44,13 @@ interface Image {
 
 let image: Image | undefined;
 type CFunction = ReturnType<ReturnType<typeof libcHandle>['func']>;
-let calls: { memfdCreate: CFunction; fcntl: CFunction } | undefined;
+let calls: { memfdCreate: CFunction } | undefined;
 
 function lib() {
   if (calls) return calls;
   const c = libcHandle();
   calls = {
     memfdCreate: c.func('int memfd_create(const char *name, unsigned int flags)'),
-    fcntl: c.func('int fcntl(int fd, int cmd, int arg)'),
   };
   return calls;
 }
@@ -95,16 +92,12 @@ function sealedMemfd(content: Buffer): number {
   let fd = c.memfdCreate('vzlaunch', MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC) as number;
   if (fd < 0 && koffi().errno() === EINVAL) fd = c.memfdCreate('vzlaunch', MFD_CLOEXEC | MFD_ALLOW_SEALING) as number;
   if (fd < 0) fail('memfd_create', koffi().errno());
-  if (fd < LOWEST_FD) {
-    const moved = c.fcntl(fd, F_DUPFD_CLOEXEC, LOWEST_FD) as number;
-    const errno = koffi().errno();
-    closeSync(fd);
-    if (moved < 0) fail('dup', errno);
-    fd = moved;
-  }
+  // posix_spawn's file actions make the child's fds 0-4: the copy must not be one of them.
+  fd = aboveChildFds(fd);
+  if (fd < 0) fail('dup', -fd);
   try {
     for (let done = 0; done < content.length;) done += writeSync(fd, content, done, content.length - done);
-    if ((c.fcntl(fd, F_ADD_SEALS, SEALS) as number) < 0) fail('seal', koffi().errno());
+    if (fcntl(fd, F_ADD_SEALS, SEALS) < 0) fail('seal', koffi().errno());
     return fd;
   } catch (e) {
     closeSync(fd);

@@ -27,6 +27,7 @@ import type { LibraryHandle } from 'koffi';
 import { koffi, koffiLoaded } from '../koffi.js';
 import { libcHandle } from '../syscalls.js';
 import { errnoName } from '../errno.js';
+import { aboveChildFds } from './child-fds.js';
 import { sealedLauncher, type SealedLauncher } from './sealed-image.js';
 
 export type StdioMode = 'ignore' | 'pipe' | 'inherit';
@@ -65,7 +66,6 @@ interface Spawn {
   attrSetsigmask: CFunction;
   attrSetsigdefault: CFunction;
   socketpair: CFunction;
-  fcntl: CFunction;
   waitpid: CFunction;
 }
 
@@ -86,7 +86,6 @@ function lib(): Spawn {
     attrSetsigmask: c.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
     attrSetsigdefault: c.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
     socketpair: c.func('int socketpair(int domain, int type, int protocol, void *sv)'),
-    fcntl: c.func('int fcntl(int fd, int cmd, int arg)'),
     waitpid: c.func('int waitpid(int pid, void *status, int options)'),
   };
   return fns;
@@ -102,12 +101,9 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
-const F_DUPFD_CLOEXEC = 1030;
 const O_RDWR = 2;
 const WNOHANG = 1;
 const ECHILD = 10;
-/** The child's fds 0-4 are made from descriptors above them, so no dup2 undoes another. */
-const LOWEST_SOURCE = 5;
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
 for (const [name, n] of Object.entries(constants.signals)) if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
@@ -136,12 +132,10 @@ function pair(): [number, number] {
   return [sv.readInt32LE(0), sv.readInt32LE(4)];
 }
 
+/** The child's fds 0-4 are made from descriptors above them, so no dup2 undoes another. */
 function aboveStdio(fd: number): number {
-  if (fd >= LOWEST_SOURCE) return fd;
-  const moved = lib().fcntl(fd, F_DUPFD_CLOEXEC, LOWEST_SOURCE) as number;
-  const errno = koffi().errno();
-  closeSync(fd);
-  if (moved < 0) throw spawnError('launcher', errno);
+  const moved = aboveChildFds(fd);
+  if (moved < 0) throw spawnError('launcher', -moved);
   return moved;
 }
 
